@@ -1,0 +1,117 @@
+"""The transport-agnostic contract between chat transports and the conversation core.
+
+Handlers are plain async functions of (event, services) -> actions; they never see a
+framework object, so the console, python-telegram-bot and aiogram all drive the same core.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal, Protocol
+
+ChatKind = Literal["private", "group"]
+
+# Telegram limits the callback data of an inline button to 64 bytes.
+MAX_BUTTON_DATA_BYTES = 64
+
+
+@dataclass(frozen=True, slots=True)
+class Chat:
+    id: int
+    kind: ChatKind = "private"
+    title: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class User:
+    id: int
+    name: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Event:
+    """One thing a user did: sent text (commands included) or pressed a button."""
+
+    chat: Chat
+    user: User
+    text: str | None = None
+    button_data: str | None = None
+    # Identifies the button press so the transport can answer it (spinner stops).
+    callback_id: str | None = None
+    # The message the button was attached to, or the message this text replies to.
+    message_id: int | None = None
+    reply_to_message_id: int | None = None
+    reply_to_bot: bool = False
+
+    @property
+    def is_button(self) -> bool:
+        return self.button_data is not None
+
+
+@dataclass(frozen=True, slots=True)
+class Button:
+    label: str
+    data: str
+
+    def __post_init__(self) -> None:
+        if len(self.data.encode()) > MAX_BUTTON_DATA_BYTES:
+            raise ValueError(f"button data over {MAX_BUTTON_DATA_BYTES} bytes: {self.data!r}")
+
+
+Keyboard = tuple[tuple[Button, ...], ...]
+
+
+def keyboard(*rows: list[Button] | tuple[Button, ...]) -> Keyboard:
+    return tuple(tuple(row) for row in rows if row)
+
+
+@dataclass(frozen=True, slots=True)
+class SendText:
+    text: str
+    buttons: Keyboard = ()
+    chat_id: int | None = None  # None: the chat the event came from
+
+
+@dataclass(frozen=True, slots=True)
+class EditText:
+    """Replace the text (and buttons) of the message a button was pressed on."""
+
+    message_id: int
+    text: str
+    buttons: Keyboard = ()
+    chat_id: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class AnswerButton:
+    """Acknowledge a button press; a non-empty text shows as a short notice."""
+
+    callback_id: str
+    text: str = ""
+    alert: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class SendFile:
+    filename: str
+    content: bytes
+    caption: str = ""
+    chat_id: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class SendPicture:
+    content: bytes
+    caption: str = ""
+    chat_id: int | None = None
+
+
+Action = SendText | EditText | AnswerButton | SendFile | SendPicture
+
+
+class Messenger(Protocol):
+    """Outbound delivery outside a request (reminders, nudges); each transport implements it."""
+
+    async def send(self, chat_id: int, action: Action) -> int | None:
+        """Deliver one action to a chat; returns the new message id when there is one."""
+        ...
