@@ -153,7 +153,11 @@ class DialogState(Base):
     """Where one user is in one flow, written after every answer so a restart resumes there."""
 
     __tablename__ = "dialog_states"
-    __table_args__ = (UniqueConstraint("chat_id", "user_id", name="uq_dialog_states_chat_user"),)
+    # AUTOINCREMENT: ids are never reused, so buttons of an abandoned dialog stay invalid.
+    __table_args__ = (
+        UniqueConstraint("chat_id", "user_id", name="uq_dialog_states_chat_user"),
+        {"sqlite_autoincrement": True},
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     chat_id: Mapped[int] = mapped_column(BigInteger)

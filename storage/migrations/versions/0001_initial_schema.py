@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-27 00:02:28.668480
+Create Date: 2026-11-27 00:05:43.914480
 """
 
 from collections.abc import Sequence
@@ -32,6 +32,7 @@ def upgrade() -> None:
         sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_dialog_states")),
         sa.UniqueConstraint("chat_id", "user_id", name="uq_dialog_states_chat_user"),
+        sqlite_autoincrement=True,
     )
     op.create_table(
         "organisations",

@@ -1,0 +1,1 @@
+"""The data-driven dialog engine: flows declared in `knowledge/flows/*.yaml`."""

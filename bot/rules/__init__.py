@@ -1,0 +1,1 @@
+"""Small pure functions that decide what a flow concludes; texts live in `knowledge/`."""

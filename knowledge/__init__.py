@@ -1,0 +1,1 @@
+"""Content as data (YAML, Chinese) and, from the knowledge issue on, retrieval over it."""

@@ -1,0 +1,59 @@
+"""Reads the YAML content shipped in this package; the bot never reads `../shared`."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+KNOWLEDGE_DIR = Path(__file__).parent
+
+
+def read_yaml(path: Path) -> Any:
+    with path.open(encoding="utf-8") as handle:
+        return yaml.safe_load(handle)
+
+
+@dataclass(frozen=True)
+class Content:
+    messages: dict[str, Any]
+    steps: list[dict[str, Any]]
+    places: dict[str, Any]
+    flows: dict[str, dict[str, Any]]
+
+    def text(self, key: str, **values: Any) -> str:
+        """A message by dotted key, with placeholders filled."""
+        node: Any = self.messages
+        for part in key.split("."):
+            node = node[part]
+        return str(node).format(**values) if values else str(node)
+
+    @property
+    def counties(self) -> list[str]:
+        return [county["name"] for county in self.places["counties"]]
+
+    def parks(self, county: str) -> list[str]:
+        for entry in self.places["counties"]:
+            if entry["name"] == county:
+                return list(entry.get("parks") or [])
+        return []
+
+    def step(self, code: str) -> dict[str, Any] | None:
+        return next((s for s in self.steps if s["code"] == code), None)
+
+
+@cache
+def load_content(root: Path = KNOWLEDGE_DIR) -> Content:
+    flows = {}
+    for path in sorted((root / "flows").glob("*.yaml")):
+        flow = read_yaml(path)
+        flows[flow["id"]] = flow
+    return Content(
+        messages=read_yaml(root / "messages.yaml"),
+        steps=read_yaml(root / "steps.yaml")["steps"],
+        places=read_yaml(root / "places.yaml"),
+        flows=flows,
+    )

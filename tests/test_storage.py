@@ -1,0 +1,98 @@
+"""Storage on both backends: migrations, the ledger and dialog state."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from sqlalchemy import inspect
+
+from storage import dialogs, ledger
+from storage.db import Database
+
+ENTERPRISE = {
+    "name": "楚雄某某科技有限公司",
+    "kind": "非公企业",
+    "county": "楚雄市",
+    "park": None,
+    "operating_status": "正常经营（运行）",
+    "employees": 120,
+    "formal_members": 2,
+    "probationary_members": 1,
+    "leader_name": "张三",
+    "leader_is_member": False,
+    "has_party_org": False,
+    "no_org_reason": "正式党员不足3名",
+}
+
+
+async def test_migrations_create_every_table_and_are_idempotent(database: Database) -> None:
+    await database.migrate()
+    async with database.engine.connect() as connection:
+        tables = await connection.run_sync(lambda c: set(inspect(c).get_table_names()))
+    assert {
+        "organisations",
+        "branches",
+        "members",
+        "group_bindings",
+        "dialog_states",
+        "events",
+        "reminders",
+        "attendance",
+        "selfcheck_results",
+        "plans",
+        "plan_milestones",
+    } <= tables
+
+
+async def test_ledger_round_trip_and_visibility(database: Database) -> None:
+    async with database.session() as session:
+        mine = await ledger.add_organisation(session, ENTERPRISE, user_id=7, user_name="李书记")
+        other = dict(ENTERPRISE, name="另一家公司", county="禄丰市")
+        await ledger.add_organisation(session, other, user_id=8, user_name="王书记")
+    async with database.session() as session:
+        loaded = await ledger.get_organisation(session, mine.id)
+        assert loaded is not None
+        assert (loaded.name, loaded.employees, loaded.probationary_members) == (
+            "楚雄某某科技有限公司",
+            120,
+            1,
+        )
+        assert loaded.registered_at.tzinfo is not None
+        assert abs((datetime.now(UTC) - loaded.registered_at).total_seconds()) < 60
+        assert [o.name for o in await ledger.list_organisations(session, registered_by=7)] == [
+            "楚雄某某科技有限公司"
+        ]
+        assert len(await ledger.list_organisations(session)) == 2
+        await ledger.update_organisation(session, loaded, dict(ENTERPRISE, employees=130))
+    async with database.session() as session:
+        again = await ledger.get_organisation(session, mine.id)
+        assert again is not None and again.employees == 130
+
+
+async def test_dialog_state_survives_a_new_engine(database: Database) -> None:
+    async with database.session() as session:
+        state = await dialogs.new_state(session, 1, 2, "survey", "name")
+        state.answers = {"name": "测试单位", "employees": 12}
+        state.step_id = "kind"
+        state.seq = 1
+    reopened = Database(database.url)
+    try:
+        async with reopened.session() as session:
+            loaded = await dialogs.get_state(session, 1, 2)
+            assert loaded is not None
+            assert (loaded.step_id, loaded.seq, loaded.answers["employees"]) == ("kind", 1, 12)
+            await dialogs.drop_state(session, 1, 2)
+        async with reopened.session() as session:
+            assert await dialogs.get_state(session, 1, 2) is None
+    finally:
+        await reopened.close()
+
+
+async def test_new_state_replaces_the_running_one(database: Database) -> None:
+    async with database.session() as session:
+        first = await dialogs.new_state(session, 1, 2, "survey", "name")
+        second = await dialogs.new_state(session, 1, 2, "survey", "kind")
+        assert second.id != first.id
+    async with database.session() as session:
+        loaded = await dialogs.get_state(session, 1, 2)
+        assert loaded is not None and loaded.step_id == "kind"
