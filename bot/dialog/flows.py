@@ -21,6 +21,7 @@ class Step:
     id: str
     kind: str
     prompt: str
+    label: str = ""
     when: dict[str, Any] = field(default_factory=dict)
     optional: bool = False
     options: tuple[str, ...] = ()
@@ -95,6 +96,7 @@ def parse_flow(raw: dict[str, Any]) -> Flow:
                 id=step_id,
                 kind=kind,
                 prompt=item["prompt"],
+                label=item.get("label", step_id),
                 when=dict(item.get("when", {})),
                 optional=bool(item.get("optional", False)),
                 options=tuple(item.get("options", ())),

@@ -1,0 +1,94 @@
+"""`branchbot`: run, console, migrate, export. The command names and flags are a stable
+interface (DESIGN.md): scripts rely on them."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import os
+import sys
+from pathlib import Path
+
+from bot.config import Settings
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="branchbot", description="六步工作法助手")
+    commands = parser.add_subparsers(dest="command", required=True)
+    commands.add_parser("run", help="启动 Telegram 机器人（未设置 BOT_TOKEN 时进入本地控制台）")
+    console = commands.add_parser("console", help="在终端里与助手对话")
+    console.add_argument("--user-id", type=int, default=1, help="以哪个用户身份对话（默认 1）")
+    console.add_argument("--name", default="书记", help="显示名（默认“书记”）")
+    console.add_argument("--group", action="store_true", help="模拟群聊；/as ID 名字 切换发言人")
+    commands.add_parser("migrate", help="把数据库升级到最新结构")
+    export = commands.add_parser("export", help="导出 Excel 表格")
+    export.add_argument("what", choices=["ledger"], help="导出内容：ledger（摸底台账）")
+    export.add_argument("--out", required=True, type=Path, help="输出文件，如 台账.xlsx")
+    return parser
+
+
+def _configure_logging(settings: Settings, quiet_by_default: bool) -> None:
+    level = settings.log_level
+    if quiet_by_default and "LOG_LEVEL" not in os.environ:
+        level = "WARNING"  # keep the console transcript readable
+    logging.basicConfig(
+        level=getattr(logging, level, logging.INFO),
+        stream=sys.stderr,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    settings = Settings.from_env()
+    _configure_logging(settings, quiet_by_default=args.command in ("console", "run"))
+    from bot.services import build_services
+
+    services = build_services(settings)
+    if args.command == "migrate":
+        asyncio.run(_migrate(services))
+        print("数据库已升级到最新结构。")
+        return 0
+    if args.command == "export":
+
+        total = asyncio.run(_export(services, args.out))
+        print(f"已导出 {total} 家组织到 {args.out}")
+        return 0
+    if args.command == "run" and settings.bot_token:
+        print(
+            "Telegram 接入尚未包含在此版本中；请先不设置 BOT_TOKEN，使用本地控制台。",
+            file=sys.stderr,
+        )
+        return 2
+    if args.command == "run":
+        print("未设置 BOT_TOKEN：启动本地控制台（数据保存在同一数据库中）。", file=sys.stderr)
+        args = argparse.Namespace(user_id=1, name="书记", group=False)
+    from bot.console import run_console
+
+    try:
+        asyncio.run(run_console(services, args.user_id, args.name, args.group))
+    except KeyboardInterrupt:
+        print()
+    return 0
+
+
+async def _migrate(services) -> None:  # type: ignore[no-untyped-def]
+    try:
+        await services.db.migrate()
+    finally:
+        await services.db.close()
+
+
+async def _export(services, out: Path) -> int:  # type: ignore[no-untyped-def]
+    from bot.exports.ledger import export_ledger
+
+    try:
+        await services.db.migrate()
+        return await export_ledger(services.db, services.content, out)
+    finally:
+        await services.db.close()
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

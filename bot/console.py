@@ -1,0 +1,151 @@
+"""The local console: the same core and database as Telegram, in a terminal or a pipe.
+
+Bot messages are printed; buttons show as `[1] 参加  [2] 请假`. Typing a number or a label
+presses a button of the bot's latest message. In piped mode each input line is echoed after
+`> ` so a transcript reads like the conversation.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+from dataclasses import dataclass, field
+from itertools import count
+from pathlib import Path
+from typing import TextIO
+
+from bot.contract import (
+    Action,
+    AnswerButton,
+    Button,
+    Chat,
+    EditText,
+    Event,
+    SendFile,
+    SendPicture,
+    SendText,
+    User,
+)
+from bot.router import handle_event
+from bot.services import Services
+from storage import dialogs
+
+EXPORT_DIR = Path("data") / "exports"
+GROUP_CHAT_ID = -1001
+
+
+@dataclass
+class ConsoleSession:
+    services: Services
+    chat: Chat
+    user: User
+    out: TextIO = field(default_factory=lambda: sys.stdout)
+    buttons: list[Button] = field(default_factory=list)
+    message_ids: count = field(default_factory=lambda: count(1))
+    callback_ids: count = field(default_factory=lambda: count(1))
+
+    async def resume_notice(self) -> None:
+        """On start, a half-finished flow's question is shown again, answers kept."""
+        async with self.services.db.session() as session:
+            state = await dialogs.get_state(session, self.chat.id, self.user.id)
+            if state is not None:
+                title = self.services.engine.flow_of(state).title
+                notice = self.services.content.text("resume_notice", title=title)
+                self.show(self.services.engine.ask(state, notice=notice))
+
+    async def say(self, line: str) -> None:
+        """One line typed by the user: a console command, a button press or a message."""
+        line = line.rstrip("\r\n")
+        if self.chat.kind == "group" and line.startswith("/as "):
+            self._switch_user(line)
+            return
+        button = self._button_for(line.strip())
+        if button is not None:
+            event = Event(
+                self.chat,
+                self.user,
+                button_data=button.data,
+                callback_id=str(next(self.callback_ids)),
+                message_id=self._last_message_id,
+            )
+        else:
+            event = Event(self.chat, self.user, text=line)
+        self.show(await handle_event(event, self.services))
+
+    def show(self, actions: list[Action]) -> None:
+        for action in actions:
+            match action:
+                case SendText(text=text, buttons=rows):
+                    self._last_message_id = next(self.message_ids)
+                    self._print(text, rows)
+                case EditText(text=text, buttons=rows):
+                    self._print("↻ " + text, rows)
+                case AnswerButton(text=text) if text:
+                    self._print(f"（提示）{text}", ())
+                case SendFile(filename=name, content=data, caption=caption):
+                    EXPORT_DIR.mkdir(parents=True, exist_ok=True)
+                    path = EXPORT_DIR / Path(name).name
+                    path.write_bytes(data)
+                    self._print(f"{caption}\n（文件已保存：{path}）", ())
+                case SendPicture(caption=caption):
+                    self._print(f"（图片）{caption}", ())
+        self.out.flush()
+
+    _last_message_id: int | None = None
+
+    def _print(self, text: str, rows: tuple[tuple[Button, ...], ...]) -> None:
+        print(text, file=self.out)
+        if rows:
+            self.buttons = [button for row in rows for button in row]
+            numbered = iter(range(1, len(self.buttons) + 1))
+            for row in rows:
+                print("  ".join(f"[{next(numbered)}] {b.label}" for b in row), file=self.out)
+        elif not text.startswith(("↻", "（提示）")):
+            self.buttons = []  # only the latest message's buttons can be pressed
+        print(file=self.out)
+
+    def _button_for(self, line: str) -> Button | None:
+        if not self.buttons or not line:
+            return None
+        if line.isdigit() and 1 <= int(line) <= len(self.buttons):
+            return self.buttons[int(line) - 1]
+        return next((b for b in self.buttons if line in (b.label, b.label.lstrip("✅ "))), None)
+
+    def _switch_user(self, line: str) -> None:
+        parts = line.split(maxsplit=2)
+        if len(parts) < 2 or not parts[1].lstrip("-").isdigit():
+            print("用法：/as 用户ID 名字", file=self.out)
+            return
+        self.user = User(int(parts[1]), parts[2] if len(parts) > 2 else f"用户{parts[1]}")
+        print(f"（现在以 {self.user.name} 的身份发言）\n", file=self.out)
+
+
+async def run_console(services: Services, user_id: int, name: str, group: bool) -> None:
+    await services.db.migrate()
+    chat = Chat(GROUP_CHAT_ID, "group", "测试群") if group else Chat(user_id, "private")
+    console = ConsoleSession(services, chat, User(user_id, name))
+    interactive = sys.stdin.isatty()
+    if interactive:
+        print("本地控制台（与 Telegram 使用同一套对话和数据库）。发送 /start 开始，Ctrl+D 退出。\n")
+    await console.resume_notice()
+    try:
+        while True:
+            line = await asyncio.to_thread(_read_line, interactive)
+            if line is None:
+                break
+            if not interactive:
+                print(f"> {line.rstrip()}")
+            if line.strip():
+                await console.say(line)
+    finally:
+        await services.db.close()
+
+
+def _read_line(interactive: bool) -> str | None:
+    if interactive:
+        try:
+            return input("你> ")
+        except EOFError:
+            return None
+    line = sys.stdin.readline()
+    return line if line else None

@@ -1,0 +1,213 @@
+"""The 摸底 ledger as an .xlsx workbook: the form 工委 staff file and pass upwards.
+
+One sheet per county (in the official order, empty ones included, so every workbook has the
+same shape), each split into 非公企业 by park and 社会组织 by supervising body, the same
+grouping the ledger uses in the chat.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+from collections.abc import Sequence
+from io import BytesIO
+from itertools import groupby
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from openpyxl import Workbook
+from openpyxl.styles import Alignment, Font, PatternFill
+from openpyxl.utils import get_column_letter
+from openpyxl.worksheet.worksheet import Worksheet
+
+from bot.rules.coverage import (
+    ENTERPRISE,
+    SOCIAL_GROUP,
+    SOCIAL_ORGANISATION,
+    OrganisationFacts,
+    coverage_met,
+    coverage_targets,
+    next_step,
+)
+from knowledge.content import Content
+from storage import ledger
+from storage.db import Database
+from storage.models import Organisation
+
+HEADERS = (
+    "序号",
+    "组织名称",
+    "类别",
+    "细分类型",
+    "园区/主管单位",
+    "经营运行情况",
+    "职工（从业人员）数",
+    "正式党员",
+    "预备党员",
+    "出资人（负责人）",
+    "负责人是否党员",
+    "是否已建党组织",
+    "未建党组织原因",
+    "覆盖目标",
+    "覆盖情况",
+    "下一步建议",
+    "登记人",
+    "登记时间",
+)
+OTHER_SHEET = "其他"
+NOT_IN_PARK = "不在园区"
+NO_SUPERVISOR = "未填写主管单位"
+NO_TARGETS = "无硬性要求"
+COVERAGE = {True: "已达标", False: "未达标", None: "不适用"}
+LOCAL_TIME = ZoneInfo("Asia/Shanghai")  # the ledger is read in 楚雄州, whatever the server runs on
+MAX_WIDTH = 50  # wider columns wrap instead of running off the screen
+BOLD = Font(bold=True)
+GROUP_FILL = PatternFill("solid", fgColor="DDEBF7")
+WRAP = Alignment(wrap_text=True, vertical="top")
+
+
+def facts_of(org: Organisation) -> OrganisationFacts:
+    """The coverage rules only see these fields, so they stay independent of the storage model."""
+    return OrganisationFacts(
+        kind=org.kind,
+        subtype=org.subtype,
+        prefecture_level=org.prefecture_level,
+        employees=org.employees,
+        formal_members=org.formal_members,
+        probationary_members=org.probationary_members,
+        has_party_org=bool(org.has_party_org),
+    )
+
+
+def ledger_workbook(organisations: Sequence[Organisation], content: Content) -> bytes:
+    """The whole ledger as .xlsx bytes; counties outside `content.counties` go to 其他."""
+    counties = content.counties
+    by_county: dict[str, list[Organisation]] = {county: [] for county in counties}
+    strays = [org for org in organisations if org.county not in by_county]
+    for org in organisations:
+        by_county.get(org.county, []).append(org)
+    workbook = Workbook()
+    workbook.remove(workbook.worksheets[0])
+    for county in counties:
+        _fill_sheet(workbook.create_sheet(county), by_county[county], content, county)
+    if strays:
+        _fill_sheet(workbook.create_sheet(OTHER_SHEET), strays, content, None)
+    buffer = BytesIO()
+    workbook.save(buffer)
+    return buffer.getvalue()
+
+
+async def export_ledger(
+    db: Database, content: Content, out: Path, registered_by: int | None = None
+) -> int:
+    """Writes the workbook to `out` and returns how many organisations it holds."""
+    async with db.session() as session:
+        organisations = list(await ledger.list_organisations(session, registered_by))
+    data = ledger_workbook(organisations, content)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    # Write aside and rename, so nobody ever picks up a half-written file.
+    partial = out.with_name(out.name + ".partial")
+    partial.write_bytes(data)
+    partial.replace(out)
+    return len(organisations)
+
+
+def _place(org: Organisation) -> str:
+    if org.kind == ENTERPRISE:
+        return org.park or NOT_IN_PARK
+    if not org.supervisor:
+        return NO_SUPERVISOR
+    return "｜".join(part for part in (org.supervisor_kind, org.supervisor) if part)
+
+
+def _group_label(org: Organisation, county: str | None) -> str:
+    where = "园区" if org.kind == ENTERPRISE else "主管单位"
+    label = f"{org.kind}｜{where}：{_place(org)}"
+    return label if county else f"{org.county}｜{label}"  # 其他 mixes counties: name each
+
+
+def _sort_key(org: Organisation, content: Content) -> tuple[Any, ...]:
+    """Enterprises before social organisations; known parks in official order, 不在园区 last."""
+    kind_rank = {ENTERPRISE: 0, SOCIAL_ORGANISATION: 1}.get(org.kind, 2)
+    if org.kind == ENTERPRISE:
+        parks = content.parks(org.county)
+        rank = len(parks) + 1 if org.park is None else _index(parks, org.park)
+    else:
+        rank = 1 if not org.supervisor else 0
+    return (org.county, kind_rank, org.kind, rank, _place(org), org.id)
+
+
+def _index(items: list[str], item: str) -> int:
+    return items.index(item) if item in items else len(items)
+
+
+def _fill_sheet(
+    sheet: Worksheet, orgs: list[Organisation], content: Content, county: str | None
+) -> None:
+    sheet.append(HEADERS)
+    for cell in sheet[1]:
+        cell.font = BOLD
+    sheet.freeze_panes = "A2"
+    widths = [_display_width(header) for header in HEADERS]
+    orgs = sorted(orgs, key=lambda org: _sort_key(org, content))
+    number = 0
+    for label, members in groupby(orgs, key=lambda org: _group_label(org, county)):
+        sheet.append([label])
+        sheet.cell(sheet.max_row, 1).font = BOLD
+        for column in range(1, len(HEADERS) + 1):
+            sheet.cell(sheet.max_row, column).fill = GROUP_FILL
+        for org in members:
+            number += 1
+            row = _row(number, org, content)
+            sheet.append(row)
+            for cell in sheet[sheet.max_row]:
+                cell.alignment = WRAP
+            widths = [max(w, _display_width(v)) for w, v in zip(widths, row, strict=True)]
+    for column, width in enumerate(widths, start=1):
+        sheet.column_dimensions[get_column_letter(column)].width = min(width + 2, MAX_WIDTH)
+
+
+def _row(number: int, org: Organisation, content: Content) -> list[Any]:
+    summary = content.flows["survey"]["summary"]
+    facts = facts_of(org)
+    targets = coverage_targets(facts)
+    target_text = "；".join(summary["targets"][t.code.value] for t in targets) or NO_TARGETS
+    advice = summary["next"][next_step(facts).value].format(formal_members=org.formal_members)
+    subtype = org.subtype
+    if subtype == SOCIAL_GROUP and org.prefecture_level:
+        subtype = f"{subtype}（州级以上）"
+    reason = None
+    if not org.has_party_org:
+        reason = "；".join(part for part in (org.no_org_reason, org.no_org_note) if part) or None
+    registered_at = org.registered_at.astimezone(LOCAL_TIME).strftime("%Y-%m-%d %H:%M")
+    return [
+        number,
+        org.name,
+        org.kind,
+        subtype,
+        _place(org),
+        org.operating_status,
+        org.employees,
+        org.formal_members,
+        org.probationary_members,
+        org.leader_name,
+        _yes_no(org.leader_is_member),
+        _yes_no(org.has_party_org),
+        reason,
+        target_text,
+        COVERAGE[coverage_met(targets)],
+        advice,
+        org.registered_by_name or str(org.registered_by),
+        registered_at,
+    ]
+
+
+def _yes_no(value: bool | None) -> str | None:
+    return None if value is None else ("是" if value else "否")
+
+
+def _display_width(value: Any) -> int:
+    """Column width in Excel units: CJK and full-width characters take about two."""
+    if value is None:
+        return 0
+    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in str(value))

@@ -1,0 +1,130 @@
+"""/ledger: the organisations a user registered (all of them for 工委 admins), and editing one.
+
+The ledger holds personal information, so every view and edit checks who is asking, and
+none of it is shown in a group chat.
+"""
+
+from __future__ import annotations
+
+from itertools import groupby
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.contract import Action, AnswerButton, Button, Event, SendText
+from bot.menu import start_flow
+from bot.services import Services
+from bot.steps import survey
+from storage import ledger
+from storage.models import Organisation
+
+MAX_LISTED_CHARS = 3000  # a Telegram message holds 4096 characters
+MAX_BUTTONS = 20
+
+
+def may_see(org: Organisation, user_id: int, services: Services) -> bool:
+    return org.registered_by == user_id or services.is_admin(user_id)
+
+
+def group_label(org: Organisation) -> str:
+    if org.kind == "非公企业":
+        return f"非公企业｜{org.park or survey.NOT_IN_PARK}"
+    return f"社会组织｜{org.supervisor or org.supervisor_kind or '未填写主管单位'}"
+
+
+async def show_ledger(
+    session: AsyncSession, event: Event, services: Services, _: str = ""
+) -> list[Action]:
+    """Organisations by county, then park or supervising body, with a button per record."""
+    content = services.content
+    if event.chat.kind != "private":
+        return [SendText(content.text("group_use_private"))]
+    scope = None if services.is_admin(event.user.id) else event.user.id
+    orgs = list(await ledger.list_organisations(session, registered_by=scope))
+    if not orgs:
+        return [SendText(content.text("ledger_empty"))]
+    order = {name: i for i, name in enumerate(content.counties)}
+    orgs.sort(key=lambda o: (order.get(o.county, len(order)), o.county, group_label(o), o.id))
+    lines = [content.text("ledger_title", count=len(orgs))]
+    for county, in_county in groupby(orgs, key=lambda o: o.county):
+        lines.append(content.text("ledger_county", county=county))
+        for group, members in groupby(in_county, key=group_label):
+            lines.append(content.text("ledger_group", group=group))
+            lines += [_line(org, services) for org in members]
+    text = "\n".join(lines)
+    if len(text) > MAX_LISTED_CHARS:
+        text = text[:MAX_LISTED_CHARS].rsplit("\n", 1)[0] + "\n……（完整台账请导出表格）"
+    recent = sorted(orgs, key=lambda o: o.id, reverse=True)[:MAX_BUTTONS]
+    buttons = tuple((Button(f"#{o.id} {o.name[:20]}", f"l:v:{o.id}"),) for o in recent)
+    return [SendText(text), SendText(content.text("ledger_pick"), buttons)]
+
+
+def _line(org: Organisation, services: Services) -> str:
+    from bot.exports.ledger import facts_of
+    from bot.rules.coverage import coverage_met, coverage_targets
+
+    met = coverage_met(coverage_targets(facts_of(org)))
+    status = {True: "已达标", False: "未达标", None: "无硬性要求"}[met]
+    return services.content.text(
+        "ledger_line",
+        id=org.id,
+        name=org.name,
+        employees=org.employees,
+        members=org.formal_members + org.probationary_members,
+        status=status,
+    )
+
+
+async def on_button(
+    session: AsyncSession, event: Event, services: Services, data: str, force: bool = False
+) -> list[Action]:
+    """`l:list`, `l:v:<id>` (card), `l:e:<id>` (pick a field), `l:f:<id>:<step>` (edit it)."""
+    content = services.content
+    parts = data.split(":")
+    if parts == ["l", "list"]:
+        return await show_ledger(session, event, services)
+    if len(parts) < 3 or not parts[2].isdigit() or len(parts[2]) > 12:
+        return [AnswerButton(event.callback_id or "", content.text("button_invalid"))]
+    if event.chat.kind != "private":
+        return [SendText(content.text("group_use_private"))]
+    org = await ledger.get_organisation(session, int(parts[2]))
+    if org is None:
+        return [SendText(content.text("ledger_not_found"))]
+    if not may_see(org, event.user.id, services):
+        return [AnswerButton(event.callback_id or "", content.text("no_permission"), alert=True)]
+    action = parts[1]
+    if action == "v" and len(parts) == 3:
+        return [survey.summary_card(org, content)]
+    flow = services.engine.flows["survey"]
+    answers = survey.answers_from_record(org, content)
+    if action == "e" and len(parts) == 3:
+        buttons = tuple(
+            (
+                Button(
+                    f"{step.label}：{_shown(answers.get(step.id), content)}"[:40],
+                    f"l:f:{org.id}:{step.id}",
+                ),
+            )
+            for step in flow.applicable(answers)
+        )
+        return [SendText(content.text("edit_pick_field", name=org.name), buttons)]
+    if action == "f" and len(parts) == 4 and parts[3] in {s.id for s in flow.applicable(answers)}:
+        return await start_flow(
+            session,
+            event,
+            services,
+            data,
+            force,
+            "survey",
+            answers=answers,
+            context={"edit": org.id},
+            first_step=parts[3],
+        )
+    return [AnswerButton(event.callback_id or "", content.text("button_invalid"))]
+
+
+def _shown(value: object, content) -> str:  # type: ignore[no-untyped-def]
+    if value is True:
+        return content.text("answer_yes")
+    if value is False:
+        return content.text("answer_no")
+    return "—" if value is None else str(value)

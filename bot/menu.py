@@ -1,0 +1,107 @@
+"""/start, /help, /menu and starting a step's flow without losing one already under way."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.contract import Action, AnswerButton, Button, Event, SendText
+from bot.services import Services
+from storage import dialogs
+
+# Filled by the router: button prefixes whose handler accepts force=True.
+RESTARTABLE: dict[str, Callable[..., Awaitable[list[Action]]]] = {}
+
+
+async def start(session: AsyncSession, event: Event, services: Services, _: str) -> list[Action]:
+    """The greeting; if a flow is half done, its current question follows so nothing is lost."""
+    actions: list[Action] = [SendText(services.content.text("start", name=event.user.name or ""))]
+    state = await dialogs.get_state(session, event.chat.id, event.user.id)
+    if state is not None:
+        title = services.engine.flow_of(state).title
+        actions += services.engine.ask(
+            state, notice=services.content.text("resume_notice", title=title)
+        )
+    return actions
+
+
+async def help_(session: AsyncSession, event: Event, services: Services, _: str) -> list[Action]:
+    return [SendText(services.content.text("help"))]
+
+
+async def show_menu(
+    session: AsyncSession, event: Event, services: Services, _: str
+) -> list[Action]:
+    """The six steps as buttons, one line each on what the step is for."""
+    steps = services.content.steps
+    lines = [services.content.text("menu_title")]
+    lines += [f"{i}. {step['title']}：{step['line']}" for i, step in enumerate(steps, 1)]
+    buttons = tuple(
+        (Button(f"{i}. {step['title']}", f"m:{step['code']}"),) for i, step in enumerate(steps, 1)
+    )
+    return [SendText("\n".join(lines), buttons)]
+
+
+async def pick_step(
+    session: AsyncSession, event: Event, services: Services, data: str, force: bool = False
+) -> list[Action]:
+    """A step chosen from the menu: its flow starts, or what the step is about is shown."""
+    step = services.content.step(data.removeprefix("m:"))
+    if step is None:
+        return [AnswerButton(event.callback_id or "", services.content.text("button_invalid"))]
+    if not step.get("flow"):
+        return [
+            SendText(
+                services.content.text("step_not_ready", title=step["title"], detail=step["detail"])
+            )
+        ]
+    if event.chat.kind != "private":
+        return [SendText(services.content.text("group_use_private"))]
+    return await start_flow(session, event, services, data, force, step["flow"])
+
+
+async def start_flow(
+    session: AsyncSession,
+    event: Event,
+    services: Services,
+    origin: str,
+    force: bool,
+    flow_id: str,
+    **start: Any,
+) -> list[Action]:
+    """Starts a flow; if another is running, asks first whether to continue it or drop it.
+
+    `origin` is the button data that asked for this start, replayed if the user confirms.
+    """
+    running = await dialogs.get_state(session, event.chat.id, event.user.id)
+    if running is not None and not force:
+        content = services.content
+        question = content.text(
+            "resume_or_restart",
+            title=services.engine.flow_of(running).title,
+            new_title=services.engine.flows[flow_id].title,
+        )
+        buttons = (
+            (Button(content.text("resume_continue"), "r:c"),),
+            (Button(content.text("resume_restart"), f"r:n:{origin}"),),
+        )
+        return [SendText(question, buttons)]
+    return await services.engine.start(session, event, flow_id, **start)
+
+
+async def on_resume_choice(
+    session: AsyncSession, event: Event, services: Services, data: str
+) -> list[Action]:
+    """`r:c` re-asks the running question; `r:n:<button>` replays that button, forced."""
+    if data == "r:c":
+        state = await dialogs.get_state(session, event.chat.id, event.user.id)
+        if state is None:
+            return [SendText(services.content.text("no_dialog"))]
+        return services.engine.ask(state)
+    inner = data.removeprefix("r:n:")
+    handler = RESTARTABLE.get(inner.split(":", 1)[0]) if data.startswith("r:n:") else None
+    if handler is None:
+        return [AnswerButton(event.callback_id or "", services.content.text("button_invalid"))]
+    return await handler(session, event, services, inner, force=True)

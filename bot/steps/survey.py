@@ -1,0 +1,140 @@
+"""抓摸底: turns the flow's answers into a ledger record and shows the summary card."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.contract import Action, Button, Event, SendText, keyboard
+from bot.exports.ledger import facts_of
+from bot.rules.coverage import coverage_targets, next_step
+from knowledge.content import Content
+from storage import ledger
+from storage.models import DialogState, Organisation
+
+NOT_IN_PARK = "不在园区"
+OTHER_PARK = "其他园区"
+OTHER_SUPERVISOR = "其他单位"
+
+
+def option_sources(content: Content) -> dict[str, Any]:
+    """Lists the survey flow offers as buttons, from `knowledge/places.yaml`."""
+    kinds = content.places["supervisor_kinds"]
+    return {
+        "counties": lambda answers: content.counties,
+        "parks": lambda answers: [
+            *content.parks(answers.get("county", "")),
+            NOT_IN_PARK,
+            OTHER_PARK,
+        ],
+        "supervisor_kinds": lambda answers: list(kinds),
+        "supervisors": lambda answers: [
+            *(kinds.get(answers.get("supervisor_kind")) or []),
+            OTHER_SUPERVISOR,
+        ],
+    }
+
+
+def fields_from_answers(answers: dict[str, Any]) -> dict[str, Any]:
+    """Ledger columns from flow answers: typed-in park and supervisor names replace "其他"."""
+    fields = dict(answers)
+    park = answers.get("park")
+    fields["park"] = (
+        answers.get("park_name") if park == OTHER_PARK else (None if park == NOT_IN_PARK else park)
+    )
+    if answers.get("supervisor") == OTHER_SUPERVISOR:
+        fields["supervisor"] = answers.get("supervisor_name")
+    if answers.get("kind") != "社会组织":
+        fields["subtype"] = None
+    return fields
+
+
+def answers_from_record(org: Organisation, content: Content) -> dict[str, Any]:
+    """The flow answers that would produce this record, so one field can be edited in place."""
+    answers: dict[str, Any] = {
+        name: getattr(org, name) for name in ledger.LEDGER_FIELDS if getattr(org, name) is not None
+    }
+    if org.kind == "非公企业":
+        if org.park is None:
+            answers["park"] = NOT_IN_PARK
+        elif org.park not in content.parks(org.county):
+            answers["park"], answers["park_name"] = OTHER_PARK, org.park
+    if org.kind == "社会组织" and org.supervisor is not None:
+        listed = content.places["supervisor_kinds"].get(org.supervisor_kind) or []
+        if org.supervisor not in listed:
+            answers["supervisor"], answers["supervisor_name"] = OTHER_SUPERVISOR, org.supervisor
+    if org.has_party_org:
+        answers.pop("no_org_reason", None)
+    answers.setdefault("leader_name", None)
+    return answers
+
+
+def make_completion(content: Content):  # type: ignore[no-untyped-def]
+    async def complete(
+        session: AsyncSession, event: Event, state: DialogState, answers: dict[str, Any]
+    ) -> list[Action]:
+        """Saves the record (new, or the one being edited) and shows its summary card."""
+        fields = fields_from_answers(answers)
+        edit_id = state.context.get("edit")
+        existing = await ledger.get_organisation(session, edit_id) if edit_id else None
+        if existing is not None:
+            org = await ledger.update_organisation(session, existing, fields)
+            notice = [SendText(content.text("edit_saved"))]
+        else:
+            org = await ledger.add_organisation(session, fields, event.user.id, event.user.name)
+            notice = []
+        return [*notice, summary_card(org, content)]
+
+    return complete
+
+
+def summary_card(org: Organisation, content: Content) -> SendText:
+    """The five facts, the coverage targets that apply and the recommended next step."""
+    card = content.flows["survey"]["summary"]
+    facts = facts_of(org)
+    leader = (
+        card["leader_unknown"]
+        if not org.leader_name
+        else card["leader_member" if org.leader_is_member else "leader_not_member"].format(
+            leader_name=org.leader_name
+        )
+    )
+    if org.kind == "非公企业":
+        group = org.park or NOT_IN_PARK
+    else:
+        group = org.supervisor or ""
+    if org.has_party_org:
+        reason = card["reason_none"]
+    else:
+        reason = org.no_org_reason or ""
+    lines = [
+        card["title"].format(id=org.id, name=org.name),
+        card["facts"].format(
+            operating_status=org.operating_status,
+            employees=org.employees,
+            formal_members=org.formal_members,
+            probationary_members=org.probationary_members,
+            leader=leader,
+            reason=reason,
+        ),
+        card["place"].format(county=org.county, group=group),
+    ]
+    targets = coverage_targets(facts)
+    if targets:
+        lines.append(card["targets_title"])
+        for target in targets:
+            template = card["target_met" if target.met else "target_unmet"]
+            lines.append(template.format(label=card["targets"][target.code.value]))
+    else:
+        lines.append(card["no_targets"])
+    lines.append(card["next_title"])
+    lines.append(card["next"][next_step(facts).value].format(formal_members=org.formal_members))
+    buttons = card["buttons"]
+    return SendText(
+        "\n".join(lines),
+        keyboard(
+            [Button(buttons["organize"], "m:organize")],
+            [Button(buttons["edit"], f"l:e:{org.id}"), Button(buttons["ledger"], "l:list")],
+        ),
+    )
