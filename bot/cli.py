@@ -51,7 +51,6 @@ def main(argv: list[str] | None = None) -> int:
         print("数据库已升级到最新结构。")
         return 0
     if args.command == "export":
-
         total = asyncio.run(_export(services, args.out))
         print(f"已导出 {total} 家组织到 {args.out}")
         return 0

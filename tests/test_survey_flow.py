@@ -235,3 +235,24 @@ async def test_ledger_is_private_to_its_registrant_and_admins(db_url: str) -> No
         assert "#1 楚雄某某科技有限公司" in await admin.say("/ledger")
         group = Conversation(services, group=True)
         assert "私聊" in await group.say("/ledger")
+
+
+async def test_editing_the_kind_asks_the_questions_the_new_kind_needs(db_url: str) -> None:
+    async with bot_services(db_url) as services:
+        chat = Conversation(services)
+        await chat.say("/menu", "1", *ENTERPRISE_ANSWERS)
+        await chat.say("/ledger", "#1 楚雄某某科技有限公司", "修改")
+        assert "属于哪一类" in await chat.say("类别：非公企业")
+        assert "是哪一种社会组织" in await chat.say("社会组织")
+        assert "由哪一类单位管理" in await chat.say("民办学校")
+        assert "具体是哪个单位" in await chat.say("行业主管部门")
+        card = await chat.say("教育部门")
+        assert "已更新" in card and "从业人员30人以上的实体性社会组织要有党组织" in card
+        async with services.db.session() as session:
+            (org,) = await ledger.list_organisations(session)
+            assert (org.kind, org.subtype, org.park, org.supervisor) == (
+                "社会组织",
+                "民办学校",
+                None,
+                "教育部门",
+            )

@@ -64,7 +64,9 @@ class Flow:
 
     def first_unanswered(self, answers: dict[str, Any]) -> Step | None:
         """Used when editing: the first applicable step that has no answer yet."""
-        return next((s for s in self.steps if s.applies(answers) and s.id not in answers), None)
+        return next(
+            (s for s in self.steps if s.applies(answers) and not _answered(s, answers)), None
+        )
 
     def applicable(self, answers: dict[str, Any]) -> list[Step]:
         return [s for s in self.steps if s.applies(answers)]
@@ -76,6 +78,11 @@ class Flow:
             if step.id in kept and not step.applies(kept):
                 del kept[step.id]
         return kept
+
+
+def _answered(step: Step, answers: dict[str, Any]) -> bool:
+    """None counts as an answer only for an optional step (it was skipped)."""
+    return answers.get(step.id) is not None or (step.optional and step.id in answers)
 
 
 def parse_flow(raw: dict[str, Any]) -> Flow:

@@ -130,15 +130,11 @@ def _sort_key(org: Organisation, content: Content) -> tuple[Any, ...]:
     """Enterprises before social organisations; known parks in official order, 不在园区 last."""
     kind_rank = {ENTERPRISE: 0, SOCIAL_ORGANISATION: 1}.get(org.kind, 2)
     if org.kind == ENTERPRISE:
-        parks = content.parks(org.county)
-        rank = len(parks) + 1 if org.park is None else _index(parks, org.park)
+        parks = {park: i for i, park in enumerate(content.parks(org.county))}
+        rank = parks.get(org.park, len(parks)) if org.park else len(parks) + 1
     else:
         rank = 1 if not org.supervisor else 0
     return (org.county, kind_rank, org.kind, rank, _place(org), org.id)
-
-
-def _index(items: list[str], item: str) -> int:
-    return items.index(item) if item in items else len(items)
 
 
 def _fill_sheet(

@@ -52,9 +52,8 @@ def fields_from_answers(answers: dict[str, Any]) -> dict[str, Any]:
 
 def answers_from_record(org: Organisation, content: Content) -> dict[str, Any]:
     """The flow answers that would produce this record, so one field can be edited in place."""
-    answers: dict[str, Any] = {
-        name: getattr(org, name) for name in ledger.LEDGER_FIELDS if getattr(org, name) is not None
-    }
+    # Skipped optional answers are kept as None so editing does not ask them again.
+    answers: dict[str, Any] = {name: getattr(org, name) for name in ledger.LEDGER_FIELDS}
     if org.kind == "非公企业":
         if org.park is None:
             answers["park"] = NOT_IN_PARK
@@ -64,9 +63,6 @@ def answers_from_record(org: Organisation, content: Content) -> dict[str, Any]:
         listed = content.places["supervisor_kinds"].get(org.supervisor_kind) or []
         if org.supervisor not in listed:
             answers["supervisor"], answers["supervisor_name"] = OTHER_SUPERVISOR, org.supervisor
-    if org.has_party_org:
-        answers.pop("no_org_reason", None)
-    answers.setdefault("leader_name", None)
     return answers
 
 

@@ -1,0 +1,125 @@
+"""The real `branchbot` command in a subprocess: piped conversations and a kill mid-flow."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.test_survey_flow import ENTERPRISE_ANSWERS
+
+BRANCHBOT = [sys.executable, "-m", "bot.cli"]
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def _env(tmp_path: Path) -> dict[str, str]:
+    env = {
+        k: v for k, v in os.environ.items() if k not in ("BOT_TOKEN", "DATABASE_URL", "LOG_LEVEL")
+    }
+    env |= {
+        "DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'bot.db'}",
+        "PYTHONUNBUFFERED": "1",
+        "BRANCHBOT_DOTENV": str(tmp_path / "none.env"),
+        "PYTHONPATH": str(ROOT),
+    }
+    return env
+
+
+def test_piped_run_without_token_registers_an_enterprise(tmp_path: Path) -> None:
+    lines = ["/start", "/menu", "1", *ENTERPRISE_ANSWERS]
+    result = subprocess.run(
+        [*BRANCHBOT, "run"],
+        input="\n".join(lines) + "\n",
+        capture_output=True,
+        text=True,
+        env=_env(tmp_path),
+        cwd=tmp_path,
+        timeout=60,
+    )
+    assert result.returncode == 0, result.stderr
+    assert "未设置 BOT_TOKEN" in result.stderr
+    assert "❌ 职工100人以上的非公企业要有党组织（未达到）" in result.stdout
+    assert "联合党组织" in result.stdout
+    assert "Traceback" not in result.stdout + result.stderr
+    # A second run sees the same record.
+    again = subprocess.run(
+        [*BRANCHBOT, "console"],
+        input="/ledger\n",
+        capture_output=True,
+        text=True,
+        env=_env(tmp_path),
+        cwd=tmp_path,
+        timeout=60,
+    )
+    assert "#1 楚雄某某科技有限公司" in again.stdout
+
+
+class Process:
+    """A console process we type into line by line and read until an expected text appears."""
+
+    def __init__(self, proc: asyncio.subprocess.Process) -> None:
+        self.proc = proc
+        self.seen = ""
+
+    @classmethod
+    async def start(cls, tmp_path: Path) -> Process:
+        proc = await asyncio.create_subprocess_exec(
+            *BRANCHBOT,
+            "console",
+            stdin=asyncio.subprocess.PIPE,
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.STDOUT,
+            env=_env(tmp_path),
+            cwd=tmp_path,
+        )
+        return cls(proc)
+
+    async def expect(self, text: str, timeout: float = 30) -> str:
+        async def read() -> str:
+            while text not in self.seen:
+                chunk = await self.proc.stdout.read(4096)  # type: ignore[union-attr]
+                if not chunk:
+                    raise AssertionError(f"process ended before {text!r}:\n{self.seen}")
+                self.seen += chunk.decode()
+            before, _, self.seen = self.seen.partition(text)
+            return before + text
+
+        return await asyncio.wait_for(read(), timeout)
+
+    async def say(self, line: str) -> None:
+        self.proc.stdin.write((line + "\n").encode())  # type: ignore[union-attr]
+        await self.proc.stdin.drain()  # type: ignore[union-attr]
+
+
+@pytest.mark.slow
+async def test_killed_mid_flow_resumes_at_the_same_question(tmp_path: Path) -> None:
+    first = await Process.start(tmp_path)
+    await first.say("/menu")
+    await first.expect("[1] 1. 抓摸底")
+    await first.say("1")
+    await first.expect("请输入组织全称")
+    for answer, next_question in zip(
+        ENTERPRISE_ANSWERS[:6],
+        ["属于哪一类", "所在县", "所在园区", "经营运行", "现有职工", "正式党员多少名"],
+        strict=True,
+    ):
+        await first.say(answer)
+        await first.expect(next_question)
+    first.proc.send_signal(signal.SIGKILL)
+    await first.proc.wait()
+
+    second = await Process.start(tmp_path)
+    resumed = await second.expect("正式党员多少名")
+    assert "继续上次未完成的“抓摸底”" in resumed
+    for answer in ENTERPRISE_ANSWERS[6:]:
+        await second.say(answer)
+    card = await second.expect("查看台账")
+    assert "楚雄某某科技有限公司" in card and "二清 职工队伍：120 人" in card
+    assert "正式党员 2 名，预备党员 1 名" in card
+    second.proc.stdin.close()  # type: ignore[union-attr]
+    assert await asyncio.wait_for(second.proc.wait(), 30) == 0
