@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.contract import Action, AnswerButton, Button, Event, SendText
 from bot.menu import start_flow
+from bot.organisations import coverage_status, place_of
 from bot.services import Services
 from bot.steps import survey
 from storage import ledger
@@ -26,9 +27,7 @@ def may_see(org: Organisation, user_id: int, services: Services) -> bool:
 
 
 def group_label(org: Organisation) -> str:
-    if org.kind == "非公企业":
-        return f"非公企业｜{org.park or survey.NOT_IN_PARK}"
-    return f"社会组织｜{org.supervisor or org.supervisor_kind or '未填写主管单位'}"
+    return f"{org.kind}｜{place_of(org)}"
 
 
 async def show_ledger(
@@ -59,18 +58,13 @@ async def show_ledger(
 
 
 def _line(org: Organisation, services: Services) -> str:
-    from bot.exports.ledger import facts_of
-    from bot.rules.coverage import coverage_met, coverage_targets
-
-    met = coverage_met(coverage_targets(facts_of(org)))
-    status = {True: "已达标", False: "未达标", None: "无硬性要求"}[met]
     return services.content.text(
         "ledger_line",
         id=org.id,
         name=org.name,
         employees=org.employees,
         members=org.formal_members + org.probationary_members,
-        status=status,
+        status=coverage_status(org),
     )
 
 

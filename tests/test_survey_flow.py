@@ -78,7 +78,8 @@ async def test_social_organisation_asks_only_what_applies(db_url: str) -> None:
         card = await chat.say("是")  # already has a party organisation: no reason asked
         assert "州级以上社会团体要有党组织" in card and "✅" in card
         assert "抓规范" in card
-        assert "双柏县｜民政部门" in card
+        assert "双柏县｜行业主管部门｜民政部门" in card
+        assert "下一步：抓规范" in card
 
 
 async def test_wrong_input_at_every_step_gets_chinese_help_and_the_same_question(

@@ -20,11 +20,11 @@ from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
+from bot.organisations import COVERAGE_STATUS, facts_of, place_of
 from bot.rules.coverage import (
     ENTERPRISE,
     SOCIAL_GROUP,
     SOCIAL_ORGANISATION,
-    OrganisationFacts,
     coverage_met,
     coverage_targets,
     next_step,
@@ -55,28 +55,12 @@ HEADERS = (
     "登记时间",
 )
 OTHER_SHEET = "其他"
-NOT_IN_PARK = "不在园区"
-NO_SUPERVISOR = "未填写主管单位"
 NO_TARGETS = "无硬性要求"
-COVERAGE = {True: "已达标", False: "未达标", None: "不适用"}
 LOCAL_TIME = ZoneInfo("Asia/Shanghai")  # the ledger is read in 楚雄州, whatever the server runs on
 MAX_WIDTH = 50  # wider columns wrap instead of running off the screen
 BOLD = Font(bold=True)
 GROUP_FILL = PatternFill("solid", fgColor="DDEBF7")
 WRAP = Alignment(wrap_text=True, vertical="top")
-
-
-def facts_of(org: Organisation) -> OrganisationFacts:
-    """The coverage rules only see these fields, so they stay independent of the storage model."""
-    return OrganisationFacts(
-        kind=org.kind,
-        subtype=org.subtype,
-        prefecture_level=org.prefecture_level,
-        employees=org.employees,
-        formal_members=org.formal_members,
-        probationary_members=org.probationary_members,
-        has_party_org=bool(org.has_party_org),
-    )
 
 
 def ledger_workbook(organisations: Sequence[Organisation], content: Content) -> bytes:
@@ -112,17 +96,9 @@ async def export_ledger(
     return len(organisations)
 
 
-def _place(org: Organisation) -> str:
-    if org.kind == ENTERPRISE:
-        return org.park or NOT_IN_PARK
-    if not org.supervisor:
-        return NO_SUPERVISOR
-    return "｜".join(part for part in (org.supervisor_kind, org.supervisor) if part)
-
-
 def _group_label(org: Organisation, county: str | None) -> str:
     where = "园区" if org.kind == ENTERPRISE else "主管单位"
-    label = f"{org.kind}｜{where}：{_place(org)}"
+    label = f"{org.kind}｜{where}：{place_of(org)}"
     return label if county else f"{org.county}｜{label}"  # 其他 mixes counties: name each
 
 
@@ -134,7 +110,7 @@ def _sort_key(org: Organisation, content: Content) -> tuple[Any, ...]:
         rank = parks.get(org.park, len(parks)) if org.park else len(parks) + 1
     else:
         rank = 1 if not org.supervisor else 0
-    return (org.county, kind_rank, org.kind, rank, _place(org), org.id)
+    return (org.county, kind_rank, org.kind, rank, place_of(org), org.id)
 
 
 def _fill_sheet(
@@ -181,7 +157,7 @@ def _row(number: int, org: Organisation, content: Content) -> list[Any]:
         org.name,
         org.kind,
         subtype,
-        _place(org),
+        place_of(org),
         org.operating_status,
         org.employees,
         org.formal_members,
@@ -191,7 +167,7 @@ def _row(number: int, org: Organisation, content: Content) -> list[Any]:
         _yes_no(org.has_party_org),
         reason,
         target_text,
-        COVERAGE[coverage_met(targets)],
+        COVERAGE_STATUS[coverage_met(targets)],
         advice,
         org.registered_by_name or str(org.registered_by),
         registered_at,

@@ -7,13 +7,12 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.contract import Action, Button, Event, SendText, keyboard
-from bot.exports.ledger import facts_of
-from bot.rules.coverage import coverage_targets, next_step
+from bot.organisations import NOT_IN_PARK, facts_of, place_of
+from bot.rules.coverage import NextStep, coverage_targets, next_step
 from knowledge.content import Content
 from storage import ledger
 from storage.models import DialogState, Organisation
 
-NOT_IN_PARK = "不在园区"
 OTHER_PARK = "其他园区"
 OTHER_SUPERVISOR = "其他单位"
 
@@ -96,10 +95,6 @@ def summary_card(org: Organisation, content: Content) -> SendText:
             leader_name=org.leader_name
         )
     )
-    if org.kind == "非公企业":
-        group = org.park or NOT_IN_PARK
-    else:
-        group = org.supervisor or ""
     if org.has_party_org:
         reason = card["reason_none"]
     else:
@@ -114,7 +109,7 @@ def summary_card(org: Organisation, content: Content) -> SendText:
             leader=leader,
             reason=reason,
         ),
-        card["place"].format(county=org.county, group=group),
+        card["place"].format(county=org.county, group=place_of(org)),
     ]
     targets = coverage_targets(facts)
     if targets:
@@ -125,12 +120,14 @@ def summary_card(org: Organisation, content: Content) -> SendText:
     else:
         lines.append(card["no_targets"])
     lines.append(card["next_title"])
-    lines.append(card["next"][next_step(facts).value].format(formal_members=org.formal_members))
+    advice = next_step(facts)
+    lines.append(card["next"][advice.value].format(formal_members=org.formal_members))
     buttons = card["buttons"]
+    following = "standardize" if advice is NextStep.STANDARDISE else "organize"
     return SendText(
         "\n".join(lines),
         keyboard(
-            [Button(buttons["organize"], "m:organize")],
+            [Button(buttons[following], f"m:{following}")],
             [Button(buttons["edit"], f"l:e:{org.id}"), Button(buttons["ledger"], "l:list")],
         ),
     )

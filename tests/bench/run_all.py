@@ -1,0 +1,131 @@
+"""`make bench`: prints the figures (never asserted by tests; timed tests are flaky).
+
+- cold start: `branchbot console` process start to its first reply
+- one answer through the whole core (router, engine, database), p50/p99, SQLite and PostgreSQL
+- ledger export of 1,000 organisations
+Set BENCH_POSTGRES_URL (or TEST_POSTGRES_URL) to include PostgreSQL.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import resource
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from bot.config import Settings
+from bot.contract import Chat, Event, User
+from bot.exports.ledger import export_ledger
+from bot.router import handle_event
+from bot.services import build_services
+from storage import ledger
+from tests.conftest import POSTGRES_URL, _drop_postgres_database, _fresh_postgres_database
+from tests.test_survey_flow import ENTERPRISE_ANSWERS
+
+CONVERSATIONS = 100
+
+
+def percentile(values: list[float], share: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(share * len(ordered)))]
+
+
+def cold_start(workdir: Path) -> float:
+    env = dict(os.environ, DATABASE_URL=f"sqlite+aiosqlite:///{workdir / 'cold.db'}")
+    subprocess.run(
+        [sys.executable, "-m", "bot.cli", "migrate"], env=env, check=True, capture_output=True
+    )
+    started = time.perf_counter()
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "bot.cli", "console"],
+        env=env,
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    assert proc.stdin and proc.stdout
+    proc.stdin.write("/start\n")
+    proc.stdin.flush()
+    while "六步工作法" not in proc.stdout.readline():
+        pass
+    elapsed = time.perf_counter() - started
+    proc.stdin.close()
+    proc.wait()
+    return elapsed
+
+
+async def answers_latency(url: str) -> list[float]:
+    """Each simulated secretary registers one enterprise; every answer is one timed event."""
+    services = build_services(Settings(database_url=url))
+    await services.db.migrate()
+    timings: list[float] = []
+    for user_id in range(1, CONVERSATIONS + 1):
+        user, chat = User(user_id, f"书记{user_id}"), Chat(user_id)
+        await handle_event(Event(chat, user, text="/menu"), services)
+        await handle_event(Event(chat, user, button_data="m:survey", callback_id="c"), services)
+        for text in ENTERPRISE_ANSWERS:
+            started = time.perf_counter()
+            await handle_event(Event(chat, user, text=text), services)
+            timings.append((time.perf_counter() - started) * 1000)
+    async with services.db.session() as session:
+        assert len(await ledger.list_organisations(session)) == CONVERSATIONS
+    await services.db.close()
+    return timings
+
+
+async def export_time(url: str, workdir: Path, count: int = 1000) -> float:
+    services = build_services(Settings(database_url=url))
+    await services.db.migrate()
+    counties = services.content.counties
+    async with services.db.session() as session:
+        for i in range(count):
+            fields = {
+                "name": f"测试企业{i}",
+                "kind": "非公企业",
+                "county": counties[i % len(counties)],
+                "park": None,
+                "operating_status": "正常经营（运行）",
+                "employees": i % 300,
+                "formal_members": i % 5,
+                "probationary_members": 0,
+                "has_party_org": False,
+            }
+            await ledger.add_organisation(session, fields, 1, "书记")
+    started = time.perf_counter()
+    await export_ledger(services.db, services.content, workdir / "ledger.xlsx")
+    elapsed = time.perf_counter() - started
+    await services.db.close()
+    return elapsed
+
+
+async def main() -> None:
+    with tempfile.TemporaryDirectory() as tmp:
+        workdir = Path(tmp)
+        print(f"cold start (console process to first reply): {cold_start(workdir):.2f} s")
+        backends = [("SQLite", f"sqlite+aiosqlite:///{workdir / 'bench.db'}")]
+        pg_source = os.environ.get("BENCH_POSTGRES_URL") or POSTGRES_URL
+        pg_url = await _fresh_postgres_database() if pg_source else None
+        if pg_url:
+            backends.append(("PostgreSQL", pg_url))
+        try:
+            for name, url in backends:
+                timings = await answers_latency(url)
+                p50, p99 = statistics.median(timings), percentile(timings, 0.99)
+                print(f"answer through the core on {name}: n={len(timings)} ", end="")
+                print(f"p50={p50:.2f} ms p99={p99:.2f} ms")
+            seconds = await export_time(f"sqlite+aiosqlite:///{workdir / 'export.db'}", workdir)
+            print(f"ledger export, 1,000 organisations: {seconds:.2f} s")
+        finally:
+            if pg_url:
+                await _drop_postgres_database(pg_url)
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(f"peak resident memory of this run: {peak:.0f} MB")
+
+
+if __name__ == "__main__":
+    asyncio.run(main())
