@@ -36,7 +36,7 @@ async def show_ledger(
     """Organisations by county, then park or supervising body, with a button per record."""
     content = services.content
     if event.chat.kind != "private":
-        return [SendText(content.text("group_use_private"))]
+        return [SendText(content.text("ledger_private"))]
     scope = None if services.is_admin(event.user.id) else event.user.id
     orgs = list(await ledger.list_organisations(session, registered_by=scope))
     if not orgs:
@@ -79,7 +79,7 @@ async def on_button(
     if len(parts) < 3 or not parts[2].isdigit() or len(parts[2]) > 12:
         return [AnswerButton(event.callback_id or "", content.text("button_invalid"))]
     if event.chat.kind != "private":
-        return [SendText(content.text("group_use_private"))]
+        return [SendText(content.text("ledger_private"))]
     org = await ledger.get_organisation(session, int(parts[2]))
     if org is None:
         return [SendText(content.text("ledger_not_found"))]

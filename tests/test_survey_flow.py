@@ -235,7 +235,9 @@ async def test_ledger_is_private_to_its_registrant_and_admins(db_url: str) -> No
         admin = Conversation(services, user_id=99, name="工委")
         assert "#1 楚雄某某科技有限公司" in await admin.say("/ledger")
         group = Conversation(services, group=True)
-        assert "私聊" in await group.say("/ledger")
+        assert "台账含个人信息，请在与我的私聊中查看" in await group.say("/ledger")
+        assert "私聊" in await group.say("/menu", "1")
+        assert await group.say("随便聊聊") == ""  # group chatter is not answered
 
 
 async def test_editing_the_kind_asks_the_questions_the_new_kind_needs(db_url: str) -> None:
