@@ -22,6 +22,9 @@ def _parser() -> argparse.ArgumentParser:
     console.add_argument("--name", default="书记", help="显示名（默认“书记”）")
     console.add_argument("--group", action="store_true", help="模拟群聊；/as ID 名字 切换发言人")
     commands.add_parser("migrate", help="把数据库升级到最新结构")
+    ask = commands.add_parser("ask", help="向知识库提问；不给问题时从标准输入逐行读取")
+    ask.add_argument("--json", action="store_true", help="每个问题输出一行 JSON")
+    ask.add_argument("question", nargs="?", help="问题；省略时每行一个问题")
     export = commands.add_parser("export", help="导出 Excel 表格")
     export.add_argument("what", choices=["ledger"], help="导出内容：ledger（摸底台账）")
     export.add_argument("--out", required=True, type=Path, help="输出文件，如 台账.xlsx")
@@ -43,6 +46,8 @@ def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     settings = Settings.from_env()
     _configure_logging(settings, quiet_by_default=args.command in ("console", "run"))
+    if args.command == "ask":
+        return _ask(settings, args.question, args.json)
     from bot.services import build_services
 
     services = build_services(settings)
@@ -69,6 +74,34 @@ def main(argv: list[str] | None = None) -> int:
         asyncio.run(run_console(services, args.user_id, args.name, args.group))
     except KeyboardInterrupt:
         print()
+    return 0
+
+
+def _ask(settings: Settings, question: str | None, as_json: bool) -> int:
+    """Needs no database: only the knowledge base is loaded, so a cold answer stays fast."""
+    import json
+
+    from knowledge.content import load_content
+    from knowledge.retrieval import load_knowledge_base
+
+    knowledge = load_knowledge_base(settings.cache_dir)
+    content = load_content()
+    questions = [question] if question is not None else (line.rstrip("\n") for line in sys.stdin)
+    for text in questions:
+        answer = knowledge.ask(text)
+        if as_json:
+            print(json.dumps(answer.as_json(), ensure_ascii=False), flush=True)
+        elif answer.found and answer.entry is not None:
+            entry = answer.entry
+            print(
+                content.text(
+                    "ask_answer", title=entry.title, answer=entry.answer, source=entry.source
+                )
+            )
+            print(flush=True)
+        else:
+            print(content.text("ask_not_found" if answer.suggestions else "ask_not_found_nothing"))
+            print("\n".join(f"- {entry.title}" for entry in answer.suggestions) + "\n", flush=True)
     return 0
 
 

@@ -29,6 +29,7 @@ class Settings:
     webhook_secret: str = ""
     log_level: str = "INFO"
     admin_user_ids: frozenset[int] = field(default_factory=frozenset)
+    cache_dir: Path = Path("data") / "cache"
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -48,4 +49,5 @@ class Settings:
             webhook_secret=env("WEBHOOK_SECRET", "").strip(),
             log_level=env("LOG_LEVEL", "INFO").strip().upper() or "INFO",
             admin_user_ids=_ids(env("ADMIN_USER_IDS", "")),
+            cache_dir=Path(env("CACHE_DIR", "") or Path("data") / "cache"),
         )

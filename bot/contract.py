@@ -42,6 +42,7 @@ class Event:
     message_id: int | None = None
     reply_to_message_id: int | None = None
     reply_to_bot: bool = False
+    mentions_bot: bool = False  # the text @-mentions the bot (groups, privacy mode on)
 
     @property
     def is_button(self) -> bool:

@@ -12,7 +12,7 @@ from dataclasses import replace
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot import ledger_view, menu
+from bot import ask, ledger_view, menu
 from bot.contract import Action, AnswerButton, Event, SendText
 from bot.dialog.engine import DialogButton
 from bot.services import Services
@@ -71,9 +71,11 @@ async def _on_text(session: AsyncSession, event: Event, services: Services) -> l
     state = await dialogs.get_state(session, event.chat.id, event.user.id)
     if state is not None:
         return await services.engine.answer_text(session, event, state)
-    if event.chat.kind == "group":
+    if event.chat.kind == "group" and not (event.reply_to_bot or event.mentions_bot):
         return []  # plain group chatter is not for the bot
-    return [SendText(services.content.text("free_text"))]
+    if not text:
+        return [SendText(services.content.text("free_text"))]
+    return ask.answer_text(event, services)
 
 
 async def _on_button(session: AsyncSession, event: Event, services: Services) -> list[Action]:
@@ -124,12 +126,14 @@ COMMANDS: dict[str, Handler] = {
     "back": _back,
     "skip": _skip,
     "ledger": ledger_view.show_ledger,
+    "ask": ask.ask_command,
 }
 
 BUTTONS: dict[str, Handler] = {
     "m": menu.pick_step,
     "l": ledger_view.on_button,
     "r": menu.on_resume_choice,
+    "k": ask.on_button,
 }
 # A confirmed "放弃并重新开始" re-runs the original button with force=True.
 menu.RESTARTABLE.update({"m": menu.pick_step, "l": ledger_view.on_button})

@@ -8,6 +8,7 @@ from bot.config import Settings
 from bot.dialog.engine import DialogEngine
 from bot.steps import survey
 from knowledge.content import Content, load_content
+from knowledge.retrieval import KnowledgeBase, load_knowledge_base
 from storage.db import Database
 
 
@@ -17,6 +18,7 @@ class Services:
     db: Database
     content: Content
     engine: DialogEngine
+    knowledge: KnowledgeBase
 
     def is_admin(self, user_id: int) -> bool:
         return user_id in self.settings.admin_user_ids
@@ -29,4 +31,5 @@ def build_services(settings: Settings) -> Services:
         option_sources=survey.option_sources(content),
         completions={"survey": survey.make_completion(content)},
     )
-    return Services(settings, Database(settings.database_url), content, engine)
+    knowledge = load_knowledge_base(settings.cache_dir)
+    return Services(settings, Database(settings.database_url), content, engine, knowledge)

@@ -10,12 +10,12 @@ import pytest
 from bot.dialog.flows import AtMost, Step
 from bot.dialog.inputs import (
     Invalid,
-    chinese_number,
     parse_date,
     parse_integer,
     parse_time,
     validate,
 )
+from knowledge.textnorm import chinese_number, numerals_to_digits
 
 TODAY = date(2026, 11, 26)
 
@@ -146,3 +146,20 @@ YESNO = Step("yn", "yesno", "是否")
 def test_validate(step: Step, text: str, answers: dict[str, Any], expected: Any) -> None:
     options = list(step.options) if step.kind != "yesno" else ["是", "否"]
     assert validate(step, text, answers, options, TODAY) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("三会一课", "3会1课"),
+        ("五个清", "5个清"),
+        ("六有标准", "6有标准"),
+        ("两名党员", "2名党员"),
+        ("统一制定", "统一制定"),
+        ("一定要", "一定要"),
+        ("41项标准", "41项标准"),
+        ("十五人", "15人"),
+    ],
+)
+def test_numerals_to_digits(text: str, expected: str) -> None:
+    assert numerals_to_digits(text) == expected

@@ -13,6 +13,7 @@ from datetime import date, time
 from typing import Any
 
 from bot.dialog.flows import Step
+from knowledge.textnorm import chinese_number, normalise
 
 
 @dataclass(frozen=True, slots=True)
@@ -26,39 +27,12 @@ class Invalid:
 
 YES_WORDS = frozenset({"是", "是的", "有", "对", "对的", "yes", "y", "1", "是滴", "嗯", "✅"})
 NO_WORDS = frozenset({"否", "不是", "没有", "无", "不", "no", "n", "0", "❌"})
-_DIGITS = {"零": 0, "〇": 0, "一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6}
-_DIGITS |= {"七": 7, "八": 8, "九": 9}
-_UNITS = {"十": 10, "百": 100, "千": 1000, "万": 10000}
 _COUNT_SUFFIX = re.compile(r"(人|名|个|位|家)$")
-
-
-def normalise(text: str) -> str:
-    """NFKC folds full-width digits and letters; collapse whitespace."""
-    return " ".join(unicodedata.normalize("NFKC", text).split())
 
 
 def has_words(text: str) -> bool:
     """True when the text has at least one letter or digit (not only emoji or punctuation)."""
     return any(unicodedata.category(ch)[0] in "LN" for ch in text)
-
-
-def chinese_number(text: str) -> int | None:
-    """一百二十 -> 120, 三 -> 3, 十五 -> 15; None when it is not a plain Chinese numeral."""
-    if not text or any(ch not in _DIGITS and ch not in _UNITS for ch in text):
-        return None
-    total, section, digit = 0, 0, None
-    for ch in text:
-        if ch in _DIGITS:
-            digit = _DIGITS[ch]
-            continue
-        unit = _UNITS[ch]
-        if unit == 10000:
-            total = (total + section + (digit or 0)) * unit
-            section, digit = 0, None
-        else:
-            section += (1 if digit is None else digit) * unit
-            digit = None
-    return total + section + (digit or 0)
 
 
 def parse_integer(text: str) -> int | None:

@@ -6,6 +6,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.ask import step_knowledge_button
 from bot.contract import Action, Button, Event, SendText, keyboard
 from bot.organisations import NOT_IN_PARK, facts_of, place_of
 from bot.rules.coverage import NextStep, coverage_targets, next_step
@@ -128,6 +129,7 @@ def summary_card(org: Organisation, content: Content) -> SendText:
         "\n".join(lines),
         keyboard(
             [Button(buttons[following], f"m:{following}")],
+            [step_knowledge_button(content, following)],
             [Button(buttons["edit"], f"l:e:{org.id}"), Button(buttons["ledger"], "l:list")],
         ),
     )

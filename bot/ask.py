@@ -1,0 +1,72 @@
+"""Questions to the knowledge base: `/ask 问题`, free text in a private chat, and in a group a
+reply to the bot or a mention. Answers carry their source and buttons to related topics."""
+
+from __future__ import annotations
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.contract import Action, AnswerButton, Button, Event, Keyboard, SendText
+from bot.services import Services
+from knowledge.content import Content
+from knowledge.retrieval import Answer, Entry
+
+MAX_BUTTON_LABEL = 24
+
+
+def _buttons(entries: list[Entry] | tuple[Entry, ...]) -> Keyboard:
+    return tuple((Button(e.title[:MAX_BUTTON_LABEL], f"k:{e.id}"),) for e in entries)
+
+
+def render_entry(entry: Entry, services: Services) -> SendText:
+    """The answer, its source, and the related topics as buttons."""
+    text = services.content.text(
+        "ask_answer", title=entry.title, answer=entry.answer, source=entry.source
+    )
+    related = [services.knowledge.by_id[r] for r in entry.related if r in services.knowledge.by_id]
+    return SendText(text, _buttons(related[:3]))
+
+
+def render_answer(answer: Answer, services: Services) -> SendText:
+    if answer.found and answer.entry is not None:
+        return render_entry(answer.entry, services)
+    if answer.suggestions:
+        return SendText(services.content.text("ask_not_found"), _buttons(answer.suggestions))
+    return SendText(services.content.text("ask_not_found_nothing"))
+
+
+async def ask_command(
+    session: AsyncSession, event: Event, services: Services, question: str
+) -> list[Action]:
+    if not question.strip():
+        return [SendText(services.content.text("ask_usage"))]
+    return [render_answer(services.knowledge.ask(question), services)]
+
+
+def answer_text(event: Event, services: Services) -> list[Action]:
+    return [render_answer(services.knowledge.ask(event.text or ""), services)]
+
+
+async def on_button(
+    session: AsyncSession, event: Event, services: Services, data: str
+) -> list[Action]:
+    """`k:<entry id>` shows an entry; `k:s:<step>` lists the entries of one step."""
+    kb = services.knowledge
+    key = data.removeprefix("k:")
+    if key.startswith("s:"):
+        step = services.content.step(key.removeprefix("s:"))
+        entries = kb.entries_of_step(key.removeprefix("s:")) if step else []
+        if not entries:
+            return [AnswerButton(event.callback_id or "", services.content.text("button_invalid"))]
+        title = step["title"] if step else ""
+        return [SendText(services.content.text("ask_step_entries", title=title), _buttons(entries))]
+    entry = kb.by_id.get(key)
+    if entry is None:
+        return [AnswerButton(event.callback_id or "", services.content.text("button_invalid"))]
+    return [render_entry(entry, services)]
+
+
+def step_knowledge_button(content: Content, step_code: str) -> Button:
+    """The "📖 …相关知识" button of a step's card or description (every step has entries)."""
+    step = content.step(step_code)
+    title = step["title"] if step else ""
+    return Button(content.text("ask_knowledge_button", title=title), f"k:s:{step_code}")
