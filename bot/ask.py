@@ -3,12 +3,16 @@ reply to the bot or a mention. Answers carry their source and buttons to related
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.contract import Action, AnswerButton, Button, Event, Keyboard, SendText
-from bot.services import Services
 from knowledge.content import Content
 from knowledge.retrieval import Answer, Entry
+
+if TYPE_CHECKING:  # services import the steps, whose cards use the button below
+    from bot.services import Services
 
 MAX_BUTTON_LABEL = 24
 

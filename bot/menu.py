@@ -7,6 +7,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.ask import step_knowledge_button
 from bot.contract import Action, AnswerButton, Button, Event, SendText
 from bot.services import Services
 from storage import dialogs
@@ -52,11 +53,8 @@ async def pick_step(
     if step is None:
         return [AnswerButton(event.callback_id or "", services.content.text("button_invalid"))]
     if not step.get("flow"):
-        return [
-            SendText(
-                services.content.text("step_not_ready", title=step["title"], detail=step["detail"])
-            )
-        ]
+        text = services.content.text("step_not_ready", title=step["title"], detail=step["detail"])
+        return [SendText(text, ((step_knowledge_button(services.content, step["code"]),),))]
     if event.chat.kind != "private":
         return [SendText(services.content.text("group_use_private"))]
     return await start_flow(session, event, services, data, force, step["flow"])

@@ -12,12 +12,15 @@ start, and this corpus is small enough that a dict-based index answers in well u
 
 from __future__ import annotations
 
+import heapq
 import logging
 import math
+import multiprocessing as mp
+import os
 import re
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -31,9 +34,17 @@ KB_DIR = KNOWLEDGE_DIR / "kb"
 MAX_QUESTION_CHARS = 200  # longer input is cut: nobody asks a 10,000-character question
 
 # Weights of the combined score and the threshold below which the bot says it does not know.
-BM25_WEIGHT = 0.6
-FUZZY_WEIGHT = 0.4
-THRESHOLD = 0.42
+WORD_COVER = 0.15
+PAIR_COVER = 0.5
+RELATIVE_BM25 = 0.2
+FUZZY = 0.3
+# Share of the question's weight in words no entry uses ("年检", "补贴"): a question about
+# something else that merely mentions 党员 or 党费 must not borrow a neighbouring answer.
+UNKNOWN_PENALTY = 0.3
+THRESHOLD = 0.45
+CANDIDATES = 50
+PARALLEL_FROM = 2000  # entries; below this a worker pool costs more than it saves
+SUGGESTION_FLOOR = 0.25  # weaker matches are noise, not "closest topics"
 K1, B = 1.2, 0.75
 
 log = logging.getLogger(__name__)
@@ -112,6 +123,16 @@ class Segmenter:
             self.jieba.add_word(word, frequency)
         self.stopwords = frozenset(stopwords)
 
+    def words_of_many(self, texts: list[str]) -> list[list[str]]:
+        """Large bases are segmented on every core (forked workers share the loaded dictionary)."""
+        workers = os.cpu_count() or 1
+        if len(texts) < PARALLEL_FROM or workers < 2 or "fork" not in mp.get_all_start_methods():
+            return [self.words(text) for text in texts]
+        global _FORKED
+        _FORKED = self
+        with mp.get_context("fork").Pool(workers) as pool:
+            return pool.map(_words_in_worker, texts, chunksize=256)
+
     def words(self, text: str) -> list[str]:
         return [
             w
@@ -120,103 +141,199 @@ class Segmenter:
         ]
 
 
+_FORKED: Segmenter | None = None
+
+
+def _words_in_worker(text: str) -> list[str]:
+    assert _FORKED is not None
+    return _FORKED.words(text)
+
+
 def _informative(word: str) -> bool:
     return any(ch.isalnum() for ch in word)
 
 
-@dataclass
-class BM25:
-    """Okapi BM25 over an inverted index: term -> [(document, term frequency)]."""
+class TermIndex:
+    """One document per entry: term -> [(entry, term frequency)], with BM25 and IDF.
 
-    postings: dict[str, list[tuple[int, int]]] = field(default_factory=lambda: defaultdict(list))
-    lengths: list[int] = field(default_factory=list)
+    Scoring whole entries (title, questions, keywords and answer together) rather than each
+    paraphrase alone keeps one short paraphrase of a neighbouring topic from outranking the
+    entry that covers every word of the question.
+    """
 
-    def add(self, words: Sequence[str]) -> int:
-        doc = len(self.lengths)
-        self.lengths.append(len(words))
-        for word, count in Counter(words).items():
-            self.postings[word].append((doc, count))
-        return doc
+    def __init__(self) -> None:
+        self.postings: dict[str, list[tuple[int, int]]] = defaultdict(list)
+        self.lengths: list[int] = []
+
+    def add(self, terms: Sequence[str]) -> None:
+        entry = len(self.lengths)
+        self.lengths.append(len(terms))
+        for term, count in Counter(terms).items():
+            self.postings[term].append((entry, count))
 
     def finish(self) -> None:
         n = len(self.lengths)
         self.average = sum(self.lengths) / max(n, 1)
         self.idf = {
-            w: math.log(1 + (n - len(p) + 0.5) / (len(p) + 0.5)) for w, p in self.postings.items()
+            t: math.log(1 + (n - len(p) + 0.5) / (len(p) + 0.5)) for t, p in self.postings.items()
         }
-        # A word no document has is as informative as the rarest: it lowers coverage.
+        # A term no entry has is as informative as the rarest: it lowers coverage.
         self.unknown_idf = math.log(1 + (n + 0.5) / 0.5)
 
-    def weight(self, word: str) -> float:
-        return self.idf.get(word, self.unknown_idf)
+    def weight(self, term: str) -> float:
+        return self.idf.get(term, self.unknown_idf)
 
-    def scores(self, words: Sequence[str]) -> dict[int, float]:
-        result: dict[int, float] = defaultdict(float)
-        for word in set(words):
-            idf = self.idf.get(word)
+    def match(self, terms: set[str]) -> tuple[dict[int, float], dict[int, float]]:
+        """Per entry: BM25, and the IDF-weighted share of the query's terms it contains."""
+        total = sum(self.weight(t) for t in terms)
+        bm25: dict[int, float] = defaultdict(float)
+        covered: dict[int, float] = defaultdict(float)
+        for term in terms:
+            idf = self.idf.get(term)
             if idf is None:
                 continue
-            for doc, tf in self.postings[word]:
-                norm = K1 * (1 - B + B * self.lengths[doc] / self.average)
-                result[doc] += idf * tf * (K1 + 1) / (tf + norm)
-        return result
+            for entry, tf in self.postings[term]:
+                norm = K1 * (1 - B + B * self.lengths[entry] / self.average)
+                bm25[entry] += idf * tf * (K1 + 1) / (tf + norm)
+                covered[entry] += idf / total
+        return bm25, covered
+
+
+_NUMBERS = re.compile("[0-9零〇一二两三四五六七八九十百千万]")
+
+
+def _numberless(text: str) -> str:
+    """Numbers are compared by the scoring; the domain check only asks which terms are named."""
+    return _NUMBERS.sub("#", text)
+
+
+def bigrams(text: str) -> set[str]:
+    """Character pairs within runs of letters and digits: robust to segmentation and typos."""
+    pairs: set[str] = set()
+    for run in re.findall(r"[\w+]+", text):
+        if len(run) == 1:
+            pairs.add(run)
+        pairs.update(run[i : i + 2] for i in range(len(run) - 1))
+    return pairs
 
 
 class KnowledgeBase:
     def __init__(
-        self, entries: Sequence[Entry], normaliser: Normaliser, segmenter: Segmenter
+        self,
+        entries: Sequence[Entry],
+        normaliser: Normaliser,
+        segmenter: Segmenter,
+        domain_terms: Iterable[str] = (),
     ) -> None:
         self.entries = list(entries)
         self.by_id = {e.id: e for e in self.entries}
         self.normaliser = normaliser
         self.segmenter = segmenter
-        self.index = BM25()
-        self.doc_entry: list[int] = []
+        self.words = TermIndex()
+        self.entry_pairs: list[frozenset[str]] = []
         self.phrases: list[str] = []  # normalised questions and titles, for rapidfuzz
         self.phrase_entry: list[int] = []
+        pair_counts: Counter[str] = Counter()
+        asked = [
+            [normaliser(t) for t in (e.title, *e.questions, " ".join(e.keywords))]
+            for e in self.entries
+        ]
+        # Words from what users ask (segmenting is the slow part of a build); the answer's
+        # wording still counts through its character pairs.
+        for words in segmenter.words_of_many([" ".join(texts) for texts in asked]):
+            self.words.add(words)
         for number, entry in enumerate(self.entries):
-            for text in (entry.title, *entry.questions, " ".join(entry.keywords), entry.answer):
-                self.index.add(segmenter.words(normaliser(text)))
-                self.doc_entry.append(number)
-            for text in (entry.title, *entry.questions):
-                self.phrases.append(normaliser(text))
-                self.phrase_entry.append(number)
-        self.index.finish()
+            *texts, keywords = asked[number]
+            pairs = frozenset(
+                p for text in (*texts, keywords, normaliser(entry.answer)) for p in bigrams(text)
+            )
+            self.entry_pairs.append(pairs)
+            pair_counts.update(pairs)
+            self.phrases.extend(texts)
+            self.phrase_entry.extend([number] * len(texts))
+        self.words.finish()
+        n = len(self.entries)
+        self.pair_idf = {p: math.log(1 + (n - c + 0.5) / (c + 0.5)) for p, c in pair_counts.items()}
+        self.unknown_pair_idf = math.log(1 + (n + 0.5) / 0.5)
+        # A question is in domain only if it names at least one term of the domain: one
+        # everyday word shared with a paraphrase ("随便") is not enough to answer.
+        terms = {_numberless(normaliser(t)) for t in domain_terms}
+        terms |= {_numberless(normaliser(k)) for e in self.entries for k in e.keywords}
+        self.domain_terms = sorted((t for t in terms if len(t) >= 2), key=len, reverse=True)
+        self.domain_pattern = re.compile("|".join(map(re.escape, self.domain_terms)) or "(?!)")
+        # Terms of 3+ characters also match with one character mistyped (两心组织, 党废收缴).
+        self.near_terms = {
+            t[:i] + "\0" + t[i + 1 :]
+            for t in self.domain_terms
+            if len(t) >= 3
+            for i in range(len(t))
+        }
+        self.near_lengths = sorted({len(t) for t in self.domain_terms if len(t) >= 3})
 
     def ask(self, question: str, limit: int = 3) -> Answer:
         ranked = self.rank(question)
         if not ranked:
             return Answer(question, False, None, 0.0)
         best_score, best = ranked[0]
-        found = best_score >= THRESHOLD
+        found = best_score >= THRESHOLD and self.in_domain(question)
+        start = 1 if found else 0
         others = tuple(
-            self.entries[i] for _, i in ranked[1 if found else 0 : limit + (1 if found else 0)]
+            self.entries[i]
+            for score, i in ranked[start : start + limit]
+            if score >= SUGGESTION_FLOOR
         )
-        return Answer(question, found, self.entries[best], best_score, others[:limit])
+        return Answer(question, found, self.entries[best], best_score, others)
 
     def rank(self, question: str) -> list[tuple[float, int]]:
         """(score, entry index), best first; empty when nothing in the question is informative."""
         text = self.normaliser(question)
-        words = self.segmenter.words(text)
+        words = set(self.segmenter.words(text))
         if not words:
             return []
-        query_weight = sum(self.index.weight(w) * (K1 + 1) / (1 + K1) for w in words)
-        lexical: dict[int, float] = defaultdict(float)
-        for doc, score in self.index.scores(words).items():
-            entry = self.doc_entry[doc]
-            lexical[entry] = max(lexical[entry], min(score / query_weight, 1.0))
+        bm25, word_cover = self.words.match(words)
+        best_bm25 = max(bm25.values(), default=0.0) or 1.0
+        weights = {w: self.words.weight(w) for w in words}
+        unknown = sum(v for w, v in weights.items() if w not in self.words.idf) / sum(
+            weights.values()
+        )
+        penalty = UNKNOWN_PENALTY * unknown
         fuzzy: dict[int, float] = defaultdict(float)
         for _, similarity, phrase in process.extract(
-            text, self.phrases, scorer=fuzz.ratio, limit=20, score_cutoff=30
+            text, self.phrases, scorer=fuzz.ratio, limit=30, score_cutoff=40
         ):
             entry = self.phrase_entry[phrase]
             fuzzy[entry] = max(fuzzy[entry], similarity / 100)
+        # Only the likeliest entries get the finer comparison: a large base stays fast.
+        candidates = set(heapq.nlargest(CANDIDATES, bm25, key=bm25.__getitem__)) | set(fuzzy)
+        pairs = {p: self.pair_idf.get(p, self.unknown_pair_idf) for p in bigrams(text)}
+        pair_total = sum(pairs.values()) or 1.0
         combined = [
-            (BM25_WEIGHT * lexical.get(e, 0.0) + FUZZY_WEIGHT * fuzzy.get(e, 0.0), e)
-            for e in set(lexical) | set(fuzzy)
+            (
+                WORD_COVER * word_cover.get(e, 0.0)
+                + PAIR_COVER
+                * sum(v for p, v in pairs.items() if p in self.entry_pairs[e])
+                / pair_total
+                + RELATIVE_BM25 * bm25.get(e, 0.0) / best_bm25
+                + FUZZY * fuzzy.get(e, 0.0)
+                - penalty,
+                e,
+            )
+            for e in candidates
         ]
         combined.sort(key=lambda pair: (-pair[0], pair[1]))
         return combined
+
+    def in_domain(self, question: str) -> bool:
+        text = _numberless(self.normaliser(question))
+        if self.domain_pattern.search(text):
+            return True
+        for length in self.near_lengths:
+            for start in range(len(text) - length + 1):
+                window = text[start : start + length]
+                for i in range(length):
+                    if window[:i] + "\0" + window[i + 1 :] in self.near_terms:
+                        return True
+        return False
 
     def entries_of_step(self, step: str) -> list[Entry]:
         return [e for e in self.entries if e.step == step]
@@ -257,4 +374,4 @@ def load_knowledge_base(
             # The dictionary is written in plain Chinese; entries are looked up normalised.
             terms.append((normaliser(word), int((rest.split() or ["100"])[0])))
     segmenter = Segmenter(terms, stopwords, cache_dir)
-    return KnowledgeBase(load_entries(directory), normaliser, segmenter)
+    return KnowledgeBase(load_entries(directory), normaliser, segmenter, [t for t, _ in terms])

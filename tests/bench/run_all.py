@@ -129,3 +129,6 @@ async def main() -> None:
 
 if __name__ == "__main__":
     asyncio.run(main())
+    from tests.bench import knowledge
+
+    knowledge.main()

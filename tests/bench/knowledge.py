@@ -1,0 +1,79 @@
+"""Knowledge-base figures: quality on the dev set, latency, cold start, index build, scale."""
+
+from __future__ import annotations
+
+import statistics
+import subprocess
+import sys
+import time
+
+from knowledge.retrieval import KnowledgeBase, load_entries, load_knowledge_base
+from tests.knowledge_eval import evaluate, load_devset, synthetic_entries
+
+
+def percentile(values: list[float], share: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(share * len(ordered)))]
+
+
+def latencies(kb: KnowledgeBase, questions: list[str], rounds: int = 5) -> list[float]:
+    timings = []
+    for _ in range(rounds):
+        for question in questions:
+            started = time.perf_counter()
+            kb.ask(question)
+            timings.append((time.perf_counter() - started) * 1000)
+    return timings
+
+
+def cold_start(runs: int = 5) -> list[float]:
+    walls = []
+    for _ in range(runs):
+        started = time.perf_counter()
+        subprocess.run(
+            [sys.executable, "-m", "bot.cli", "ask", "六步工作法是哪六步"],
+            check=True,
+            capture_output=True,
+        )
+        walls.append(time.perf_counter() - started)
+    return walls
+
+
+def main() -> None:
+    devset = load_devset()
+    questions = [str(item["q"]) for item in devset]
+    kb = load_knowledge_base()
+    report = evaluate(kb, devset)
+    print(
+        f"knowledge: {len(kb.entries)} entries; dev set {report.in_domain} in domain, "
+        f"{report.out_of_domain} out of domain"
+    )
+    print(f"  top-1 accuracy {report.top1:.3f}, MRR {report.mrr:.3f}, refusal {report.refusal:.3f}")
+    for miss in report.misses:
+        print(f"    {miss}")
+    timings = latencies(kb, questions)
+    p50, p99 = statistics.median(timings), percentile(timings, 0.99)
+    print(f"  per question: p50 {p50:.2f} ms, p99 {p99:.2f} ms")
+    walls = cold_start()
+    median = statistics.median(walls)
+    print(f"  cold start `branchbot ask`: median {median:.2f} s, max {max(walls):.2f} s")
+    entries = load_entries()
+    started = time.perf_counter()
+    KnowledgeBase(entries, kb.normaliser, kb.segmenter)
+    build = time.perf_counter() - started
+    print(f"  index build ({len(entries)} entries, jieba already loaded): {build:.3f} s")
+    big = entries + synthetic_entries(entries, 10_000)
+    started = time.perf_counter()
+    large = KnowledgeBase(big, kb.normaliser, kb.segmenter)
+    build = time.perf_counter() - started
+    timings = latencies(large, questions, rounds=1)
+    print(
+        f"  scale {len(big)} entries: build {build:.2f} s, per question p50 "
+        f"{statistics.median(timings):.2f} ms, p99 {percentile(timings, 0.99):.2f} ms"
+    )
+    large_report = evaluate(large, devset)
+    print(f"  scale quality: top-1 {large_report.top1:.3f}, refusal {large_report.refusal:.3f}")
+
+
+if __name__ == "__main__":
+    main()
