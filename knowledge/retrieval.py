@@ -275,12 +275,14 @@ class KnowledgeBase:
         if not ranked:
             return Answer(question, False, None, 0.0)
         best_score, best = ranked[0]
-        found = best_score >= THRESHOLD and self.in_domain(question)
+        in_domain = self.in_domain(question)
+        found = best_score >= THRESHOLD and in_domain
         start = 1 if found else 0
+        # Closest topics only for a question about this domain: none for "讲个笑话".
         others = tuple(
             self.entries[i]
             for score, i in ranked[start : start + limit]
-            if score >= SUGGESTION_FLOOR
+            if score >= SUGGESTION_FLOOR and in_domain
         )
         return Answer(question, found, self.entries[best], best_score, others)
 
