@@ -27,6 +27,7 @@ class Settings:
     timezone: str = "Asia/Shanghai"
     webhook_url: str = ""
     webhook_secret: str = ""
+    webhook_listen: str = "127.0.0.1:8080"
     log_level: str = "INFO"
     admin_user_ids: frozenset[int] = field(default_factory=frozenset)
     cache_dir: Path = Path("data") / "cache"
@@ -47,6 +48,7 @@ class Settings:
             timezone=env("BOT_TIMEZONE", "Asia/Shanghai").strip() or "Asia/Shanghai",
             webhook_url=env("WEBHOOK_URL", "").strip(),
             webhook_secret=env("WEBHOOK_SECRET", "").strip(),
+            webhook_listen=env("WEBHOOK_LISTEN", "").strip() or "127.0.0.1:8080",
             log_level=env("LOG_LEVEL", "INFO").strip().upper() or "INFO",
             admin_user_ids=_ids(env("ADMIN_USER_IDS", "")),
             cache_dir=Path(env("CACHE_DIR", "") or Path("data") / "cache"),

@@ -60,6 +60,9 @@ class ConsoleSession:
             self._switch_user(line)
             return
         button = self._button_for(line.strip())
+        if button is not None and button.url:
+            print(f"（链接按钮：{button.url}）\n", file=self.out)
+            return
         if button is not None:
             event = Event(
                 self.chat,
@@ -99,7 +102,10 @@ class ConsoleSession:
             self.buttons = [button for row in rows for button in row]
             numbered = iter(range(1, len(self.buttons) + 1))
             for row in rows:
-                print("  ".join(f"[{next(numbered)}] {b.label}" for b in row), file=self.out)
+                shown = (
+                    f"[{next(numbered)}] {b.label}" + (f"（{b.url}）" if b.url else "") for b in row
+                )
+                print("  ".join(shown), file=self.out)
         elif not text.startswith(("↻", "（提示）")):
             self.buttons = []  # only the latest message's buttons can be pressed
         print(file=self.out)
@@ -120,7 +126,17 @@ class ConsoleSession:
         print(f"（现在以 {self.user.name} 的身份发言）\n", file=self.out)
 
 
+class ConsoleDirectory:
+    """Stands in for Telegram: in the simulated group, user 1 created it; nobody else is admin."""
+
+    bot_username = ""
+
+    async def member_status(self, chat_id: int, user_id: int) -> str:
+        return "creator" if user_id == 1 else "member"
+
+
 async def run_console(services: Services, user_id: int, name: str, group: bool) -> None:
+    services.directory = ConsoleDirectory()
     await services.db.migrate()
     chat = Chat(GROUP_CHAT_ID, "group", "测试群") if group else Chat(user_id, "private")
     console = ConsoleSession(services, chat, User(user_id, name))

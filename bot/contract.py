@@ -51,10 +51,15 @@ class Event:
 
 @dataclass(frozen=True, slots=True)
 class Button:
+    """A button sending `data` back when pressed, or a link (`url`, e.g. a deep link)."""
+
     label: str
-    data: str
+    data: str = ""
+    url: str = ""
 
     def __post_init__(self) -> None:
+        if bool(self.data) == bool(self.url):
+            raise ValueError("a button has either data or a url")
         if len(self.data.encode()) > MAX_BUTTON_DATA_BYTES:
             raise ValueError(f"button data over {MAX_BUTTON_DATA_BYTES} bytes: {self.data!r}")
 
@@ -108,6 +113,16 @@ class SendPicture:
 
 
 Action = SendText | EditText | AnswerButton | SendFile | SendPicture
+
+
+class ChatDirectory(Protocol):
+    """What the core may ask the chat platform (Telegram, or the console standing in for it)."""
+
+    bot_username: str
+
+    async def member_status(self, chat_id: int, user_id: int) -> str:
+        """creator / administrator / member / left / kicked (Telegram's getChatMember)."""
+        ...
 
 
 class Messenger(Protocol):

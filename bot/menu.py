@@ -16,8 +16,20 @@ from storage import dialogs
 RESTARTABLE: dict[str, Callable[..., Awaitable[list[Action]]]] = {}
 
 
-async def start(session: AsyncSession, event: Event, services: Services, _: str) -> list[Action]:
-    """The greeting; if a flow is half done, its current question follows so nothing is lost."""
+async def start(
+    session: AsyncSession, event: Event, services: Services, payload: str
+) -> list[Action]:
+    """The greeting; if a flow is half done, its current question follows so nothing is lost.
+
+    Deep links from a group arrive here as payloads: `m-<step>` continues a step in private,
+    `join-<branch>` asks a new member for their category.
+    """
+    if event.chat.kind == "private" and payload.startswith("m-"):
+        return await pick_step(session, event, services, "m:" + payload.removeprefix("m-"))
+    if event.chat.kind == "private" and payload.startswith("join-") and payload[5:].isdigit():
+        from bot.groups import ask_membership
+
+        return await ask_membership(session, event, services, int(payload[5:][:12]))
     actions: list[Action] = [SendText(services.content.text("start", name=event.user.name or ""))]
     state = await dialogs.get_state(session, event.chat.id, event.user.id)
     if state is not None:
@@ -56,7 +68,13 @@ async def pick_step(
         text = services.content.text("step_not_ready", title=step["title"], detail=step["detail"])
         return [SendText(text, ((step_knowledge_button(services.content, step["code"]),),))]
     if event.chat.kind != "private":
-        return [SendText(services.content.text("group_use_private"))]
+        text = services.content.text("group_use_private")
+        if not services.directory.bot_username:
+            return [SendText(text)]
+        link = f"https://t.me/{services.directory.bot_username}?start=m-{step['code']}"
+        return [
+            SendText(text, ((Button(services.content.text("continue_in_private"), url=link),),))
+        ]
     return await start_flow(session, event, services, data, force, step["flow"])
 
 

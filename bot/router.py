@@ -12,7 +12,7 @@ from dataclasses import replace
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot import ask, ledger_view, menu
+from bot import ask, groups, ledger_view, menu
 from bot.contract import Action, AnswerButton, Event, SendText
 from bot.dialog.engine import DialogButton
 from bot.services import Services
@@ -127,6 +127,8 @@ COMMANDS: dict[str, Handler] = {
     "skip": _skip,
     "ledger": ledger_view.show_ledger,
     "ask": ask.ask_command,
+    "bind": groups.bind,
+    "join": groups.join,
 }
 
 BUTTONS: dict[str, Handler] = {
@@ -134,6 +136,7 @@ BUTTONS: dict[str, Handler] = {
     "l": ledger_view.on_button,
     "r": menu.on_resume_choice,
     "k": ask.on_button,
+    "j": groups.on_button,
 }
 # A confirmed "放弃并重新开始" re-runs the original button with force=True.
 menu.RESTARTABLE.update({"m": menu.pick_step, "l": ledger_view.on_button})

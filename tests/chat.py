@@ -7,7 +7,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from bot.config import Settings
-from bot.console import GROUP_CHAT_ID, ConsoleSession
+from bot.console import GROUP_CHAT_ID, ConsoleDirectory, ConsoleSession
 from bot.contract import Chat, User
 from bot.services import Services, build_services
 
@@ -42,6 +42,7 @@ async def bot_services(
     database_url: str, admins: frozenset[int] = frozenset()
 ) -> AsyncIterator[Services]:
     services = build_services(Settings(database_url=database_url, admin_user_ids=admins))
+    services.directory = ConsoleDirectory()
     await services.db.migrate()
     try:
         yield services

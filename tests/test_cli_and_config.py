@@ -39,11 +39,6 @@ def test_migrate_then_export_ledger(tmp_path: Path) -> None:
     assert any(row[1] == "楚雄某某科技有限公司" for row in sheet.iter_rows(values_only=True))
 
 
-def test_run_with_a_token_says_telegram_is_not_in_this_version(tmp_path: Path) -> None:
-    result = run(tmp_path, "run", BOT_TOKEN="123:abc")
-    assert result.returncode == 2 and "Telegram" in result.stderr
-
-
 def test_unknown_export_kind_is_refused(tmp_path: Path) -> None:
     result = run(tmp_path, "export", "everything", "--out", "x.xlsx")
     assert result.returncode == 2 and "invalid choice" in result.stderr

@@ -290,3 +290,33 @@ async def test_questions_in_chat_private_group_and_buttons(db_url: str) -> None:
                 Event(Chat(1), User(1), button_data=forged, callback_id="c"), services
             )
             assert [type(a).__name__ for a in actions] == ["AnswerButton"], forged
+
+
+async def test_group_bind_join_and_membership_in_private(db_url: str) -> None:
+    async with bot_services(db_url) as services:
+        member = Conversation(services, user_id=5, name="李四", group=True)
+        assert "还没有绑定支部" in await member.say("/join")
+        assert "只有群主或群管理员" in await member.say("/bind")
+        creator = Conversation(services, user_id=1, name="书记", group=True)
+        assert "已将本群绑定" in await creator.say("/bind@branch_bot")
+        assert "已绑定到" in await creator.say("/bind")
+        assert "李四 已加入" in await member.say("/join")
+        assert "已在" in await member.say("/join")
+        private = Conversation(services, user_id=5, name="李四")
+        asked = await private.say("/start join-1")
+        assert "党员类别" in asked
+        assert "已记录：预备党员" in await private.say("预备党员")
+        stranger = Conversation(services, user_id=6, name="王五")
+        assert "请先在支部群里发送 /join" in await stranger.say("/start join-1")
+        from bot.contract import Chat, Event, User
+        from bot.router import handle_event
+
+        forged = await handle_event(
+            Event(Chat(6), User(6), button_data="j:1:f", callback_id="c"), services
+        )
+        assert "请先在支部群里发送 /join" in forged[-1].text  # type: ignore[union-attr]
+        async with services.db.session() as session:
+            from storage import groups
+
+            row = await groups.find_member(session, 1, 5)
+            assert row is not None and row.membership == "probationary"

@@ -1,0 +1,1 @@
+"""Telegram transports. Only these modules import a framework, and only the selected one."""

@@ -1,0 +1,174 @@
+"""python-telegram-bot 22: long polling by its Updater, or updates fed from our webhook
+receiver (PTB's own webhook server would need tornado). Every reply goes through `Delivery`."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import Any
+
+from telegram import (
+    BotCommand,
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
+    InputFile,
+    Update,
+)
+from telegram import error as tg_error
+from telegram.ext import Application, ApplicationBuilder, ContextTypes, TypeHandler
+
+from bot.contract import Action, AnswerButton, EditText, Keyboard, SendFile, SendPicture, SendText
+from bot.services import Services
+from bot.transports.common import TelegramRuntime, command_list, start_webhook_receiver
+from scheduler import delivery
+
+log = logging.getLogger(__name__)
+
+
+def markup(rows: Keyboard) -> InlineKeyboardMarkup | None:
+    if not rows:
+        return None
+    return InlineKeyboardMarkup(
+        [
+            [
+                InlineKeyboardButton(b.label, url=b.url)
+                if b.url
+                else InlineKeyboardButton(b.label, callback_data=b.data)
+                for b in row
+            ]
+            for row in rows
+        ]
+    )
+
+
+class PtbSender:
+    """Performs one action with PTB and translates its errors for `Delivery`."""
+
+    def __init__(self, application: Application) -> None:  # type: ignore[type-arg]
+        self.bot = application.bot
+
+    async def perform(self, chat_id: int, action: Action) -> int | None:
+        try:
+            return await self._perform(chat_id, action)
+        except tg_error.RetryAfter as exc:
+            wait = exc.retry_after
+            seconds = wait.total_seconds() if hasattr(wait, "total_seconds") else float(wait)
+            raise delivery.RetryAfter(seconds) from exc
+        except tg_error.Forbidden as exc:
+            raise delivery.Forbidden(str(exc)) from exc
+        except tg_error.BadRequest as exc:
+            if "not modified" in exc.message.lower():
+                raise delivery.NotModified(exc.message) from exc
+            raise delivery.BadRequest(exc.message) from exc
+        except (tg_error.NetworkError, tg_error.TimedOut) as exc:
+            raise delivery.TransientError(str(exc)) from exc
+
+    async def _perform(self, chat_id: int, action: Action) -> int | None:
+        match action:
+            case SendText():
+                sent = await self.bot.send_message(
+                    action.chat_id or chat_id, action.text, reply_markup=markup(action.buttons)
+                )
+                return sent.message_id
+            case EditText():
+                await self.bot.edit_message_text(
+                    action.text,
+                    chat_id=action.chat_id or chat_id,
+                    message_id=action.message_id,
+                    reply_markup=markup(action.buttons),
+                )
+                return action.message_id
+            case AnswerButton():
+                await self.bot.answer_callback_query(
+                    action.callback_id, text=action.text or None, show_alert=action.alert
+                )
+                return None
+            case SendFile():
+                sent = await self.bot.send_document(
+                    action.chat_id or chat_id,
+                    InputFile(action.content, filename=action.filename),
+                    caption=action.caption or None,
+                )
+                return sent.message_id
+            case SendPicture():
+                sent = await self.bot.send_photo(
+                    action.chat_id or chat_id, action.content, caption=action.caption or None
+                )
+                return sent.message_id
+        raise TypeError(f"unknown action {type(action).__name__}")
+
+    async def member_status(self, chat_id: int, user_id: int) -> str:
+        try:
+            member = await self.bot.get_chat_member(chat_id, user_id)
+        except tg_error.TelegramError:
+            return "unknown"
+        return str(member.status)
+
+
+class PtbDirectory:
+    def __init__(self, sender: PtbSender, username: str) -> None:
+        self.sender = sender
+        self.bot_username = username
+
+    async def member_status(self, chat_id: int, user_id: int) -> str:
+        return await self.sender.member_status(chat_id, user_id)
+
+
+async def run(services: Services, stop: asyncio.Event) -> None:
+    """Runs until `stop` is set: long polling, or webhook when WEBHOOK_URL is set."""
+    settings = services.settings
+    api = settings.telegram_api_url
+    application = (
+        ApplicationBuilder()
+        .token(settings.bot_token)
+        .base_url(f"{api}/bot")
+        .base_file_url(f"{api}/file/bot")
+        .concurrent_updates(True)
+        .build()
+    )
+    async with application:
+        me = application.bot.bot
+        sender = PtbSender(application)
+        runtime = TelegramRuntime(services, sender, me.id, me.username or "")
+        services.directory = PtbDirectory(sender, me.username or "")
+
+        async def on_update(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+            """Every update goes to the core; its replies to `Delivery`."""
+            await runtime.process(update.to_dict())
+
+        application.add_handler(TypeHandler(Update, on_update))
+        await _set_commands(application, services)
+        await application.start()
+        stop_receiver = None
+        if settings.webhook_url:
+            await application.bot.set_webhook(
+                settings.webhook_url, secret_token=settings.webhook_secret or None
+            )
+
+            async def feed(data: dict[str, Any]) -> None:
+                await application.update_queue.put(Update.de_json(data, application.bot))
+
+            stop_receiver = await start_webhook_receiver(
+                settings.webhook_url, settings.webhook_secret, settings.webhook_listen, feed
+            )
+        else:
+            await application.bot.delete_webhook()
+            assert application.updater is not None
+            await application.updater.start_polling(poll_interval=0.0, timeout=10)
+        log.info("telegram (ptb) running as @%s", me.username)
+        try:
+            await stop.wait()
+        finally:
+            if stop_receiver is not None:
+                await stop_receiver()
+            elif application.updater is not None and application.updater.running:
+                await application.updater.stop()
+            await application.stop()
+
+
+async def _set_commands(application: Application, services: Services) -> None:  # type: ignore[type-arg]
+    commands = [BotCommand(name, text) for name, text in command_list(services)]
+    try:
+        await application.bot.set_my_commands(commands)
+    except tg_error.TelegramError:
+        log.warning("setMyCommands failed; the menu of commands stays as it was")
