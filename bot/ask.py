@@ -3,6 +3,7 @@ reply to the bot or a mention. Answers carry their source and buttons to related
 
 from __future__ import annotations
 
+import re
 from typing import TYPE_CHECKING
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -47,7 +48,11 @@ async def ask_command(
 
 
 def answer_text(event: Event, services: Services) -> list[Action]:
-    return [render_answer(services.knowledge.ask(event.text or ""), services)]
+    """Free text, or in a group a reply to the bot or a mention (the @name is not the question)."""
+    text = event.text or ""
+    if services.directory.bot_username:
+        text = re.sub(f"@{re.escape(services.directory.bot_username)}", " ", text, flags=re.I)
+    return [render_answer(services.knowledge.ask(text), services)]
 
 
 async def on_button(

@@ -93,6 +93,7 @@ class TelegramRuntime:
         event = event_from_update(update, self.bot_id, self.bot_username)
         if event is None:
             return
+        self.delivery.revive(event.chat.id)  # someone wrote from there: the chat is reachable
         lock = self.locks.get(event.chat.id)
         if lock is None:
             lock = self.locks[event.chat.id] = asyncio.Lock()

@@ -1,0 +1,255 @@
+"""Outbound delivery: every message the bot sends goes through here, whichever framework is
+the transport, so Telegram's limits, retries and failure handling behave identically.
+
+A transport only implements `RawSender.perform` and translates its framework's errors into
+the exceptions below. `Delivery` never raises to its caller: a reminder fan-out must go on to
+the other groups when one of them fails. Logs carry chat ids, method names and counts only,
+never message text or names.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections import deque
+from collections.abc import Awaitable, Callable, Iterable
+from dataclasses import dataclass, field
+from typing import Protocol
+
+from bot.contract import Action, AnswerButton
+
+log = logging.getLogger(__name__)
+
+# Tolerance for float round-off between `clock() + wait` and the instant a window frees.
+_EPS = 1e-9
+FREE_429_RETRIES = 10  # flood waits are expected under load; only a storm of them is a failure
+
+
+class DeliveryError(Exception):
+    """Base of the errors a transport raises from `perform`."""
+
+
+class RetryAfter(DeliveryError):
+    """429: flood control; the request may be repeated after `seconds`."""
+
+    def __init__(self, seconds: float) -> None:
+        super().__init__(f"retry after {seconds}s")
+        self.seconds = float(seconds)
+
+
+class Forbidden(DeliveryError):
+    """403: the bot was removed from the group or blocked by the user."""
+
+
+class NotModified(DeliveryError):
+    """400 "message is not modified": the edit is already in place, so it counts as done."""
+
+
+class BadRequest(DeliveryError):
+    """Any other 400: repeating the same request cannot succeed."""
+
+
+class TransientError(DeliveryError):
+    """Network errors, timeouts, 5xx: worth repeating after a pause."""
+
+
+class RawSender(Protocol):
+    async def perform(self, chat_id: int, action: Action) -> int | None:
+        """One Bot API call; the new message id for SendText/SendFile/SendPicture."""
+        ...
+
+
+@dataclass(frozen=True, slots=True)
+class Limits:
+    """Telegram's published limits. The server counts arrival times, which jitter, so every
+    window is stretched by `margin`; sliding windows (not token buckets) because a bucket
+    lets a full burst land on each side of a window boundary, doubling the rate the server
+    sees."""
+
+    global_messages: int = 30
+    global_seconds: float = 1.0
+    group_messages: int = 20
+    group_seconds: float = 60.0
+    private_messages: int = 3
+    private_seconds: float = 1.0
+    margin: float = 1.05
+    max_attempts: int = 6
+    backoff_base: float = 0.5
+    backoff_max: float = 8.0
+
+
+@dataclass
+class DeliveryStats:
+    sent: int = 0
+    retried_429: int = 0
+    transient_retries: int = 0
+    forbidden: int = 0
+    dropped: int = 0
+
+
+class _Window:
+    """The last `limit` send times: a slot is free once the oldest of them leaves the window."""
+
+    def __init__(self, limit: int, seconds: float) -> None:
+        self.seconds = seconds
+        self.times: deque[float] = deque(maxlen=limit)
+
+    def wait(self, now: float) -> float:
+        if len(self.times) < (self.times.maxlen or 0):
+            return 0.0
+        return self.times[0] + self.seconds - now
+
+    def idle(self, now: float) -> bool:
+        return not self.times or self.times[-1] + self.seconds <= now
+
+
+@dataclass
+class _Chat:
+    window: _Window
+    lock: asyncio.Lock = field(default_factory=asyncio.Lock)  # keeps the chat's order
+    users: int = 0  # senders holding or awaiting the lock: the state must outlive them
+
+
+class Delivery:
+    """The Messenger every transport and the scheduler send through."""
+
+    def __init__(
+        self,
+        raw: RawSender,
+        *,
+        is_group: Callable[[int], bool] = lambda chat_id: chat_id < 0,
+        on_forbidden: Callable[[int], Awaitable[None]] | None = None,
+        limits: Limits = Limits(),
+        clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], Awaitable[object]] = asyncio.sleep,
+    ) -> None:
+        self.raw = raw
+        self.is_group = is_group
+        self.on_forbidden = on_forbidden
+        self.limits = limits
+        self.clock = clock
+        self.sleep = sleep
+        self.stats = DeliveryStats()
+        self._global = _Window(limits.global_messages, limits.global_seconds * limits.margin)
+        # Slots are handed out in arrival order: asyncio.Lock wakes its waiters FIFO.
+        self._global_lock = asyncio.Lock()
+        self._paused_until = 0.0  # flood control is per bot: one 429 pauses everybody
+        self._chats: dict[int, _Chat] = {}
+        self._dead: set[int] = set()
+        self._swept = clock()
+
+    async def send(self, chat_id: int, action: Action) -> int | None:
+        target = getattr(action, "chat_id", None) or chat_id
+        if target in self._dead:
+            self.stats.dropped += 1
+            return None
+        if isinstance(action, AnswerButton):
+            return await self._deliver(target, action, None)  # not a message: no limits
+        chat = self._chats.get(target) or self._new_chat(target)
+        chat.users += 1
+        try:
+            async with chat.lock:
+                return await self._deliver(target, action, chat)
+        finally:
+            chat.users -= 1
+            self._forget_idle()
+
+    async def send_all(self, chat_id: int, actions: Iterable[Action]) -> list[int | None]:
+        """One after another, so a reply's messages arrive in the order the core produced."""
+        return [await self.send(chat_id, action) for action in actions]
+
+    def revive(self, chat_id: int) -> None:
+        """The chat talks to the bot again (re-added, unblocked): deliver there once more."""
+        self._dead.discard(chat_id)
+
+    def _new_chat(self, chat_id: int) -> _Chat:
+        lim = self.limits
+        if self.is_group(chat_id):
+            window = _Window(lim.group_messages, lim.group_seconds * lim.margin)
+        else:
+            window = _Window(lim.private_messages, lim.private_seconds * lim.margin)
+        self._chats[chat_id] = _Chat(window)
+        return self._chats[chat_id]
+
+    async def _deliver(self, chat_id: int, action: Action, chat: _Chat | None) -> int | None:
+        kind = type(action).__name__
+        failures = floods = 0
+        while chat_id not in self._dead:  # it may die while this send waits its turn
+            if chat is not None:
+                await self._slot(chat)
+            try:
+                message_id = await self.raw.perform(chat_id, action)
+            except RetryAfter as exc:
+                # The chat lock keeps this chat's other senders behind us during the wait.
+                self._paused_until = max(self._paused_until, self.clock() + exc.seconds)
+                log.warning("429 %s chat=%s retry_after=%.1fs", kind, chat_id, exc.seconds)
+                self.stats.retried_429 += 1
+                floods += 1
+                failures += floods > FREE_429_RETRIES
+                delay, error = exc.seconds, "RetryAfter"
+            except TransientError:
+                failures += 1
+                self.stats.transient_retries += failures < self.limits.max_attempts
+                delay = min(self.limits.backoff_base * 2 ** (failures - 1), self.limits.backoff_max)
+                error = "TransientError"
+            except Forbidden:
+                await self._forbid(chat_id)
+                return None
+            except NotModified:
+                return None
+            except BadRequest:
+                log.warning("bad request %s chat=%s: not retried", kind, chat_id)
+                self.stats.dropped += 1
+                return None
+            except Exception as exc:  # a transport bug must not stop a fan-out either
+                return self._give_up(kind, chat_id, failures + 1, type(exc).__name__)
+            else:
+                self.stats.sent += 1
+                return message_id
+            if failures >= self.limits.max_attempts:
+                return self._give_up(kind, chat_id, failures, error)
+            await self.sleep(delay)
+        self.stats.dropped += 1
+        return None
+
+    async def _slot(self, chat: _Chat) -> None:
+        """Waits for the chat's window, then for a global one; the caller holds the chat lock,
+        so the chat window can only have freed further by the time the global slot is ours."""
+        await self._wait(chat.window.wait)
+        async with self._global_lock:
+            await self._wait(lambda now: max(self._paused_until - now, self._global.wait(now)))
+            now = self.clock()
+            self._global.times.append(now)
+            chat.window.times.append(now)
+
+    async def _wait(self, remaining: Callable[[float], float]) -> None:
+        while (wait := remaining(self.clock())) > _EPS:
+            await self.sleep(wait)
+
+    async def _forbid(self, chat_id: int) -> None:
+        if chat_id in self._dead:
+            return
+        self._dead.add(chat_id)
+        self.stats.forbidden += 1
+        log.warning("forbidden chat=%s: the bot was removed or blocked; dropping", chat_id)
+        if self.on_forbidden is not None:
+            try:
+                await self.on_forbidden(chat_id)
+            except Exception:
+                log.exception("on_forbidden failed chat=%s", chat_id)
+
+    def _give_up(self, kind: str, chat_id: int, attempts: int, error: str) -> None:
+        log.error("giving up %s chat=%s after %d attempts (%s)", kind, chat_id, attempts, error)
+        self.stats.dropped += 1
+
+    def _forget_idle(self) -> None:
+        """Drops the state of chats quiet for a whole window, so memory follows activity,
+        not the number of chats ever written to."""
+        now = self.clock()
+        if now - self._swept < self.limits.group_seconds * self.limits.margin:
+            return
+        self._swept = now
+        for chat_id, chat in list(self._chats.items()):
+            if chat.users == 0 and chat.window.idle(now):
+                del self._chats[chat_id]
