@@ -82,7 +82,7 @@ async def on_button(
         return [SendText(content.text("ledger_private"))]
     org = await ledger.get_organisation(session, int(parts[2]))
     if org is None:
-        return [SendText(content.text("ledger_not_found"))]
+        return [AnswerButton(event.callback_id or "", content.text("ledger_not_found"))]
     if not may_see(org, event.user.id, services):
         return [AnswerButton(event.callback_id or "", content.text("no_permission"), alert=True)]
     action = parts[1]

@@ -16,11 +16,10 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 from urllib.parse import urlsplit
 
-from scheduler.delivery import Delivery, RawSender
-
 from bot.contract import Action, AnswerButton, Chat, Event, SendText, User
 from bot.router import handle_event, parse_command
 from bot.services import Services
+from scheduler.delivery import Delivery, RawSender
 from storage import groups
 
 log = logging.getLogger(__name__)

@@ -5,7 +5,11 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 from typing import Any
+
+# Opt in to PTB's coming behaviour now: RetryAfter.retry_after as a timedelta, no warning.
+os.environ.setdefault("PTB_TIMEDELTA", "1")
 
 from telegram import (
     BotCommand,

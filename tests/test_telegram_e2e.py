@@ -1,0 +1,227 @@
+"""The assistant on Telegram end to end: the real framework (python-telegram-bot or aiogram)
+over real HTTP against the local Bot API server, in long-polling and webhook mode."""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from bot.config import Settings
+from bot.services import build_services
+from bot.transports.run import run_telegram
+from tests.telegram_server import FakeTelegram
+from tests.test_survey_flow import ENTERPRISE_ANSWERS
+
+MODES = [
+    pytest.param((framework, mode), id=f"{framework}-{mode}")
+    for framework in ("ptb", "aiogram")
+    for mode in ("polling", "webhook")
+]
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@dataclass
+class Running:
+    server: FakeTelegram
+    settings: Settings
+    stop: asyncio.Event
+    task: asyncio.Task[None]
+
+    async def restart(self) -> None:
+        """Stops the bot process and starts a new one on the same database."""
+        self.stop.set()
+        await asyncio.wait_for(self.task, 20)
+        self.stop, self.task = await start_bot(self.server, self.settings)
+
+
+async def start_bot(
+    server: FakeTelegram, settings: Settings
+) -> tuple[asyncio.Event, asyncio.Task[None]]:
+    stop = asyncio.Event()
+    services = build_services(settings)
+    task = asyncio.create_task(run_telegram(services, stop))
+    method = "setWebhook" if settings.webhook_url else "setMyCommands"
+    await server.wait_for(lambda _: any(c["method"] == method for c in server.calls), timeout=15)
+    return stop, task
+
+
+@pytest.fixture
+async def telegram(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Running]:
+    framework, mode = request.param
+    server = await FakeTelegram.start()
+    webhook = f"http://127.0.0.1:{free_port()}/telegram/hook" if mode == "webhook" else ""
+    settings = Settings(
+        bot_token="123456:TEST",
+        bot_framework=framework,
+        telegram_api_url=server.url,
+        database_url=f"sqlite+aiosqlite:///{tmp_path / 'bot.db'}",
+        webhook_url=webhook,
+        webhook_secret="s3cret" if webhook else "",
+        webhook_listen=webhook.split("/")[2] if webhook else "127.0.0.1:8080",
+        cache_dir=tmp_path / "cache",
+    )
+    server.calls.clear()
+    stop, task = await start_bot(server, settings)
+    running = Running(server, settings, stop, task)
+    try:
+        yield running
+    finally:
+        running.stop.set()
+        await asyncio.wait_for(running.task, 20)
+        await server.stop()
+
+
+def texts(server: FakeTelegram, chat_id: int) -> list[str]:
+    return [
+        m["text"] or ""
+        for m in server.sent
+        if m["chat_id"] == chat_id and m["method"] == "sendMessage"
+    ]
+
+
+async def said(
+    server: FakeTelegram, chat_id: int, needle: str, timeout: float = 10
+) -> dict[str, Any]:
+    """Waits for a message (sent or edited) in the chat containing `needle`."""
+
+    def found(sent: list[dict[str, Any]]) -> bool:
+        return any(needle in (m.get("text") or "") for m in sent if m["chat_id"] == chat_id)
+
+    await server.wait_for(found, timeout=timeout)
+    return next(
+        m
+        for m in reversed(server.sent)
+        if m["chat_id"] == chat_id and needle in (m.get("text") or "")
+    )
+
+
+def button(message: dict[str, Any], label: str) -> str:
+    for row in (message.get("reply_markup") or {}).get("inline_keyboard", []):
+        for b in row:
+            if label in b["text"]:
+                return b["callback_data"]
+    raise AssertionError(f"no button {label!r} in {message.get('reply_markup')}")
+
+
+async def survey(server: FakeTelegram, user: dict, chat: dict, answers: list[str]) -> None:
+    for answer in answers:
+        before = len(server.sent)
+        await server.send_text(user, chat, answer)
+        await server.wait_for(lambda sent, before=before: len(sent) > before, timeout=10)
+
+
+@pytest.mark.parametrize("telegram", MODES, indirect=True)
+async def test_private_survey_to_its_summary_card(telegram: Running) -> None:
+    server = telegram.server
+    user = await server.user(101, "李书记")
+    chat = await server.private_chat(user)
+    await server.send_text(user, chat, "/start")
+    await said(server, chat["id"], "六步工作法")
+    await server.send_text(user, chat, "/menu")
+    menu = await said(server, chat["id"], "请选择要开展的一步")
+    await server.press_button(user, chat, menu["message_id"], button(menu, "抓摸底"))
+    question = await said(server, chat["id"], "请输入组织全称")
+    await survey(server, user, chat, ENTERPRISE_ANSWERS[:1])
+    kind = await said(server, chat["id"], "属于哪一类")
+    await server.press_button(user, chat, kind["message_id"], button(kind, "非公企业"))
+    await said(server, chat["id"], "所在县（市）")
+    await survey(server, user, chat, ENTERPRISE_ANSWERS[2:])
+    card = await said(server, chat["id"], "【摸底台账 #1】")
+    assert "联合党组织" in card["text"] and "未达到" in card["text"]
+    assert question["message_id"] < card["message_id"]
+    edited = [
+        m
+        for m in server.sent
+        if m["method"] == "editMessageText" and "✔ 非公企业" in (m["text"] or "")
+    ]
+    assert edited, "the pressed question is edited in place"
+    assert any(c["method"] == "answerCallbackQuery" for c in server.calls)
+    assert any(c["method"] == "setMyCommands" for c in server.calls)
+
+
+@pytest.mark.parametrize("telegram", MODES, indirect=True)
+async def test_group_bind_by_admin_only_and_ask_in_group(telegram: Running) -> None:
+    server = telegram.server
+    admin, member = await server.user(201, "群主"), await server.user(202, "党员")
+    group = await server.group(-100200, "某某公司党支部群", members={201: "creator", 202: "member"})
+    await server.send_text(member, group, "/bind@branch_test_bot")
+    await said(server, group["id"], "只有群主或群管理员")
+    await server.send_text(admin, group, "/bind")
+    await said(server, group["id"], "已将本群绑定")
+    await server.send_text(member, group, "/join")
+    joined = await said(server, group["id"], "已加入")
+    link = joined["reply_markup"]["inline_keyboard"][0][0]["url"]
+    assert link == "https://t.me/branch_test_bot?start=join-1"
+    await server.send_text(member, group, "/ask 党员活动室六有标准是什么")
+    answer = await said(server, group["id"], "六有")
+    assert "来源" in answer["text"]
+    before = len(texts(server, group["id"]))
+    await server.send_text(member, group, "大家好")  # chatter is not for the bot
+    await server.send_text(member, group, "/ask@other_bot 六有")  # another bot's command
+    await asyncio.sleep(0.5)
+    assert len(texts(server, group["id"])) == before
+
+
+@pytest.mark.parametrize("telegram", MODES, indirect=True)
+async def test_forged_and_foreign_buttons_are_answered_and_change_nothing(
+    telegram: Running,
+) -> None:
+    server = telegram.server
+    owner = await server.user(301, "书记")
+    chat = await server.private_chat(owner)
+    await server.send_text(owner, chat, "/menu")
+    menu = await said(server, chat["id"], "请选择要开展的一步")
+    await server.press_button(owner, chat, menu["message_id"], button(menu, "抓摸底"))
+    await said(server, chat["id"], "请输入组织全称")
+    calls = len(server.calls)
+    for data in ("d:999:0:0", "l:v:1", "x" * 64, "m:../../etc", "j:1:z", "k:nope"):
+        await server.press_button(owner, chat, menu["message_id"], data)
+    await server.wait_for(
+        lambda _: sum(c["method"] == "answerCallbackQuery" for c in server.calls[calls:]) >= 6,
+        timeout=10,
+    )
+    assert not [c for c in server.calls[calls:] if c["method"] == "sendMessage"]
+    await server.send_text(owner, chat, "测试单位")
+    await said(server, chat["id"], "属于哪一类")  # the dialog is where it was
+
+
+@pytest.mark.parametrize("telegram", MODES, indirect=True)
+async def test_a_429_storm_loses_nothing(telegram: Running) -> None:
+    server = telegram.server
+    user = await server.user(401, "书记")
+    chat = await server.private_chat(user)
+    await server.send_text(user, chat, "/menu")
+    menu = await said(server, chat["id"], "请选择要开展的一步")
+    server.fail_next("sendMessage", status=429, retry_after=1, times=4)
+    await server.press_button(user, chat, menu["message_id"], button(menu, "抓摸底"))
+    await survey(server, user, chat, ENTERPRISE_ANSWERS[:2])
+    await said(server, chat["id"], "所在县（市）", timeout=20)
+    intro = [t for t in texts(server, chat["id"]) if "约需3分钟" in t]
+    assert len(intro) == 1  # delivered once, not lost, not duplicated
+
+
+@pytest.mark.parametrize("telegram", MODES, indirect=True)
+async def test_restart_mid_flow_resumes(telegram: Running) -> None:
+    server = telegram.server
+    user = await server.user(501, "书记")
+    chat = await server.private_chat(user)
+    await server.send_text(user, chat, "/menu")
+    menu = await said(server, chat["id"], "请选择要开展的一步")
+    await server.press_button(user, chat, menu["message_id"], button(menu, "抓摸底"))
+    await survey(server, user, chat, ENTERPRISE_ANSWERS[:5])
+    await said(server, chat["id"], "现有职工")
+    await telegram.restart()
+    await survey(server, user, chat, ENTERPRISE_ANSWERS[5:])
+    card = await said(server, chat["id"], "【摸底台账 #1】", timeout=15)
+    assert "楚雄某某科技有限公司" in card["text"] and "120 人" in card["text"]
