@@ -60,11 +60,10 @@ def main(argv: list[str] | None = None) -> int:
         print(f"已导出 {total} 家组织到 {args.out}")
         return 0
     if args.command == "run" and settings.bot_token:
-        print(
-            "Telegram 接入尚未包含在此版本中；请先不设置 BOT_TOKEN，使用本地控制台。",
-            file=sys.stderr,
-        )
-        return 2
+        from bot.transports.run import run_telegram
+
+        asyncio.run(run_telegram(services))
+        return 0
     if args.command == "run":
         print("未设置 BOT_TOKEN：启动本地控制台（数据保存在同一数据库中）。", file=sys.stderr)
         args = argparse.Namespace(user_id=1, name="书记", group=False)

@@ -18,6 +18,10 @@ def _ids(raw: str) -> frozenset[int]:
     )
 
 
+def _positive(raw: str, default: int) -> int:
+    return int(raw) if raw.strip().isdigit() and int(raw) > 0 else default
+
+
 @dataclass(frozen=True)
 class Settings:
     bot_token: str = ""
@@ -31,6 +35,8 @@ class Settings:
     log_level: str = "INFO"
     admin_user_ids: frozenset[int] = field(default_factory=frozenset)
     cache_dir: Path = Path("data") / "cache"
+    # Telegram allows about 30 messages/s; bots with paid broadcasts may raise it.
+    max_messages_per_second: int = 30
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -52,4 +58,5 @@ class Settings:
             log_level=env("LOG_LEVEL", "INFO").strip().upper() or "INFO",
             admin_user_ids=_ids(env("ADMIN_USER_IDS", "")),
             cache_dir=Path(env("CACHE_DIR", "") or Path("data") / "cache"),
+            max_messages_per_second=_positive(env("TELEGRAM_MAX_PER_SECOND", ""), 30),
         )

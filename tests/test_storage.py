@@ -96,3 +96,12 @@ async def test_new_state_replaces_the_running_one(database: Database) -> None:
     async with database.session() as session:
         loaded = await dialogs.get_state(session, 1, 2)
         assert loaded is not None and loaded.step_id == "kind"
+
+
+async def test_head_revision_constant_matches_alembic(database: Database) -> None:
+    from alembic.script import ScriptDirectory
+
+    from storage.db import HEAD_REVISION, alembic_config
+
+    assert ScriptDirectory.from_config(alembic_config()).get_current_head() == HEAD_REVISION
+    assert await database.current_revision() == HEAD_REVISION

@@ -225,3 +225,43 @@ async def test_restart_mid_flow_resumes(telegram: Running) -> None:
     await survey(server, user, chat, ENTERPRISE_ANSWERS[5:])
     card = await said(server, chat["id"], "【摸底台账 #1】", timeout=15)
     assert "楚雄某某科技有限公司" in card["text"] and "120 人" in card["text"]
+
+
+async def test_webhook_receiver_refuses_a_wrong_secret() -> None:
+    from aiohttp import ClientSession
+
+    from bot.transports.common import SECRET_HEADER, start_webhook_receiver
+
+    received: list[dict[str, Any]] = []
+
+    async def feed(update: dict[str, Any]) -> None:
+        received.append(update)
+
+    url = f"http://127.0.0.1:{free_port()}/hook"
+    stop = await start_webhook_receiver(url, "right", url.split("/")[2], feed)
+    try:
+        async with ClientSession() as http:
+            for headers, status in (
+                ({}, 403),
+                ({SECRET_HEADER: "wrong"}, 403),
+                ({SECRET_HEADER: "right"}, 200),
+            ):
+                async with http.post(url, json={"update_id": 1}, headers=headers) as response:
+                    assert response.status == status
+    finally:
+        await stop()
+    assert received == [{"update_id": 1}]
+
+
+@pytest.mark.parametrize(("framework", "absent"), [("ptb", "aiogram"), ("aiogram", "telegram")])
+def test_only_the_selected_framework_is_imported(framework: str, absent: str) -> None:
+    import subprocess
+    import sys
+
+    module = "ptb_transport" if framework == "ptb" else "aiogram_transport"
+    code = (
+        "import sys, bot.cli, bot.services, bot.console, bot.transports.run; "
+        f"assert 'telegram' not in sys.modules and 'aiogram' not in sys.modules; "
+        f"import bot.transports.{module}; assert {absent!r} not in sys.modules"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True, timeout=60)

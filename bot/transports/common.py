@@ -19,7 +19,7 @@ from urllib.parse import urlsplit
 from bot.contract import Action, AnswerButton, Chat, Event, SendText, User
 from bot.router import handle_event, parse_command
 from bot.services import Services
-from scheduler.delivery import Delivery, RawSender
+from scheduler.delivery import Delivery, Limits, RawSender
 from storage import groups
 
 log = logging.getLogger(__name__)
@@ -83,7 +83,8 @@ class TelegramRuntime:
         self.services = services
         self.bot_id = bot_id
         self.bot_username = bot_username
-        self.delivery = Delivery(raw, on_forbidden=self._forbidden)
+        limits = Limits(global_messages=services.settings.max_messages_per_second)
+        self.delivery = Delivery(raw, on_forbidden=self._forbidden, limits=limits)
         # A lock lives while some update of its chat holds it, then disappears by itself.
         self.locks: weakref.WeakValueDictionary[int, asyncio.Lock] = weakref.WeakValueDictionary()
         services.outbound = self.delivery

@@ -129,6 +129,7 @@ async def main() -> None:
 
 if __name__ == "__main__":
     asyncio.run(main())
-    from tests.bench import knowledge
+    from tests.bench import knowledge, telegram
 
     knowledge.main()
+    asyncio.run(telegram.main())
