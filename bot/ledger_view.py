@@ -10,7 +10,7 @@ from itertools import groupby
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.contract import Action, AnswerButton, Button, Event, SendText
+from bot.contract import Action, AnswerButton, Button, Event, SendFile, SendText
 from bot.menu import start_flow
 from bot.organisations import coverage_status, place_of
 from bot.services import Services
@@ -55,6 +55,24 @@ async def show_ledger(
     recent = sorted(orgs, key=lambda o: o.id, reverse=True)[:MAX_BUTTONS]
     buttons = tuple((Button(f"#{o.id} {o.name[:20]}", f"l:v:{o.id}"),) for o in recent)
     return [SendText(text), SendText(content.text("ledger_pick"), buttons)]
+
+
+async def export(
+    session: AsyncSession, event: Event, services: Services, _: str = ""
+) -> list[Action]:
+    """The ledger as .xlsx, sent as a document: the user's own records, all of them for admins."""
+    from bot.exports.ledger import ledger_workbook  # openpyxl only when someone exports
+
+    content = services.content
+    if event.chat.kind != "private":
+        return [SendText(content.text("ledger_private"))]
+    scope = None if services.is_admin(event.user.id) else event.user.id
+    orgs = list(await ledger.list_organisations(session, registered_by=scope))
+    if not orgs:
+        return [SendText(content.text("ledger_empty"))]
+    data = ledger_workbook(orgs, content)
+    caption = content.text("export_caption", count=len(orgs))
+    return [SendFile(content.text("export_filename"), data, caption)]
 
 
 def _line(org: Organisation, services: Services) -> str:

@@ -126,6 +126,7 @@ COMMANDS: dict[str, Handler] = {
     "back": _back,
     "skip": _skip,
     "ledger": ledger_view.show_ledger,
+    "export": ledger_view.export,
     "ask": ask.ask_command,
     "bind": groups.bind,
     "join": groups.join,

@@ -148,6 +148,18 @@ async def test_private_survey_to_its_summary_card(telegram: Running) -> None:
     assert edited, "the pressed question is edited in place"
     assert any(c["method"] == "answerCallbackQuery" for c in server.calls)
     assert any(c["method"] == "setMyCommands" for c in server.calls)
+    await server.send_text(user, chat, "/export")
+    document = await server.wait_for(
+        lambda sent: next((m for m in sent if m["method"] == "sendDocument"), None), timeout=10
+    )
+    filename, data = document["document"]
+    assert filename == "摸底台账.xlsx" and "共1家" in document["caption"]
+    from io import BytesIO
+
+    from openpyxl import load_workbook
+
+    sheet = load_workbook(BytesIO(data))["楚雄市"]
+    assert any(row[1] == "楚雄某某科技有限公司" for row in sheet.iter_rows(values_only=True))
 
 
 @pytest.mark.parametrize("telegram", MODES, indirect=True)
