@@ -43,6 +43,7 @@ class ConsoleSession:
     buttons: list[Button] = field(default_factory=list)
     message_ids: count = field(default_factory=lambda: count(1))
     callback_ids: count = field(default_factory=lambda: count(1))
+    _last_message_id: int | None = None
 
     async def resume_notice(self) -> None:
         """On start, a half-finished flow's question is shown again, answers kept."""
@@ -93,8 +94,6 @@ class ConsoleSession:
                 case SendPicture(caption=caption):
                     self._print(f"（图片）{caption}", ())
         self.out.flush()
-
-    _last_message_id: int | None = None
 
     def _print(self, text: str, rows: tuple[tuple[Button, ...], ...]) -> None:
         print(text, file=self.out)

@@ -30,17 +30,27 @@ def group_label(org: Organisation) -> str:
     return f"{org.kind}｜{place_of(org)}"
 
 
+async def _visible(
+    session: AsyncSession, event: Event, services: Services
+) -> tuple[list[Organisation], list[Action]]:
+    """The records this user may see, or why none are shown (a group chat, an empty ledger)."""
+    if event.chat.kind != "private":
+        return [], [SendText(services.content.text("ledger_private"))]
+    scope = None if services.is_admin(event.user.id) else event.user.id
+    orgs = list(await ledger.list_organisations(session, registered_by=scope))
+    if not orgs:
+        return [], [SendText(services.content.text("ledger_empty"))]
+    return orgs, []
+
+
 async def show_ledger(
     session: AsyncSession, event: Event, services: Services, _: str = ""
 ) -> list[Action]:
     """Organisations by county, then park or supervising body, with a button per record."""
     content = services.content
-    if event.chat.kind != "private":
-        return [SendText(content.text("ledger_private"))]
-    scope = None if services.is_admin(event.user.id) else event.user.id
-    orgs = list(await ledger.list_organisations(session, registered_by=scope))
-    if not orgs:
-        return [SendText(content.text("ledger_empty"))]
+    orgs, refusal = await _visible(session, event, services)
+    if refusal:
+        return refusal
     order = {name: i for i, name in enumerate(content.counties)}
     orgs.sort(key=lambda o: (order.get(o.county, len(order)), o.county, group_label(o), o.id))
     lines = [content.text("ledger_title", count=len(orgs))]
@@ -64,12 +74,9 @@ async def export(
     from bot.exports.ledger import ledger_workbook  # openpyxl only when someone exports
 
     content = services.content
-    if event.chat.kind != "private":
-        return [SendText(content.text("ledger_private"))]
-    scope = None if services.is_admin(event.user.id) else event.user.id
-    orgs = list(await ledger.list_organisations(session, registered_by=scope))
-    if not orgs:
-        return [SendText(content.text("ledger_empty"))]
+    orgs, refusal = await _visible(session, event, services)
+    if refusal:
+        return refusal
     data = ledger_workbook(orgs, content)
     caption = content.text("export_caption", count=len(orgs))
     return [SendFile(content.text("export_filename"), data, caption)]

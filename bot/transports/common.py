@@ -107,7 +107,7 @@ class TelegramRuntime:
 
     def _apology(self, event: Event) -> list[Action]:
         """Never a stack trace: stop the spinner and say something went wrong."""
-        text = "抱歉，处理时出了点问题，请稍后再试。您已填写的内容都已保存。"
+        text = self.services.content.text("handler_failed")
         if event.callback_id:
             return [AnswerButton(event.callback_id, text, alert=True)]
         return [SendText(text)]
