@@ -27,9 +27,9 @@ def _isolated_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> No
     monkeypatch.setenv("BRANCHBOT_DOTENV", str(tmp_path / "absent.env"))
 
 
-async def _fresh_postgres_database() -> str:
+async def _fresh_postgres_database(server_url: str = POSTGRES_URL) -> str:
     """A new empty database per test, so tests never see each other's rows."""
-    base = make_url(POSTGRES_URL)
+    base = make_url(server_url)
     name = f"branchbot_{uuid.uuid4().hex[:12]}"
     admin = create_async_engine(base, isolation_level="AUTOCOMMIT")
     async with admin.connect() as connection:
@@ -40,7 +40,9 @@ async def _fresh_postgres_database() -> str:
 
 async def _drop_postgres_database(url: str) -> None:
     name = make_url(url).database
-    admin = create_async_engine(make_url(POSTGRES_URL), isolation_level="AUTOCOMMIT")
+    admin = create_async_engine(
+        make_url(url).set(database="postgres"), isolation_level="AUTOCOMMIT"
+    )
     async with admin.connect() as connection:
         await connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
     await admin.dispose()

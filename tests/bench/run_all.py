@@ -109,7 +109,7 @@ async def main() -> None:
         print(f"cold start (console process to first reply): {cold_start(workdir):.2f} s")
         backends = [("SQLite", f"sqlite+aiosqlite:///{workdir / 'bench.db'}")]
         pg_source = os.environ.get("BENCH_POSTGRES_URL") or POSTGRES_URL
-        pg_url = await _fresh_postgres_database() if pg_source else None
+        pg_url = await _fresh_postgres_database(pg_source) if pg_source else None
         if pg_url:
             backends.append(("PostgreSQL", pg_url))
         try:
