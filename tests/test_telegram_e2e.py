@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 
 from bot.config import Settings
-from bot.services import build_services
+from bot.services import Services, build_services
 from bot.transports.run import run_telegram
 from tests.telegram_server import FakeTelegram
 from tests.test_survey_flow import ENTERPRISE_ANSWERS
@@ -37,23 +37,24 @@ class Running:
     settings: Settings
     stop: asyncio.Event
     task: asyncio.Task[None]
+    services: Services
 
     async def restart(self) -> None:
         """Stops the bot process and starts a new one on the same database."""
         self.stop.set()
         await asyncio.wait_for(self.task, 20)
-        self.stop, self.task = await start_bot(self.server, self.settings)
+        self.stop, self.task, self.services = await start_bot(self.server, self.settings)
 
 
 async def start_bot(
     server: FakeTelegram, settings: Settings
-) -> tuple[asyncio.Event, asyncio.Task[None]]:
+) -> tuple[asyncio.Event, asyncio.Task[None], Services]:
     stop = asyncio.Event()
     services = build_services(settings)
     task = asyncio.create_task(run_telegram(services, stop))
     method = "setWebhook" if settings.webhook_url else "setMyCommands"
     await server.wait_for(lambda _: any(c["method"] == method for c in server.calls), timeout=15)
-    return stop, task
+    return stop, task, services
 
 
 @pytest.fixture
@@ -72,8 +73,7 @@ async def telegram(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncItera
         cache_dir=tmp_path / "cache",
     )
     server.calls.clear()
-    stop, task = await start_bot(server, settings)
-    running = Running(server, settings, stop, task)
+    running = Running(server, settings, *await start_bot(server, settings))
     try:
         yield running
     finally:
@@ -277,3 +277,27 @@ def test_only_the_selected_framework_is_imported(framework: str, absent: str) ->
         f"import bot.transports.{module}; assert {absent!r} not in sys.modules"
     )
     subprocess.run([sys.executable, "-c", code], check=True, timeout=60)
+
+
+@pytest.mark.parametrize("telegram", MODES[:2], indirect=True)
+async def test_a_group_that_removed_the_bot_is_marked_inactive_and_skipped(
+    telegram: Running,
+) -> None:
+    from bot.contract import SendText
+    from storage import groups
+
+    server = telegram.server
+    admin = await server.user(601, "群主")
+    group = await server.group(-100600, "支部群", members={601: "creator"})
+    await server.send_text(admin, group, "/bind")
+    await said(server, group["id"], "已将本群绑定")
+    await server.remove_bot(group["id"])
+    outbound = telegram.services.outbound
+    assert outbound is not None
+    assert await outbound.send(group["id"], SendText("本月主题党日提醒")) is None
+    async with telegram.services.db.session() as session:
+        binding = await groups.get_binding(session, group["id"])
+        assert binding is not None and binding.active is False
+    calls = len(server.calls)
+    assert await outbound.send(group["id"], SendText("再次提醒")) is None
+    assert not [c for c in server.calls[calls:] if c["method"] == "sendMessage"]
