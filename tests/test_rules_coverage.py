@@ -58,6 +58,15 @@ def facts(kind=E, subtype=None, prefecture=None, employees=10, formal=0, prob=0,
         ],
         (facts(S, "民办学校", employees=30, org=True), [(TargetCode.ENTITY_ORGANISATION, True)]),
         (facts(S, "其他社会组织", employees=500), []),
+        *[(facts(S, "其他社会组织", employees=n), []) for n in (29, 30)],
+        *[
+            (
+                facts(S, "社会团体", prefecture=True, employees=n),
+                [(TargetCode.SOCIAL_GROUP_ORGANISATION, False)],
+            )
+            for n in (29, 30)
+        ],
+        *[(facts(S, "社会团体", prefecture=False, employees=n), []) for n in (29, 30)],
     ],
 )
 def test_coverage_targets(case: OrganisationFacts, expected: list[tuple[TargetCode, bool]]) -> None:
