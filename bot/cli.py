@@ -26,7 +26,11 @@ def _parser() -> argparse.ArgumentParser:
     ask.add_argument("--json", action="store_true", help="每个问题输出一行 JSON")
     ask.add_argument("question", nargs="?", help="问题；省略时每行一个问题")
     export = commands.add_parser("export", help="导出 Excel 表格")
-    export.add_argument("what", choices=["ledger"], help="导出内容：ledger（摸底台账）")
+    export.add_argument(
+        "what",
+        choices=["ledger", "plans", "selfcheck"],
+        help="导出内容：ledger（摸底台账）、plans（方案和计划）、selfcheck（自查结果）",
+    )
     export.add_argument("--out", required=True, type=Path, help="输出文件，如 台账.xlsx")
     return parser
 
@@ -56,8 +60,8 @@ def main(argv: list[str] | None = None) -> int:
         print("数据库已升级到最新结构。")
         return 0
     if args.command == "export":
-        total = asyncio.run(_export(services, args.out))
-        print(f"已导出 {total} 家组织到 {args.out}")
+        total = asyncio.run(_export(services, args.what, args.out))
+        print(EXPORTED[args.what].format(total=total, out=args.out))
         return 0
     if args.command == "run" and settings.bot_token:
         from bot.transports.run import run_telegram
@@ -111,11 +115,27 @@ async def _migrate(services) -> None:  # type: ignore[no-untyped-def]
         await services.db.close()
 
 
-async def _export(services, out: Path) -> int:  # type: ignore[no-untyped-def]
-    from bot.exports.ledger import export_ledger
+EXPORTED = {
+    "ledger": "已导出 {total} 家组织到 {out}",
+    "plans": "已导出 {total} 份方案和计划到 {out}",
+    "selfcheck": "已导出 {total} 次自查结果到 {out}",
+}
 
+
+async def _export(services, what: str, out: Path) -> int:  # type: ignore[no-untyped-def]
+    """openpyxl and the export modules load only for the export asked for."""
     try:
         await services.db.migrate()
+        if what == "plans":
+            from bot.exports.plans import export_plans
+
+            return await export_plans(services.db, services.content, out)
+        if what == "selfcheck":
+            from bot.exports.selfcheck import export_selfcheck
+
+            return await export_selfcheck(services.db, services.content, out)
+        from bot.exports.ledger import export_ledger
+
         return await export_ledger(services.db, services.content, out)
     finally:
         await services.db.close()

@@ -7,7 +7,6 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.ask import step_knowledge_button
 from bot.contract import Action, AnswerButton, Button, Event, SendText
 from bot.services import Services
 from storage import dialogs
@@ -64,9 +63,6 @@ async def pick_step(
     step = services.content.step(data.removeprefix("m:"))
     if step is None:
         return [AnswerButton(event.callback_id or "", services.content.text("button_invalid"))]
-    if not step.get("flow"):
-        text = services.content.text("step_not_ready", title=step["title"], detail=step["detail"])
-        return [SendText(text, ((step_knowledge_button(services.content, step["code"]),),))]
     if event.chat.kind != "private":
         text = services.content.text("group_use_private")
         if not services.directory.bot_username:

@@ -12,7 +12,7 @@ from dataclasses import replace
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot import ask, groups, ledger_view, menu
+from bot import ask, groups, ledger_view, menu, plans_view, selfcheck
 from bot.contract import Action, AnswerButton, Event, SendText
 from bot.dialog.engine import DialogButton
 from bot.services import Services
@@ -130,6 +130,8 @@ COMMANDS: dict[str, Handler] = {
     "ask": ask.ask_command,
     "bind": groups.bind,
     "join": groups.join,
+    "plans": plans_view.show_plans,
+    "selfcheck": selfcheck.show,
 }
 
 BUTTONS: dict[str, Handler] = {
@@ -138,6 +140,8 @@ BUTTONS: dict[str, Handler] = {
     "r": menu.on_resume_choice,
     "k": ask.on_button,
     "j": groups.on_button,
+    "p": plans_view.on_button,
+    "s": selfcheck.on_button,
 }
 # A confirmed "放弃并重新开始" re-runs the original button with force=True.
-menu.RESTARTABLE.update({"m": menu.pick_step, "l": ledger_view.on_button})
+menu.RESTARTABLE.update({"m": menu.pick_step, "l": ledger_view.on_button, "s": selfcheck.on_button})

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from bot.config import Settings
 from bot.contract import ChatDirectory, Messenger
 from bot.dialog.engine import DialogEngine
-from bot.steps import survey
+from bot.steps import activity, branch_pick, brand, innovate, organize, standardize, survey
 from knowledge.content import Content, load_content
 from knowledge.retrieval import KnowledgeBase, load_knowledge_base
 from storage.db import Database
@@ -37,12 +37,48 @@ class NoDirectory:
         return "member"
 
 
+def build_engine(content: Content, settings: Settings, knowledge: KnowledgeBase) -> DialogEngine:
+    """Wires each flow's named option lists, derived values, preparation and completion."""
+    from bot import selfcheck
+
+    def is_admin(user_id: int) -> bool:
+        return user_id in settings.admin_user_ids
+
+    check_rules = activity.load_rules()
+    organize_derive = organize.make_derive(content)
+    titles = {entry_id: entry.title for entry_id, entry in knowledge.by_id.items()}
+    return DialogEngine(
+        content,
+        option_sources={
+            **survey.option_sources(content),
+            **organize.option_sources(content),
+            "my_branches": branch_pick.options,
+            "suggested_dates": activity.suggested_dates,
+        },
+        completions={
+            "survey": survey.make_completion(content),
+            "organize": organize.make_completion(content, organize_derive),
+            "standardize": standardize.make_completion(content),
+            "activity": activity.make_completion(content, check_rules),
+            "innovate": innovate.make_completion(content),
+            "brand": brand.make_completion(content),
+            "selfcheck": selfcheck.make_completion(content, titles),
+        },
+        derivers={
+            "organize": organize_derive,
+            "branches": branch_pick.derive,
+            "activity": activity.make_derive(content, check_rules),
+            "brand": brand.derive,
+        },
+        preparers={
+            "organize": organize.make_prepare(is_admin),
+            "branches": branch_pick.prepare,
+        },
+    )
+
+
 def build_services(settings: Settings) -> Services:
     content = load_content()
-    engine = DialogEngine(
-        content,
-        option_sources=survey.option_sources(content),
-        completions={"survey": survey.make_completion(content)},
-    )
     knowledge = load_knowledge_base(settings.cache_dir)
+    engine = build_engine(content, settings, knowledge)
     return Services(settings, Database(settings.database_url), content, engine, knowledge)

@@ -20,7 +20,10 @@ from knowledge.content import Content
 from storage import dialogs
 from storage.models import DialogState
 
-OptionSource = Callable[[dict[str, Any]], list[str]]
+# Option sources and derivers see the answers so far and the context loaded at start.
+OptionSource = Callable[[dict[str, Any], dict[str, Any]], list[str]]
+Deriver = Callable[[dict[str, Any], dict[str, Any]], dict[str, Any]]
+Preparer = Callable[[AsyncSession, Event], Awaitable[dict[str, Any]]]
 Completion = Callable[[AsyncSession, Event, DialogState, dict[str, Any]], Awaitable[list[Action]]]
 
 BUTTON_PREFIX = "d"
@@ -68,15 +71,23 @@ class DialogEngine:
         option_sources: dict[str, OptionSource],
         completions: dict[str, Completion],
         today: Callable[[], date] = date.today,
+        derivers: dict[str, Deriver] | None = None,
+        preparers: dict[str, Preparer] | None = None,
     ) -> None:
         self.content = content
         self.flows = {flow_id: parse_flow(raw) for flow_id, raw in content.flows.items()}
         self.option_sources = option_sources
         self.completions = completions
+        self.derivers = derivers or {}
+        self.preparers = preparers or {}
         self.today = today
         for flow in self.flows.values():
             if flow.on_complete and flow.on_complete not in completions:
                 raise ValueError(f"flow {flow.id}: no completion named {flow.on_complete}")
+            if flow.derive and flow.derive not in self.derivers:
+                raise ValueError(f"flow {flow.id}: no deriver named {flow.derive}")
+            if flow.prepare and flow.prepare not in self.preparers:
+                raise ValueError(f"flow {flow.id}: no preparer named {flow.prepare}")
             for step in flow.steps:
                 if step.options_from and step.options_from not in option_sources:
                     raise ValueError(f"flow {flow.id}: no option source {step.options_from}")
@@ -94,7 +105,10 @@ class DialogEngine:
     ) -> list[Action]:
         """Begin a flow (or, with `first_step`, edit one answer of a saved record)."""
         flow = self.flows[flow_id]
-        step = flow.step(first_step) if first_step else flow.next_step(answers or {})
+        if flow.prepare:
+            context = {**await self.preparers[flow.prepare](session, event), **(context or {})}
+        view = self._view(flow, answers or {}, context or {})
+        step = flow.step(first_step) if first_step else flow.next_step(view)
         if step is None:
             raise ValueError(f"flow {flow_id} has no applicable step")
         state = await dialogs.new_state(
@@ -107,9 +121,10 @@ class DialogEngine:
         """The current question with its buttons, optionally after a one-line notice."""
         flow = self.flows[state.flow_id]
         step = flow.step(state.step_id)
+        view = self.view(state)
         lines = [notice] if notice else []
-        lines.append(self._progress(flow, step, state.answers) + fill(step.prompt, state.answers))
-        options = self.options(step, state.answers)
+        lines.append(self._progress(flow, step, view) + fill(step.prompt, view))
+        options = self.options(step, view, state.context)
         if step.kind == "multi":
             chosen = set(state.context.get("chosen", []))
             lines.append(self.content.text("validation.multi"))
@@ -123,11 +138,22 @@ class DialogEngine:
     def flow_of(self, state: DialogState) -> Flow:
         return self.flows[state.flow_id]
 
-    def options(self, step: Step, answers: dict[str, Any]) -> list[str]:
+    def view(self, state: DialogState) -> dict[str, Any]:
+        """The answers plus what the flow's deriver computes from them (advice, checks)."""
+        return self._view(self.flow_of(state), state.answers, state.context)
+
+    def _view(self, flow: Flow, answers: dict[str, Any], context: dict[str, Any]) -> dict[str, Any]:
+        if not flow.derive:
+            return dict(answers)
+        return {**self.derivers[flow.derive](answers, context), **answers}
+
+    def options(
+        self, step: Step, answers: dict[str, Any], context: dict[str, Any] | None = None
+    ) -> list[str]:
         if step.kind == "yesno":
             return [self.content.text("answer_yes"), self.content.text("answer_no")]
         if step.options_from:
-            return self.option_sources[step.options_from](answers)
+            return self.option_sources[step.options_from](answers, context or {})
         return list(step.options)
 
     # ----- answers -----------------------------------------------------------------------------
@@ -136,8 +162,9 @@ class DialogEngine:
         self, session: AsyncSession, event: Event, state: DialogState
     ) -> list[Action]:
         step = self.flow_of(state).step(state.step_id)
-        options = self.options(step, state.answers)
-        value = validate(step, event.text or "", state.answers, options, self.today())
+        view = self.view(state)
+        options = self.options(step, view, state.context)
+        value = validate(step, event.text or "", view, options, self.today())
         if isinstance(value, Invalid):
             return self.ask(state, notice=self._message(value))
         if step.kind == "multi" and not value:
@@ -154,20 +181,23 @@ class DialogEngine:
         if state.seq != button.seq:
             return [AnswerButton(callback, self.content.text("button_expired"))]
         step = self.flow_of(state).step(state.step_id)
-        options = self.options(step, state.answers)
+        view = self.view(state)
+        options = self.options(step, view, state.context)
         if step.kind == "multi":
             return await self._press_multi(session, event, state, step, options, button.choice)
-        if step.kind not in ("choice", "yesno") or button.choice is None:
+        if step.kind not in ("choice", "yesno", "date") or button.choice is None:
             return [AnswerButton(callback, self.content.text("button_invalid"))]
         if not 0 <= button.choice < len(options):
             return [AnswerButton(callback, self.content.text("button_invalid"))]
         label = options[button.choice]
-        value: Any = label if step.kind == "choice" else button.choice == 0
+        value: Any = button.choice == 0 if step.kind == "yesno" else label
+        if step.kind == "date":
+            value = validate(step, label, view, options, self.today())
+            if isinstance(value, Invalid):  # a suggested date that has passed since
+                return [AnswerButton(callback, self._message(value))]
         actions: list[Action] = [AnswerButton(callback)]
         if event.message_id is not None:
-            shown = self.content.text(
-                "choice_made", prompt=fill(step.prompt, state.answers), answer=label
-            )
+            shown = self.content.text("choice_made", prompt=fill(step.prompt, view), answer=label)
             actions.append(EditText(event.message_id, shown))
         return actions + await self._accept(session, event, state, step, value)
 
@@ -186,6 +216,9 @@ class DialogEngine:
             if not chosen:
                 return [AnswerButton(callback, self.content.text("validation.multi_empty"))]
             value = [options[i] for i in sorted(chosen) if i < len(options)]
+            if step.max_choices is not None and len(value) > step.max_choices:
+                text = self.content.text("validation.multi_too_many", max=step.max_choices)
+                return [AnswerButton(callback, text)]
             state.context = {k: v for k, v in state.context.items() if k != "chosen"}
             return [AnswerButton(callback)] + await self._accept(session, event, state, step, value)
         if not 0 <= choice < len(options):
@@ -203,6 +236,9 @@ class DialogEngine:
         self, session: AsyncSession, event: Event, state: DialogState, step: Step, value: Any
     ) -> list[Action]:
         flow = self.flow_of(state)
+        target = step.goto.get(value) if isinstance(value, str) else None
+        if target is not None:
+            return await self._revisit(session, state, step, target)
         answers = {**state.answers, step.id: value}
         state.answers = answers
         state.history = [*state.history, step.id]
@@ -214,11 +250,28 @@ class DialogEngine:
         await session.flush()
         return self.ask(state)
 
+    async def _revisit(
+        self, session: AsyncSession, state: DialogState, step: Step, target: str
+    ) -> list[Action]:
+        """An option like "修改主题": ask that earlier step again, then come back to this one.
+
+        Both answers are dropped; every other answer is kept, and the flow then goes on to
+        the first unanswered step, which is this one again.
+        """
+        state.answers = {k: v for k, v in state.answers.items() if k not in (target, step.id)}
+        state.history = [*state.history, step.id]
+        state.context = {**state.context, "revisit": True}
+        state.step_id = target
+        state.seq += 1
+        await session.flush()
+        return self.ask(state)
+
     def _following(self, flow: Flow, state: DialogState, step: Step) -> Step | None:
         """Next step: in order, or when editing one field only what the change now requires."""
-        if not state.context.get("edit"):
-            return flow.next_step(state.answers, after=step.id)
-        pruned = flow.prune(state.answers)
+        view = self.view(state)
+        if not (state.context.get("edit") or state.context.get("revisit")):
+            return flow.next_step(view, after=step.id)
+        pruned = self._pruned(flow, state)
         for candidate in flow.applicable(pruned):
             if candidate.id in pruned and candidate.kind == "integer" and candidate.at_most:
                 check = validate(candidate, str(pruned[candidate.id]), pruned, [], self.today())
@@ -226,11 +279,15 @@ class DialogEngine:
                     return candidate
         return flow.first_unanswered(pruned)
 
+    def _pruned(self, flow: Flow, state: DialogState) -> dict[str, Any]:
+        """The view without answers of steps that no longer apply (derived values kept)."""
+        return flow.prune(self.view(state))
+
     async def _complete(
         self, session: AsyncSession, event: Event, state: DialogState
     ) -> list[Action]:
         flow = self.flow_of(state)
-        answers = flow.prune(state.answers)
+        answers = {k: v for k, v in flow.prune(self.view(state)).items() if k in state.answers}
         await dialogs.drop_state(session, state.chat_id, state.user_id)
         if flow.on_complete is None:
             return []
@@ -268,7 +325,7 @@ class DialogEngine:
         return self.content.text("progress", title=flow.title, index=index, total=len(steps)) + "\n"
 
     def _choice_buttons(self, state: DialogState, step: Step, options: list[str]) -> Keyboard:
-        if step.kind not in ("choice", "yesno"):
+        if step.kind not in ("choice", "yesno", "date"):
             return ()
         buttons = [
             Button(label, f"{BUTTON_PREFIX}:{state.id}:{state.seq}:{i}")

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
 KINDS = frozenset({"text", "integer", "choice", "multi", "yesno", "date", "time"})
 CHOICE_KINDS = frozenset({"choice", "multi"})
+ANSWERED = "*"
 
 
 @dataclass(frozen=True, slots=True)
@@ -31,12 +33,28 @@ class Step:
     min_length: int = 1
     max_length: int = 200
     at_most: AtMost | None = None
+    future: bool = False  # a date that may not lie in the past
+    needs_number: bool = False  # a text answer must contain a figure (e.g. results)
+    max_choices: int | None = None
+    goto: dict[str, str] = field(default_factory=dict)  # option -> step asked again
 
     def applies(self, answers: dict[str, Any]) -> bool:
-        """Asked only if every `when` condition holds for the answers given so far."""
+        """Asked only if every `when` condition holds for the answers given so far.
+
+        A condition is a value or a list of values; `"*"` means "answered"; a multi-choice
+        answer (a list) meets the condition when it contains one of the wanted values.
+        """
         for name, expected in self.when.items():
+            given = answers.get(name)
+            if expected == ANSWERED:
+                if given is None:
+                    return False
+                continue
             wanted = expected if isinstance(expected, list) else [expected]
-            if answers.get(name) not in wanted:
+            if isinstance(given, list):
+                if not any(value in wanted for value in given):
+                    return False
+            elif given not in wanted:
                 return False
         return True
 
@@ -48,6 +66,8 @@ class Flow:
     intro: str
     steps: tuple[Step, ...]
     on_complete: str | None = None
+    derive: str | None = None  # names code that computes values prompts and `when` may use
+    prepare: str | None = None  # names code that loads what the options need at start
     extra: dict[str, Any] = field(default_factory=dict)
 
     def step(self, step_id: str) -> Step:
@@ -85,14 +105,44 @@ def _answered(step: Step, answers: dict[str, Any]) -> bool:
     return answers.get(step.id) is not None or (step.optional and step.id in answers)
 
 
+def _fill_item(node: Any, item: dict[str, Any]) -> Any:
+    """`[[key]]` in a repeated step takes the item's value; `{answer}` placeholders stay."""
+    if isinstance(node, str):
+        whole = re.fullmatch(r"\[\[(\w+)\]\]", node)
+        if whole:
+            return item[whole.group(1)]
+        return re.sub(r"\[\[(\w+)\]\]", lambda m: str(item[m.group(1)]), node)
+    if isinstance(node, list):
+        return [_fill_item(value, item) for value in node]
+    if isinstance(node, dict):
+        return {key: _fill_item(value, item) for key, value in node.items()}
+    return node
+
+
+def expand_steps(raw_steps: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """`{repeat: [items], steps: [templates]}` becomes the templates once per item, in order,
+    so a checklist of twenty items is written as one template and a table of items."""
+    expanded: list[dict[str, Any]] = []
+    for item in raw_steps:
+        if "repeat" in item:
+            for entry in item["repeat"]:
+                expanded += [_fill_item(template, entry) for template in item["steps"]]
+        else:
+            expanded.append(item)
+    return expanded
+
+
 def parse_flow(raw: dict[str, Any]) -> Flow:
     steps: list[Step] = []
     seen: set[str] = set()
-    for item in raw["steps"]:
+    for item in expand_steps(raw["steps"]):
         step_id, kind = item["id"], item["kind"]
         if kind not in KINDS:
             raise ValueError(f"flow {raw['id']}: step {step_id} has unknown kind {kind}")
-        unknown = set(item.get("when", {})) - seen
+        if step_id in seen:
+            raise ValueError(f"flow {raw['id']}: step {step_id} appears twice")
+        derived = set(raw.get("derived", ()))
+        unknown = set(item.get("when", {})) - seen - derived
         if unknown:
             raise ValueError(f"flow {raw['id']}: step {step_id} depends on later {unknown}")
         if kind in CHOICE_KINDS and not (item.get("options") or item.get("options_from")):
@@ -117,15 +167,25 @@ def parse_flow(raw: dict[str, Any]) -> Flow:
                 )
                 if at_most
                 else None,
+                future=bool(item.get("future", False)),
+                needs_number=bool(item.get("needs_number", False)),
+                max_choices=item.get("max_choices"),
+                goto=dict(item.get("goto", {})),
             )
         )
         seen.add(step_id)
-    known = {"id", "title", "intro", "steps", "on_complete"}
+    for step in steps:
+        missing = set(step.goto.values()) - seen
+        if missing or not set(step.goto) <= set(step.options):
+            raise ValueError(f"flow {raw['id']}: step {step.id} has a bad goto")
+    known = {"id", "title", "intro", "steps", "on_complete", "derive", "prepare"}
     return Flow(
         id=raw["id"],
         title=raw["title"],
         intro=raw.get("intro", ""),
         steps=tuple(steps),
         on_complete=raw.get("on_complete"),
+        derive=raw.get("derive"),
+        prepare=raw.get("prepare"),
         extra={k: v for k, v in raw.items() if k not in known},
     )

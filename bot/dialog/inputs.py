@@ -113,13 +113,22 @@ def validate(
             return Invalid("choice", {}) if index is None else options[index]
         case "multi":
             indexes = match_options(text, options)
-            return Invalid("multi", {}) if indexes is None else [options[i] for i in indexes]
+            if indexes is None:
+                return Invalid("multi", {})
+            if step.max_choices is not None and len(indexes) > step.max_choices:
+                return Invalid("multi_too_many", {"max": step.max_choices})
+            return [options[i] for i in indexes]
         case "yesno":
             value = parse_yes_no(text)
             return Invalid("yesno", {}) if value is None else value
         case "date":
-            parsed = parse_date(text, today)
-            return Invalid("date", {}) if parsed is None else parsed.isoformat()
+            suggested = match_option(text, options) if options else None
+            parsed = parse_date(options[suggested] if suggested is not None else text, today)
+            if parsed is None:
+                return Invalid("date", {})
+            if step.future and parsed < today:
+                return Invalid("date_past", {"today": today.isoformat()})
+            return parsed.isoformat()
         case "time":
             parsed_time = parse_time(text)
             return Invalid("time", {}) if parsed_time is None else parsed_time.strftime("%H:%M")
@@ -134,6 +143,8 @@ def _validate_text(step: Step, text: str) -> str | Invalid:
         return Invalid("text_too_long", {"length": len(value), "max": step.max_length})
     if len(value) < step.min_length:
         return Invalid("text_too_short", {"min": step.min_length})
+    if step.needs_number and not any(ch.isdigit() for ch in normalise(value)):
+        return Invalid("text_needs_number", {})
     return value
 
 

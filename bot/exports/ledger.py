@@ -7,7 +7,6 @@ grouping the ledger uses in the chat.
 
 from __future__ import annotations
 
-import unicodedata
 from collections.abc import Sequence
 from io import BytesIO
 from itertools import groupby
@@ -16,10 +15,11 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from openpyxl import Workbook
-from openpyxl.styles import Alignment, Font, PatternFill
+from openpyxl.styles import PatternFill
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
+from bot.exports.workbook import BOLD, MAX_WIDTH, WRAP, display_width, write_atomically
 from bot.organisations import COVERAGE_STATUS, facts_of, place_of
 from bot.rules.coverage import (
     ENTERPRISE,
@@ -57,10 +57,7 @@ HEADERS = (
 OTHER_SHEET = "其他"
 NO_TARGETS = "无硬性要求"
 LOCAL_TIME = ZoneInfo("Asia/Shanghai")  # the ledger is read in 楚雄州, whatever the server runs on
-MAX_WIDTH = 50  # wider columns wrap instead of running off the screen
-BOLD = Font(bold=True)
 GROUP_FILL = PatternFill("solid", fgColor="DDEBF7")
-WRAP = Alignment(wrap_text=True, vertical="top")
 
 
 def ledger_workbook(organisations: Sequence[Organisation], content: Content) -> bytes:
@@ -87,12 +84,7 @@ async def export_ledger(
     """Writes the workbook to `out` and returns how many organisations it holds."""
     async with db.session() as session:
         organisations = list(await ledger.list_organisations(session, registered_by))
-    data = ledger_workbook(organisations, content)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    # Write aside and rename, so nobody ever picks up a half-written file.
-    partial = out.with_name(out.name + ".partial")
-    partial.write_bytes(data)
-    partial.replace(out)
+    write_atomically(out, ledger_workbook(organisations, content))
     return len(organisations)
 
 
@@ -120,7 +112,7 @@ def _fill_sheet(
     for cell in sheet[1]:
         cell.font = BOLD
     sheet.freeze_panes = "A2"
-    widths = [_display_width(header) for header in HEADERS]
+    widths = [display_width(header) for header in HEADERS]
     orgs = sorted(orgs, key=lambda org: _sort_key(org, content))
     number = 0
     for label, members in groupby(orgs, key=lambda org: _group_label(org, county)):
@@ -134,7 +126,7 @@ def _fill_sheet(
             sheet.append(row)
             for cell in sheet[sheet.max_row]:
                 cell.alignment = WRAP
-            widths = [max(w, _display_width(v)) for w, v in zip(widths, row, strict=True)]
+            widths = [max(w, display_width(v)) for w, v in zip(widths, row, strict=True)]
     for column, width in enumerate(widths, start=1):
         sheet.column_dimensions[get_column_letter(column)].width = min(width + 2, MAX_WIDTH)
 
@@ -176,10 +168,3 @@ def _row(number: int, org: Organisation, content: Content) -> list[Any]:
 
 def _yes_no(value: bool | None) -> str | None:
     return None if value is None else ("是" if value else "否")
-
-
-def _display_width(value: Any) -> int:
-    """Column width in Excel units: CJK and full-width characters take about two."""
-    if value is None:
-        return 0
-    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in str(value))

@@ -31,3 +31,24 @@ def check_plan(theme: str, contents: list[str], rules: dict[str, Any]) -> list[F
     if not any(word in " ".join(contents) for word in rules["meeting_words"]):
         findings.append(Finding("not_bundled", reasons["not_bundled"]))
     return findings
+
+
+@dataclass(frozen=True, slots=True)
+class Emphasis:
+    name: str
+    met: bool
+    note: str
+
+
+def check_emphases(
+    findings: list[Finding], contents: list[str], rules: dict[str, Any]
+) -> list[Emphasis]:
+    """The four emphases (党味, 支部, 主题, 策划), each met or not with a one-line note."""
+    codes = {finding.code for finding in findings}
+    result = []
+    for rule in rules["emphases"]:
+        met = not codes & set(rule.get("fails_on", ()))
+        if rule.get("needs_any"):
+            met = met and any(item in contents for item in rule["needs_any"])
+        result.append(Emphasis(rule["name"], met, rule["ok" if met else "bad"]))
+    return result

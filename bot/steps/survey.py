@@ -22,14 +22,14 @@ def option_sources(content: Content) -> dict[str, Any]:
     """Lists the survey flow offers as buttons, from `knowledge/places.yaml`."""
     kinds = content.places["supervisor_kinds"]
     return {
-        "counties": lambda answers: content.counties,
-        "parks": lambda answers: [
+        "counties": lambda answers, context: content.counties,
+        "parks": lambda answers, context: [
             *content.parks(answers.get("county", "")),
             NOT_IN_PARK,
             OTHER_PARK,
         ],
-        "supervisor_kinds": lambda answers: list(kinds),
-        "supervisors": lambda answers: [
+        "supervisor_kinds": lambda answers, context: list(kinds),
+        "supervisors": lambda answers, context: [
             *(kinds.get(answers.get("supervisor_kind")) or []),
             OTHER_SUPERVISOR,
         ],

@@ -1,0 +1,65 @@
+"""What every exported workbook shares: readable column widths, bold headers, atomic writes."""
+
+from __future__ import annotations
+
+import unicodedata
+from collections.abc import Sequence
+from io import BytesIO
+from pathlib import Path
+from typing import Any
+
+from openpyxl import Workbook
+from openpyxl.styles import Alignment, Font
+from openpyxl.utils import get_column_letter
+from openpyxl.worksheet.worksheet import Worksheet
+
+MAX_WIDTH = 50  # wider columns wrap instead of running off the screen
+BOLD = Font(bold=True)
+WRAP = Alignment(wrap_text=True, vertical="top")
+
+
+def display_width(value: Any) -> int:
+    """Column width in Excel units: CJK and full-width characters take about two."""
+    if value is None:
+        return 0
+    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in str(value))
+
+
+def add_table(
+    workbook: Workbook, title: str, headers: Sequence[str], rows: Sequence[Sequence[Any]]
+) -> Worksheet:
+    """One sheet: a bold frozen header row, wrapped cells, columns as wide as their content."""
+    sheet = workbook.create_sheet(title)
+    sheet.append(list(headers))
+    for cell in sheet[1]:
+        cell.font = BOLD
+    sheet.freeze_panes = "A2"
+    widths = [display_width(header) for header in headers]
+    for row in rows:
+        sheet.append(list(row))
+        for cell in sheet[sheet.max_row]:
+            cell.alignment = WRAP
+        widths = [max(w, display_width(v)) for w, v in zip(widths, row, strict=False)]
+    for column, width in enumerate(widths, start=1):
+        sheet.column_dimensions[get_column_letter(column)].width = min(width + 2, MAX_WIDTH)
+    return sheet
+
+
+def new_workbook() -> Workbook:
+    workbook = Workbook()
+    workbook.remove(workbook.worksheets[0])
+    return workbook
+
+
+def to_bytes(workbook: Workbook) -> bytes:
+    buffer = BytesIO()
+    workbook.save(buffer)
+    return buffer.getvalue()
+
+
+def write_atomically(out: Path, data: bytes) -> None:
+    """Write aside and rename, so nobody ever picks up a half-written file."""
+    out.parent.mkdir(parents=True, exist_ok=True)
+    partial = out.with_name(out.name + ".partial")
+    partial.write_bytes(data)
+    partial.replace(out)

@@ -1,0 +1,167 @@
+"""抓活动: plans one 支部主题党日, checks it (bot/rules/activity_check.py), saves the event.
+
+The event row is what the theme-day reminders announce; the plan row keeps what the check
+found, so a secretary can later see why a plan was flagged.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime, time
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.contract import Action, Button, Event, SendText, keyboard
+from bot.rules.activity_check import Emphasis, Finding, check_emphases, check_plan
+from bot.steps import branch_pick
+from knowledge.content import KNOWLEDGE_DIR, Content, read_yaml
+from storage import plans
+from storage.models import DialogState, Plan
+from storage.models import Event as EventRow
+
+PLAN_KIND = "activity"
+OFFLINE_MODES = frozenset({"线下集中", "线上线下结合"})
+DEFAULT_TZ = "Asia/Shanghai"
+
+
+def load_rules() -> dict[str, Any]:
+    return read_yaml(KNOWLEDGE_DIR / "activity_check.yaml")
+
+
+def branch_rule(answers: dict[str, Any], context: dict[str, Any]) -> tuple[dict | None, str]:
+    """The picked branch's valid theme-day rule (None if it has none) and its time zone."""
+    from scheduler.rules import validate_rule
+
+    picked = branch_pick.chosen(answers, context)
+    if picked is None:
+        return None, DEFAULT_TZ
+    return validate_rule(picked.get("rule")), picked.get("tz") or DEFAULT_TZ
+
+
+def suggested_dates(answers: dict[str, Any], context: dict[str, Any]) -> list[str]:
+    """The next two dates of the branch's fixed theme day, as buttons."""
+    from scheduler.rules import occurrences
+
+    rule, tz = branch_rule(answers, context)
+    if rule is None:
+        return []
+    today = datetime.now(ZoneInfo(tz)).date()
+    return [day.isoformat() for day in occurrences(rule, today, 2)]
+
+
+def plan_findings(
+    answers: dict[str, Any], rules: dict[str, Any]
+) -> tuple[list[Finding], list[Emphasis]]:
+    contents = list(answers.get("contents") or [])
+    extra = [answers["arrangements"]] if answers.get("arrangements") else []
+    findings = check_plan(answers.get("theme") or "", contents + extra, rules)
+    return findings, check_emphases(findings, contents, rules)
+
+
+def make_derive(content: Content, rules: dict[str, Any]):  # type: ignore[no-untyped-def]
+    flow = content.flows["activity"]
+
+    def derive(answers: dict[str, Any], context: dict[str, Any]) -> dict[str, Any]:
+        from scheduler.rules import describe_rule
+
+        rule, _ = branch_rule(answers, context)
+        hint = (
+            flow["hints"]["with_rule"].format(rule=describe_rule(rule))
+            if rule
+            else flow["hints"]["without_rule"]
+        )
+        report = ""
+        if answers.get("theme") and answers.get("contents"):
+            report = check_report(answers, rules, flow["report"])
+        return {**branch_pick.derive(answers, context), "date_hint": hint, "check_report": report}
+
+    return derive
+
+
+def check_report(answers: dict[str, Any], rules: dict[str, Any], texts: dict[str, str]) -> str:
+    findings, emphases = plan_findings(answers, rules)
+    lines = [texts["title"].format(theme=answers.get("theme", ""))]
+    lines += [texts["finding"].format(reason=f.reason) for f in findings] or [texts["passed"]]
+    lines += [
+        texts["emphasis_met" if e.met else "emphasis_unmet"].format(name=e.name, note=e.note)
+        for e in emphases
+    ]
+    lines.append(texts["ask"])
+    return "\n".join(lines)
+
+
+def starts_at(day: str, at: str, tz: str) -> datetime:
+    local = datetime.combine(date.fromisoformat(day), time.fromisoformat(at), ZoneInfo(tz))
+    return local.astimezone(ZoneInfo("UTC"))
+
+
+def make_completion(content: Content, rules: dict[str, Any]):  # type: ignore[no-untyped-def]
+    async def complete(
+        session: AsyncSession, event: Event, state: DialogState, answers: dict[str, Any]
+    ) -> list[Action]:
+        """Saves the event for the reminders and the plan with its check, then shows the card."""
+        branch = await branch_pick.resolve(session, event, answers, state.context)
+        findings, emphases = plan_findings(answers, rules)
+        online = answers["mode"] if answers["mode"] != "线下集中" else None
+        row = EventRow(
+            branch_id=branch.id,
+            source="plan",
+            theme=answers["theme"],
+            starts_at=starts_at(answers["date"], answers["time"], branch.timezone or DEFAULT_TZ),
+            place=answers.get("place"),
+            online_link=online,
+            agenda=list(answers["contents"]),
+        )
+        session.add(row)
+        await session.flush()
+        plan = await plans.add_plan(
+            session,
+            PLAN_KIND,
+            event.user.id,
+            {
+                "branch_name": branch.name,
+                "event_id": row.id,
+                "date": answers["date"],
+                "time": answers["time"],
+                "theme": answers["theme"],
+                "contents": list(answers["contents"]),
+                "arrangements": answers.get("arrangements"),
+                "mode": answers["mode"],
+                "place": answers.get("place"),
+                "findings": [{"code": f.code, "reason": f.reason} for f in findings],
+                "emphases": [{"name": e.name, "met": e.met} for e in emphases],
+            },
+            branch_id=branch.id,
+        )
+        return [activity_card(plan, content)]
+
+    return complete
+
+
+def activity_card(plan: Plan, content: Content) -> SendText:
+    card = content.flows["activity"]["card"]
+    data = plan.content
+    lines = [
+        card["title"].format(id=plan.id, branch=data["branch_name"]),
+        card["when"].format(date=data["date"], time=data["time"]),
+        card["theme"].format(theme=data["theme"]),
+        card["contents"].format(contents="、".join(data["contents"])),
+    ]
+    if data.get("arrangements"):
+        lines.append(card["arrangements"].format(arrangements=data["arrangements"]))
+    place = f"（{data['place']}）" if data.get("place") else ""
+    lines.append(card["where"].format(mode=data["mode"], place=place))
+    if data.get("findings"):
+        lines.append(card["warnings"])
+        lines += [f"  ⚠️ {f['reason']}" for f in data["findings"]]
+    lines += [("✅ " if e["met"] else "❌ ") + e["name"] for e in data.get("emphases", [])]
+    lines.append(card["saved"])
+    buttons = card["buttons"]
+    return SendText(
+        "\n".join(lines),
+        keyboard(
+            [Button(buttons["knowledge"], "k:theme-day-method")],
+            [Button(buttons["plans"], "p:list"), Button(buttons["next"], "m:innovate")],
+        ),
+    )

@@ -1,0 +1,84 @@
+"""抓品牌: the brand case card, checked against the four marks, saved and exportable."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.contract import Action, Button, Event, SendText, keyboard
+from bot.rules.brand_check import CRITERIA, brand_marks, weak_marks
+from bot.steps import branch_pick
+from knowledge.content import Content
+from storage import plans
+from storage.models import DialogState, Plan
+
+PLAN_KIND = "brand"
+CARD_FIELDS = (
+    "brand_name",
+    "slogan",
+    "feature_kind",
+    "feature",
+    "practices",
+    "results",
+    "copyable",
+    "influence",
+)
+
+
+def derive(answers: dict[str, Any], context: dict[str, Any]) -> dict[str, Any]:
+    return {**branch_pick.derive(answers, context), **weak_marks(answers)}
+
+
+def make_completion(content: Content):  # type: ignore[no-untyped-def]
+    async def complete(
+        session: AsyncSession, event: Event, state: DialogState, answers: dict[str, Any]
+    ) -> list[Action]:
+        branch = await branch_pick.resolve(session, event, answers, state.context)
+        plan = await plans.add_plan(
+            session,
+            PLAN_KIND,
+            event.user.id,
+            {
+                "branch_name": branch.name,
+                **{name: answers.get(name) for name in CARD_FIELDS},
+                "follow_ups": {
+                    name: answers[f"more_{name}"]
+                    for name in CRITERIA
+                    if answers.get(f"more_{name}")
+                },
+                "marks": brand_marks(answers),
+            },
+            branch_id=branch.id,
+        )
+        return [brand_card(plan, content)]
+
+    return complete
+
+
+def brand_card(plan: Plan, content: Content) -> SendText:
+    flow = content.flows["brand"]
+    card, marks = flow["card"], flow["marks"]
+    data = plan.content
+    lines = [
+        card["title"].format(id=plan.id, brand_name=data["brand_name"], branch=data["branch_name"]),
+        card["slogan"].format(slogan=data["slogan"]),
+        card["feature"].format(feature_kind=data["feature_kind"], feature=data["feature"]),
+        card["practices"].format(practices=data["practices"]),
+        card["results"].format(results=data["results"]),
+        card["copyable"].format(copyable=data["copyable"]),
+        card["influence"].format(influence="、".join(data.get("influence") or [])),
+    ]
+    for name, text in data.get("follow_ups", {}).items():
+        lines.append(card["more"].format(mark=marks[name], text=text))
+    lines.append(card["marks"])
+    for name in CRITERIA:
+        met = data["marks"].get(name)
+        lines.append(card["mark_met" if met else "mark_unmet"].format(mark=marks[name]))
+    buttons = card["buttons"]
+    return SendText(
+        "\n".join(lines),
+        keyboard(
+            [Button(buttons["knowledge"], "k:brand-what")], [Button(buttons["plans"], "p:list")]
+        ),
+    )

@@ -1,0 +1,74 @@
+"""抓创新: the branch's innovation checklist (清单化), one indicator per chosen idea."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.contract import Action, Button, Event, SendText, keyboard
+from bot.steps import branch_pick
+from knowledge.content import Content
+from storage import plans
+from storage.models import DialogState, Plan
+
+PLAN_KIND = "innovation"
+
+
+def checklist(ideas: list[dict[str, Any]], answers: dict[str, Any]) -> list[dict[str, Any]]:
+    """The indicators in the five ideas' order, only for the ideas the branch chose."""
+    chosen = set(answers.get("ideas") or [])
+    return [
+        {
+            "idea": idea["name"],
+            "reflection": answers[f"{idea['key']}_reflect"],
+            "what": answers[f"{idea['key']}_what"],
+            "count": answers[f"{idea['key']}_count"],
+            "due": answers[f"{idea['key']}_due"],
+        }
+        for idea in ideas
+        if idea["name"] in chosen
+    ]
+
+
+def make_completion(content: Content):  # type: ignore[no-untyped-def]
+    ideas = content.flows["innovate"]["ideas"]
+
+    async def complete(
+        session: AsyncSession, event: Event, state: DialogState, answers: dict[str, Any]
+    ) -> list[Action]:
+        """Saves the checklist; each indicator's date becomes a milestone for the reminders."""
+        branch = await branch_pick.resolve(session, event, answers, state.context)
+        items = checklist(ideas, answers)
+        plan = await plans.add_plan(
+            session,
+            PLAN_KIND,
+            event.user.id,
+            {"branch_name": branch.name, "items": items},
+            branch_id=branch.id,
+            milestones=[
+                (f"{i['idea']}：{i['what']}（{i['count']}）"[:200], date.fromisoformat(i["due"]))
+                for i in items
+            ],
+        )
+        return [innovation_card(plan, content)]
+
+    return complete
+
+
+def innovation_card(plan: Plan, content: Content) -> SendText:
+    card = content.flows["innovate"]["card"]
+    lines = [card["title"].format(id=plan.id, branch=plan.content["branch_name"])]
+    for n, item in enumerate(plan.content["items"], 1):
+        lines.append(card["item"].format(n=n, **item))
+        lines.append(card["reflection"].format(reflection=item["reflection"]))
+    lines.append(card["footer"])
+    buttons = card["buttons"]
+    return SendText(
+        "\n".join(lines),
+        keyboard(
+            [Button(buttons["knowledge"], "k:five-ideas")],
+            [Button(buttons["plans"], "p:list"), Button(buttons["next"], "m:brand")],
+        ),
+    )

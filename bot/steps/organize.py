@@ -1,0 +1,246 @@
+"""抓组建: from an organisation's members to the organisational form, then the 一企一策 plan.
+
+The organisation comes from the ledger (the user's own records, or all for 工委 admins) or is
+described on the spot. The advice is computed by `bot.rules.formation` as soon as the member
+numbers are known and shown inside the flow; the completion saves the plan with milestones.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.contract import Action, Button, Event, SendText, keyboard
+from bot.rules.coverage import (
+    ENTERPRISE,
+    OrganisationFacts,
+    Target,
+    coverage_targets,
+)
+from bot.rules.formation import Form, formation_advice
+from knowledge.content import Content
+from storage import ledger, plans
+from storage.models import DialogState, Plan
+
+PLAN_KIND = "formation"
+MAX_LISTED = 20
+MAX_JOINT_UNITS = 5
+ESTABLISHED = "established"
+FACT_FIELDS = (
+    "kind",
+    "subtype",
+    "prefecture_level",
+    "employees",
+    "formal_members",
+    "probationary_members",
+)
+
+
+def org_label(org: dict[str, Any]) -> str:
+    return f"#{org['id']} {org['name'][:18]}"
+
+
+def make_prepare(is_admin):  # type: ignore[no-untyped-def]
+    async def prepare(session: AsyncSession, event: Event) -> dict[str, Any]:
+        """The ledger records this user may plan for, newest first, kept with the dialog."""
+        scope = None if is_admin(event.user.id) else event.user.id
+        records = list(await ledger.list_organisations(session, registered_by=scope))
+        records.sort(key=lambda o: o.id, reverse=True)
+        return {
+            "orgs": [
+                {
+                    "id": o.id,
+                    "name": o.name,
+                    "county": o.county,
+                    "has_party_org": bool(o.has_party_org),
+                    **{name: getattr(o, name) for name in FACT_FIELDS},
+                }
+                for o in records[:MAX_LISTED]
+            ]
+        }
+
+    return prepare
+
+
+def _picked(answers: dict[str, Any], context: dict[str, Any]) -> dict[str, Any] | None:
+    return next((o for o in context.get("orgs", []) if org_label(o) == answers.get("org")), None)
+
+
+def facts_from(answers: dict[str, Any], context: dict[str, Any]) -> OrganisationFacts | None:
+    """The facts the rules need, from the ledger record or the on-the-spot answers."""
+    source = _picked(answers, context) or answers
+    if source.get("formal_members") is None or source.get("probationary_members") is None:
+        return None
+    return OrganisationFacts(
+        kind=source.get("kind") or ENTERPRISE,
+        subtype=source.get("subtype"),
+        prefecture_level=source.get("prefecture_level"),
+        employees=int(source.get("employees") or 0),
+        formal_members=int(source["formal_members"]),
+        probationary_members=int(source["probationary_members"]),
+        has_party_org=bool(source.get("has_party_org")),
+    )
+
+
+def form_code(facts: OrganisationFacts) -> str:
+    if facts.has_party_org:
+        return ESTABLISHED
+    return formation_advice(facts.formal_members, facts.probationary_members).form.value
+
+
+def advice_text(facts: OrganisationFacts, name: str, content: Content) -> str:
+    """The recommendation with its reasons and the coverage targets, as shown in the flow."""
+    texts = content.flows["organize"]["advice"]
+    advice = formation_advice(facts.formal_members, facts.probationary_members)
+    code = form_code(facts)
+    lines = [texts["title"].format(name=name)]
+    lines.append(texts[code].format(formal=facts.formal_members))
+    if code == Form.BRANCH.value:
+        lines.append(texts["committee" if advice.branch_committee else "secretary_only"])
+    if facts.probationary_members and code != ESTABLISHED:
+        lines.append(texts["probationary"].format(prob=facts.probationary_members))
+    targets = coverage_targets(facts)
+    if targets:
+        lines.append(texts["targets_title"])
+        lines += [target_line(t, content) for t in targets]
+    return "\n".join(lines)
+
+
+def target_line(target: Target, content: Content) -> str:
+    card = content.flows["survey"]["summary"]
+    template = card["target_met" if target.met else "target_unmet"]
+    return template.format(label=card["targets"][target.code.value])
+
+
+def make_derive(content: Content):  # type: ignore[no-untyped-def]
+    manual_option = content.flows["organize"]["manual_option"]
+
+    def derive(answers: dict[str, Any], context: dict[str, Any]) -> dict[str, Any]:
+        orgs = context.get("orgs", [])
+        picked = _picked(answers, context)
+        manual = not orgs or answers.get("org") == manual_option
+        name = picked["name"] if picked else answers.get("name") or ""
+        facts = facts_from(answers, context) if (picked or manual) else None
+        kind = (picked or answers).get("kind")
+        return {
+            "has_orgs": bool(orgs),
+            "manual": manual,
+            "org_name": name,
+            "form": form_code(facts) if facts else None,
+            "advice": advice_text(facts, name, content) if facts else "",
+            "policy": "一社一策" if kind == "社会组织" else "一企一策",
+            "has_partners": bool(picked is None and orgs) or len(orgs) > 1,
+        }
+
+    return derive
+
+
+def option_sources(content: Content) -> dict[str, Any]:
+    manual_option = content.flows["organize"]["manual_option"]
+    return {
+        "my_orgs": lambda answers, context: [
+            *(org_label(o) for o in context.get("orgs", [])),
+            manual_option,
+        ],
+        "partner_orgs": lambda answers, context: [
+            org_label(o) for o in context.get("orgs", []) if org_label(o) != answers.get("org")
+        ],
+    }
+
+
+def milestones_of(answers: dict[str, Any]) -> list[tuple[str, date]]:
+    return [
+        (answers[f"m{i}_title"], date.fromisoformat(answers[f"m{i}_date"]))
+        for i in (1, 2, 3)
+        if answers.get(f"m{i}_title") and answers.get(f"m{i}_date")
+    ]
+
+
+def split_names(text: str | None) -> list[str]:
+    if not text:
+        return []
+    for separator in "，,；;/ ":
+        text = text.replace(separator, "、")
+    return [part.strip() for part in text.split("、") if part.strip()]
+
+
+def make_completion(content: Content, derive):  # type: ignore[no-untyped-def]
+    async def complete(
+        session: AsyncSession, event: Event, state: DialogState, answers: dict[str, Any]
+    ) -> list[Action]:
+        """Saves the plan with its milestones and shows it as a card."""
+        view = derive(answers, state.context)
+        facts = facts_from(answers, state.context)
+        assert facts is not None  # the flow cannot finish without the member numbers
+        picked = _picked(answers, state.context)
+        partners = [
+            {"id": o["id"], "name": o["name"]}
+            for o in state.context.get("orgs", [])
+            if org_label(o) in (answers.get("partners") or [])
+        ]
+        advice = formation_advice(facts.formal_members, facts.probationary_members)
+        plan_content = {
+            "org_name": view["org_name"],
+            "policy": view["policy"],
+            "facts": {name: getattr(facts, name) for name in FACT_FIELDS},
+            "form": view["form"],
+            "branch_committee": advice.branch_committee,
+            "posts": list(advice.posts),
+            "way": answers.get("way"),
+            "partners": partners,
+            "partner_names": split_names(answers.get("partner_names")),
+            "targets": [{"code": t.code.value, "met": t.met} for t in coverage_targets(facts)],
+            "measures": answers["measures"],
+        }
+        plan = await plans.add_plan(
+            session,
+            PLAN_KIND,
+            event.user.id,
+            plan_content,
+            organisation_id=picked["id"] if picked else None,
+            responsible=answers["responsible"],
+            milestones=milestones_of(answers),
+        )
+        return [formation_card(plan, content)]
+
+    return complete
+
+
+def formation_card(plan: Plan, content: Content) -> SendText:
+    card = content.flows["organize"]["card"]
+    data = plan.content
+    form = data["form"]
+    if form == Form.BRANCH.value and data.get("branch_committee"):
+        form = "branch_committee"
+    lines = [
+        card["title"].format(policy=data["policy"], id=plan.id, name=data["org_name"]),
+        card["form"].format(form=card["forms"][form]),
+    ]
+    if data.get("way"):
+        lines.append(card["way"].format(way=data["way"]))
+        names = [p["name"] for p in data.get("partners", [])] + data.get("partner_names", [])
+        if names:
+            lines.append(card["partners"].format(partners="、".join(names)))
+        if len(names) + 1 > MAX_JOINT_UNITS:
+            lines.append(card["too_many_units"])
+    for target in data.get("targets", []):
+        labels = content.flows["survey"]["summary"]
+        template = labels["target_met" if target["met"] else "target_unmet"]
+        lines.append(template.format(label=labels["targets"][target["code"]]))
+    lines.append(card["measures"].format(measures=data["measures"]))
+    lines.append(card["responsible"].format(responsible=plan.responsible or ""))
+    if plan.milestones:
+        lines.append(card["milestones"])
+        for milestone in sorted(plan.milestones, key=lambda m: (m.due_date, m.id)):
+            lines.append(
+                card["milestone"].format(date=milestone.due_date.isoformat(), title=milestone.title)
+            )
+    return SendText(
+        "\n".join(lines),
+        keyboard(
+            [Button(card["buttons"]["plans"], "p:list")],
+            [Button(card["buttons"]["next"], "m:standardize")],
+        ),
+    )

@@ -1,0 +1,101 @@
+"""抓规范: saves a branch's standardisation check and shows it against the previous one."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.contract import Action, Button, Event, SendText, keyboard
+from bot.rules.standards import compare, score_check
+from bot.steps import branch_pick
+from knowledge.content import Content
+from storage import plans
+from storage.models import DialogState, Plan
+
+PLAN_KIND = "standards"
+MAX_TODO_SHOWN = 12
+
+
+def make_completion(content: Content):  # type: ignore[no-untyped-def]
+    flow = content.flows["standardize"]
+
+    async def complete(
+        session: AsyncSession, event: Event, state: DialogState, answers: dict[str, Any]
+    ) -> list[Action]:
+        """Scores the check, compares it with the branch's last one, saves it, shows the card."""
+        branch = await branch_pick.resolve(session, event, answers, state.context)
+        result = score_check(flow["check_items"], answers)
+        previous = await plans.latest_plan(session, PLAN_KIND, branch.id)
+        plan = await plans.add_plan(
+            session,
+            PLAN_KIND,
+            event.user.id,
+            {
+                "branch_name": branch.name,
+                "phase": answers["phase"],
+                "answers": {i["id"]: answers.get(i["id"]) for i in flow["check_items"]},
+                "percents": result.percents,
+                "todo": [list(pair) for pair in result.todo],
+                "previous_id": previous.id if previous else None,
+                "previous_percents": previous.content.get("percents") if previous else None,
+                "previous_date": previous.created_at.date().isoformat() if previous else None,
+            },
+            branch_id=branch.id,
+        )
+        return [standards_card(plan, content)]
+
+    return complete
+
+
+def standards_card(plan: Plan, content: Content) -> SendText:
+    flow = content.flows["standardize"]
+    card = flow["card"]
+    data = plan.content
+    lines = [
+        card["title"].format(id=plan.id, branch=data["branch_name"]),
+        card["phase"].format(phase=flow["phases"].get(data["phase"], data["phase"])),
+        card["sections"],
+    ]
+    previous = data.get("previous_percents")
+    changes = compare(previous, data["percents"]) if previous else {}
+    for section in flow["sections"]:
+        if section not in data["percents"]:
+            continue
+        lines.append(
+            card["section"].format(
+                section=section,
+                percent=data["percents"][section],
+                change=_change(changes, section, card),
+            )
+        )
+    lines.append(
+        card["previous"].format(date=data["previous_date"]) if previous else card["first_time"]
+    )
+    todo = data.get("todo", [])
+    if todo:
+        lines.append(card["todo_title"])
+        lines += [card["todo_line"].format(item=i, status=s) for i, s in todo[:MAX_TODO_SHOWN]]
+        if len(todo) > MAX_TODO_SHOWN:
+            lines.append(card["todo_more"].format(count=len(todo) - MAX_TODO_SHOWN))
+    else:
+        lines.append(card["all_done"])
+    buttons = card["buttons"]
+    return SendText(
+        "\n".join(lines),
+        keyboard(
+            [Button(buttons["knowledge"], "k:room-six-haves")],
+            [Button(buttons["plans"], "p:list"), Button(buttons["next"], "m:activity")],
+        ),
+    )
+
+
+def _change(changes: dict[str, int | None], section: str, card: dict[str, str]) -> str:
+    delta = changes.get(section)
+    if delta is None:
+        return ""
+    if delta > 0:
+        return card["change_up"].format(delta=delta)
+    if delta < 0:
+        return card["change_down"].format(delta=delta)
+    return card["change_same"]

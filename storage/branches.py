@@ -1,0 +1,48 @@
+"""Branches a user runs as secretary: the ones they bound a group for or named in a step flow."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from storage.models import Branch, Member
+
+SECRETARY = "secretary"
+
+
+async def branches_of(session: AsyncSession, user_id: int) -> Sequence[Branch]:
+    query = (
+        select(Branch)
+        .join(Member, Member.branch_id == Branch.id)
+        .where(Member.telegram_user_id == user_id, Member.role == SECRETARY, Member.active)
+        .order_by(Branch.id)
+    )
+    return (await session.execute(query)).scalars().unique().all()
+
+
+async def is_secretary(session: AsyncSession, branch_id: int, user_id: int) -> bool:
+    query = select(Member.id).where(
+        Member.branch_id == branch_id,
+        Member.telegram_user_id == user_id,
+        Member.role == SECRETARY,
+        Member.active,
+    )
+    return (await session.execute(query)).first() is not None
+
+
+async def create_branch(
+    session: AsyncSession, name: str, user_id: int, user_name: str, organisation_id: int | None
+) -> Branch:
+    """A branch named in a flow, with the user as its secretary, so later steps find it."""
+    branch = Branch(name=name, organisation_id=organisation_id)
+    session.add(branch)
+    await session.flush()
+    session.add(
+        Member(
+            telegram_user_id=user_id, display_name=user_name, branch_id=branch.id, role=SECRETARY
+        )
+    )
+    await session.flush()
+    return branch
