@@ -87,9 +87,7 @@ async def test_a_wrong_answer_at_every_step_is_explained_and_nothing_is_lost(
 
 
 @pytest.mark.parametrize("script", SCRIPTS, ids=[s.flow for s in SCRIPTS])
-async def test_a_restart_half_way_resumes_at_the_same_question(
-    db_url: str, script: Script
-) -> None:
+async def test_a_restart_half_way_resumes_at_the_same_question(db_url: str, script: Script) -> None:
     half = len(script.answers) // 2
     async with bot_services(db_url) as services:
         chat = Conversation(services)
@@ -116,7 +114,7 @@ async def test_the_activity_check_flags_a_tea_party_and_the_saved_event_is_ready
     async with bot_services(db_url) as services:
         chat = Conversation(services)
         await open_flow(chat, ACTIVITY)
-        report = await chat.say(*ACTIVITY.answers[:3], "迎新春茶话会", "党小组会、党费收缴", "/skip")
+        await chat.say(*ACTIVITY.answers[:3], "迎新春茶话会", "党小组会、党费收缴", "/skip")
         report = await chat.say("线下集中", "党员活动室")
         assert "不能搞成茶话会" in report and "❌ 突出“主题”" in report
         assert "缺少政治学习内容" in report

@@ -1,0 +1,76 @@
+"""Every step flow and the self-check once on Telegram: python-telegram-bot over real HTTP to
+the local Bot API server, buttons pressed where the bot offers them, text typed otherwise."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from tests import test_telegram_e2e
+from tests.flow_scripts import SCRIPTS, Script
+from tests.telegram_server import FakeTelegram
+from tests.test_telegram_e2e import Running, button, said
+
+telegram = test_telegram_e2e.telegram  # the fixture: a bot process and its Bot API server
+PTB_POLLING = [pytest.param(("ptb", "polling"), id="ptb-polling")]
+
+
+def last_question(server: FakeTelegram, chat_id: int) -> dict[str, Any]:
+    return next(
+        m for m in reversed(server.sent) if m["chat_id"] == chat_id and m["method"] == "sendMessage"
+    )
+
+
+def offered(message: dict[str, Any], label: str) -> str | None:
+    """The callback data of a button labelled exactly `label` (a ticked one counts too)."""
+    for row in (message.get("reply_markup") or {}).get("inline_keyboard", []):
+        for b in row:
+            if b["text"] in (label, f"✅ {label}") and "callback_data" in b:
+                return str(b["callback_data"])
+    return None
+
+
+async def answer(server: FakeTelegram, user: dict, chat: dict, text: str) -> None:
+    """Presses the matching button of the latest question, or types the answer."""
+    question = last_question(server, chat["id"])
+    before = sum(1 for m in server.sent if m["method"] == "sendMessage")
+    data = offered(question, text)
+    if data is not None:
+        await server.press_button(user, chat, question["message_id"], data)
+    else:
+        await server.send_text(user, chat, text)
+
+    def replied(sent: list[dict[str, Any]]) -> bool:
+        return sum(1 for m in sent if m["method"] == "sendMessage") > before
+
+    await server.wait_for(replied, timeout=10)
+
+
+@pytest.mark.parametrize("telegram", PTB_POLLING, indirect=True)
+@pytest.mark.parametrize("script", SCRIPTS, ids=[s.flow for s in SCRIPTS])
+async def test_step_flow_on_telegram(telegram: Running, script: Script) -> None:
+    server = telegram.server
+    user = await server.user(301, "王书记")
+    chat = await server.private_chat(user)
+    await server.send_text(user, chat, script.command)
+    await server.wait_for(lambda sent: _has_button(sent, chat["id"], script.button), timeout=10)
+    listing = last_question(server, chat["id"])
+    await server.press_button(user, chat, listing["message_id"], button(listing, script.button))
+    await said(server, chat["id"], "【")
+    for text in script.answers:
+        await answer(server, user, chat, text)
+    card = last_question(server, chat["id"])["text"]
+    for fragment in script.card:
+        assert fragment in card, (fragment, card)
+    assert not server.internal_errors
+
+
+def _has_button(sent: list[dict[str, Any]], chat_id: int, label: str) -> bool:
+    return any(
+        label in b["text"]
+        for m in sent
+        if m["chat_id"] == chat_id
+        for row in (m.get("reply_markup") or {}).get("inline_keyboard", [])
+        for b in row
+    )
