@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
+from dataclasses import replace
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.ask import step_knowledge_button
 from bot.contract import Action, AnswerButton, Button, Event, SendText
 from bot.services import Services
 from storage import dialogs
@@ -71,7 +73,17 @@ async def pick_step(
         return [
             SendText(text, ((Button(services.content.text("continue_in_private"), url=link),),))
         ]
-    return await start_flow(session, event, services, data, force, step["flow"])
+    actions = await start_flow(session, event, services, data, force, step["flow"])
+    return _with_knowledge_button(actions, services, step["code"])
+
+
+def _with_knowledge_button(actions: list[Action], services: Services, code: str) -> list[Action]:
+    """The step's intro carries "📖 …相关知识", so its background is one tap away."""
+    first = actions[0] if actions else None
+    if isinstance(first, SendText) and not first.buttons and first.text.startswith("【"):
+        button = step_knowledge_button(services.content, code)
+        return [replace(first, buttons=((button,),)), *actions[1:]]
+    return actions
 
 
 async def start_flow(

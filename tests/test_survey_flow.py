@@ -270,10 +270,15 @@ async def test_questions_in_chat_private_group_and_buttons(db_url: str) -> None:
         assert "请在 /ask 后面写上问题" in await chat.say("/ask")
         refused = await chat.say("/ask 今天楚雄天气怎么样")
         assert "答不上来" in refused
-        steps = await chat.say("/menu", "2")  # 抓组建 has no flow yet: its knowledge is offered
-        assert "📖 抓组建相关知识" in steps
-        listing = await chat.say("📖 抓组建相关知识")
-        assert "【抓组建】相关知识" in listing
+        steps = await chat.say("/menu", "2")  # the intro of 抓组建 offers its knowledge
+        assert "[1] 📖 抓组建相关知识" in steps and "请输入组织全称" in steps
+        await chat.say("/cancel")
+        from bot.contract import Chat, Event, User
+        from bot.router import handle_event
+
+        pressed = Event(Chat(1, "private"), User(1), button_data="k:s:organize", callback_id="k")
+        listing = await handle_event(pressed, services)
+        assert "【抓组建】相关知识" in listing[-1].text  # type: ignore[union-attr]
         group = Conversation(services, user_id=5, group=True)
         assert await group.say("活动室六有标准是什么") == ""  # not addressed to the bot
         assert "六有" in await group.say("/ask@branch_bot 活动室六有标准是什么")

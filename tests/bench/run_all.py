@@ -3,6 +3,7 @@
 - cold start: `branchbot console` process start to its first reply
 - one answer through the whole core (router, engine, database), p50/p99, SQLite and PostgreSQL
 - ledger export of 1,000 organisations
+- one answer in the five step flows and the self-check, p50/p99; the plans export after them
 Set BENCH_POSTGRES_URL (or TEST_POSTGRES_URL) to include PostgreSQL.
 """
 
@@ -25,6 +26,7 @@ from bot.router import handle_event
 from bot.services import build_services
 from storage import ledger
 from tests.conftest import POSTGRES_URL, _drop_postgres_database, _fresh_postgres_database
+from tests.flow_scripts import SCRIPTS
 from tests.test_survey_flow import ENTERPRISE_ANSWERS
 
 CONVERSATIONS = 100
@@ -78,6 +80,38 @@ async def answers_latency(url: str) -> list[float]:
     return timings
 
 
+STEP_USERS = 40
+
+
+async def step_flows_latency(url: str, workdir: Path) -> tuple[list[float], float, int]:
+    """Each simulated secretary runs every step flow and the self-check once."""
+    from bot.exports.plans import export_plans
+
+    services = build_services(Settings(database_url=url))
+    await services.db.migrate()
+    timings: list[float] = []
+    for user_id in range(1, STEP_USERS + 1):
+        user, chat = User(user_id, f"书记{user_id}"), Chat(user_id)
+        has_branch = False
+        for script in SCRIPTS:
+            start = "s:basic" if script.flow.startswith("selfcheck") else f"m:{script.flow}"
+            await handle_event(Event(chat, user, button_data=start, callback_id="c"), services)
+            answers = list(script.answers)
+            if answers[0].endswith("党支部"):
+                if has_branch:
+                    answers[0] = "1"  # later flows offer the branch the first one created
+                has_branch = True
+            for text in answers:
+                started = time.perf_counter()
+                await handle_event(Event(chat, user, text=text), services)
+                timings.append((time.perf_counter() - started) * 1000)
+    started = time.perf_counter()
+    count = await export_plans(services.db, services.content, workdir / "plans.xlsx")
+    elapsed = time.perf_counter() - started
+    await services.db.close()
+    return timings, elapsed, count
+
+
 async def export_time(url: str, workdir: Path, count: int = 1000) -> float:
     services = build_services(Settings(database_url=url))
     await services.db.migrate()
@@ -118,6 +152,11 @@ async def main() -> None:
                 p50, p99 = statistics.median(timings), percentile(timings, 0.99)
                 print(f"answer through the core on {name}: n={len(timings)} ", end="")
                 print(f"p50={p50:.2f} ms p99={p99:.2f} ms")
+                steps, export_seconds, count = await step_flows_latency(url, workdir)
+                p50, p99 = statistics.median(steps), percentile(steps, 0.99)
+                print(f"answer in the step flows on {name}: n={len(steps)} ", end="")
+                print(f"p50={p50:.2f} ms p99={p99:.2f} ms; plans export of {count}: ", end="")
+                print(f"{export_seconds:.2f} s")
             seconds = await export_time(f"sqlite+aiosqlite:///{workdir / 'export.db'}", workdir)
             print(f"ledger export, 1,000 organisations: {seconds:.2f} s")
         finally:
