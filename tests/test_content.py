@@ -75,3 +75,14 @@ def test_counties_are_the_ten_of_chuxiong() -> None:
 def test_broken_flows_fail_at_load(raw: dict, error: str) -> None:
     with pytest.raises(ValueError, match=error):
         parse_flow(raw)
+
+
+def test_every_advertised_command_exists_and_every_step_has_its_flow() -> None:
+    from bot.router import COMMANDS
+
+    content = load_content()
+    assert set(content.messages["commands"]) <= set(COMMANDS)
+    for step in content.steps:
+        assert step["flow"] in content.flows, step["code"]
+    for name in ("plans", "selfcheck"):
+        assert f"/{name}" in content.text("help")
