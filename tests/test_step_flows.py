@@ -124,3 +124,30 @@ async def test_the_activity_check_flags_a_tea_party_and_the_saved_event_is_ready
             (event,) = (await session.execute(EventRow.__table__.select())).all()
         assert event.theme == "迎新春茶话会" and event.place == "党员活动室"
         assert event.starts_at.strftime("%H:%M") == "01:30"  # 09:30 in Asia/Shanghai
+
+
+async def test_a_double_tap_on_save_saves_once(db_url: str) -> None:
+    from bot.contract import Chat, Event, User
+    from bot.router import handle_event
+
+    async with bot_services(db_url) as services:
+        chat = Conversation(services)
+        await open_flow(chat, ACTIVITY)
+        await chat.say(*ACTIVITY.answers[:8])
+        async with services.db.session() as session:
+            state = await dialogs.get_state(session, 1, 1)
+        assert state is not None and state.step_id == "check"
+        tap = Event(
+            Chat(1, "private"),
+            User(1, "书记"),
+            button_data=f"d:{state.id}:{state.seq}:0",
+            callback_id="t",
+            message_id=1,
+        )
+        first = await handle_event(tap, services)
+        second = await handle_event(tap, services)
+        assert any("【主题党日计划 #1】" in getattr(a, "text", "") for a in first)
+        assert [getattr(a, "text", "") for a in second] == ["这个按钮已过期。"]
+        async with services.db.session() as session:
+            assert len(await plans.list_plans(session)) == 1
+            assert len((await session.execute(EventRow.__table__.select())).all()) == 1

@@ -8,12 +8,13 @@ from typing import Any
 import pytest
 
 from tests import test_telegram_e2e
-from tests.flow_scripts import SCRIPTS, Script
+from tests.flow_scripts import ACTIVITY, SCRIPTS, Script
 from tests.telegram_server import FakeTelegram
 from tests.test_telegram_e2e import Running, button, said
 
 telegram = test_telegram_e2e.telegram  # the fixture: a bot process and its Bot API server
 PTB_POLLING = [pytest.param(("ptb", "polling"), id="ptb-polling")]
+AIOGRAM_WEBHOOK = [pytest.param(("aiogram", "webhook"), id="aiogram-webhook")]
 
 
 def last_question(server: FakeTelegram, chat_id: int) -> dict[str, Any]:
@@ -34,7 +35,7 @@ def offered(message: dict[str, Any], label: str) -> str | None:
 async def answer(server: FakeTelegram, user: dict, chat: dict, text: str) -> None:
     """Presses the matching button of the latest question, or types the answer."""
     question = last_question(server, chat["id"])
-    before = sum(1 for m in server.sent if m["method"] == "sendMessage")
+    before = _sent_count(server.sent, chat["id"])
     data = offered(question, text)
     if data is not None:
         await server.press_button(user, chat, question["message_id"], data)
@@ -42,7 +43,7 @@ async def answer(server: FakeTelegram, user: dict, chat: dict, text: str) -> Non
         await server.send_text(user, chat, text)
 
     def replied(sent: list[dict[str, Any]]) -> bool:
-        return sum(1 for m in sent if m["method"] == "sendMessage") > before
+        return _sent_count(sent, chat["id"]) > before
 
     await server.wait_for(replied, timeout=10)
 
@@ -50,6 +51,16 @@ async def answer(server: FakeTelegram, user: dict, chat: dict, text: str) -> Non
 @pytest.mark.parametrize("telegram", PTB_POLLING, indirect=True)
 @pytest.mark.parametrize("script", SCRIPTS, ids=[s.flow for s in SCRIPTS])
 async def test_step_flow_on_telegram(telegram: Running, script: Script) -> None:
+    await run_on_telegram(telegram, script)
+
+
+@pytest.mark.parametrize("telegram", AIOGRAM_WEBHOOK, indirect=True)
+async def test_activity_flow_on_aiogram_by_webhook(telegram: Running) -> None:
+    """The flow with a revisited question, on the other framework and the other mode."""
+    await run_on_telegram(telegram, ACTIVITY)
+
+
+async def run_on_telegram(telegram: Running, script: Script) -> None:
     server = telegram.server
     user = await server.user(301, "王书记")
     chat = await server.private_chat(user)
@@ -60,10 +71,14 @@ async def test_step_flow_on_telegram(telegram: Running, script: Script) -> None:
     await said(server, chat["id"], "【")
     for text in script.answers:
         await answer(server, user, chat, text)
-    card = last_question(server, chat["id"])["text"]
+    card = (await said(server, chat["id"], script.card[0]))["text"]
     for fragment in script.card:
         assert fragment in card, (fragment, card)
     assert not server.internal_errors
+
+
+def _sent_count(sent: list[dict[str, Any]], chat_id: int) -> int:
+    return sum(1 for m in sent if m["method"] == "sendMessage" and m["chat_id"] == chat_id)
 
 
 def _has_button(sent: list[dict[str, Any]], chat_id: int, label: str) -> bool:
