@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
 
 from bot.config import Settings
 from bot.contract import ChatDirectory, Messenger
@@ -47,8 +49,15 @@ def build_engine(content: Content, settings: Settings, knowledge: KnowledgeBase)
     check_rules = activity.load_rules()
     organize_derive = organize.make_derive(content)
     titles = {entry_id: entry.title for entry_id, entry in knowledge.by_id.items()}
+    zone = ZoneInfo(settings.timezone)
+
+    def today() -> date:
+        """ "Not in the past" means the users' calendar day, wherever the server runs."""
+        return datetime.now(zone).date()
+
     return DialogEngine(
         content,
+        today=today,
         option_sources={
             **survey.option_sources(content),
             **organize.option_sources(content),

@@ -4,7 +4,9 @@ a restart half-way."""
 
 from __future__ import annotations
 
+from datetime import datetime
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -151,3 +153,28 @@ async def test_a_double_tap_on_save_saves_once(db_url: str) -> None:
         async with services.db.session() as session:
             assert len(await plans.list_plans(session)) == 1
             assert len((await session.execute(EventRow.__table__.select())).all()) == 1
+
+
+async def test_the_branch_fixed_day_is_offered_as_a_button(db_url: str) -> None:
+    from scheduler.rules import next_date
+    from storage import branches
+    from storage.models import Branch
+
+    rule = {"kind": "day", "day": 15, "time": "09:00"}
+    async with bot_services(db_url) as services:
+        async with services.db.session() as session:
+            branch = await branches.create_branch(session, "第一党支部", 1, "书记", None)
+            branch.theme_day_rule = rule
+            await branches.create_branch(session, "别人的支部", 2, "别人", None)
+        chat = Conversation(services)
+        asked = await open_flow(chat, ACTIVITY)
+        assert "#1 第一党支部" in asked and "别人的支部" not in asked
+        offered = await chat.say("#1 第一党支部")
+        local_today = datetime.now(ZoneInfo("Asia/Shanghai")).date()
+        first = next_date(rule, local_today).isoformat()
+        assert "本支部固定主题党日：每月15日 09:00" in offered and f"[1] {first}" in offered
+        assert "【抓活动 3/" in await chat.say(first)  # the button is pressed
+        async with services.db.session() as session:
+            state = await dialogs.get_state(session, 1, 1)
+            assert state is not None and state.answers["date"] == first
+            assert (await session.get(Branch, 2)) is not None

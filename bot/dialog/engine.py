@@ -271,17 +271,13 @@ class DialogEngine:
         view = self.view(state)
         if not (state.context.get("edit") or state.context.get("revisit")):
             return flow.next_step(view, after=step.id)
-        pruned = self._pruned(flow, state)
+        pruned = flow.prune(view)  # derived values are not steps: they stay
         for candidate in flow.applicable(pruned):
             if candidate.id in pruned and candidate.kind == "integer" and candidate.at_most:
                 check = validate(candidate, str(pruned[candidate.id]), pruned, [], self.today())
                 if isinstance(check, Invalid):
                     return candidate
         return flow.first_unanswered(pruned)
-
-    def _pruned(self, flow: Flow, state: DialogState) -> dict[str, Any]:
-        """The view without answers of steps that no longer apply (derived values kept)."""
-        return flow.prune(self.view(state))
 
     async def _complete(
         self, session: AsyncSession, event: Event, state: DialogState

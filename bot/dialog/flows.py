@@ -135,13 +135,13 @@ def expand_steps(raw_steps: list[dict[str, Any]]) -> list[dict[str, Any]]:
 def parse_flow(raw: dict[str, Any]) -> Flow:
     steps: list[Step] = []
     seen: set[str] = set()
+    derived = set(raw.get("derived", ()))  # values the flow's deriver computes
     for item in expand_steps(raw["steps"]):
         step_id, kind = item["id"], item["kind"]
         if kind not in KINDS:
             raise ValueError(f"flow {raw['id']}: step {step_id} has unknown kind {kind}")
         if step_id in seen:
             raise ValueError(f"flow {raw['id']}: step {step_id} appears twice")
-        derived = set(raw.get("derived", ()))
         unknown = set(item.get("when", {})) - seen - derived
         if unknown:
             raise ValueError(f"flow {raw['id']}: step {step_id} depends on later {unknown}")
