@@ -84,6 +84,7 @@ ACTIVITY = Script(
         "楚雄某某科技有限公司党支部",
         SOON,
         "09:30",
+        "是",  # this day of the month becomes the branch's fixed theme day
         "组织党员去丽江旅游",
         "党课、党费收缴",
         "/skip",
@@ -100,6 +101,7 @@ ACTIVITY = Script(
         "内容：党费收缴、党课",
         "✅ 突出“党味”",
         "✅ 突出“策划”",
+        f"已将“每月{int(SOON[8:])}日 09:30”设为本支部固定主题党日",
     ],
 )
 

@@ -116,7 +116,7 @@ async def test_the_activity_check_flags_a_tea_party_and_the_saved_event_is_ready
     async with bot_services(db_url) as services:
         chat = Conversation(services)
         await open_flow(chat, ACTIVITY)
-        await chat.say(*ACTIVITY.answers[:3], "迎新春茶话会", "党小组会、党费收缴", "/skip")
+        await chat.say(*ACTIVITY.answers[:4], "迎新春茶话会", "党小组会、党费收缴", "/skip")
         report = await chat.say("线下集中", "党员活动室")
         assert "不能搞成茶话会" in report and "❌ 突出“主题”" in report
         assert "缺少政治学习内容" in report
@@ -135,7 +135,7 @@ async def test_a_double_tap_on_save_saves_once(db_url: str) -> None:
     async with bot_services(db_url) as services:
         chat = Conversation(services)
         await open_flow(chat, ACTIVITY)
-        await chat.say(*ACTIVITY.answers[:8])
+        await chat.say(*ACTIVITY.answers[:9])
         async with services.db.session() as session:
             state = await dialogs.get_state(session, 1, 1)
         assert state is not None and state.step_id == "check"

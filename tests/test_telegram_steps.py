@@ -69,11 +69,16 @@ async def run_on_telegram(telegram: Running, script: Script) -> None:
     listing = last_question(server, chat["id"])
     await server.press_button(user, chat, listing["message_id"], button(listing, script.button))
     await said(server, chat["id"], "【")
-    for text in script.answers:
+    *answers, last = script.answers
+    for text in answers:
         await answer(server, user, chat, text)
-    card = (await said(server, chat["id"], script.card[0]))["text"]
-    for fragment in script.card:
-        assert fragment in card, (fragment, card)
+    start = len(server.sent)
+    await answer(server, user, chat, last)
+
+    def shown(sent: list[dict[str, Any]]) -> str:
+        return "\n".join(m.get("text") or "" for m in sent[start:] if m["chat_id"] == chat["id"])
+
+    await server.wait_for(lambda sent: all(f in shown(sent) for f in script.card), timeout=10)
     assert not server.internal_errors
 
 

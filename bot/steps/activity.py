@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.contract import Action, Button, Event, SendText, keyboard
 from bot.rules.activity_check import Emphasis, Finding, check_emphases, check_plan
 from bot.steps import branch_pick
+from scheduler.rules import describe_rule, occurrences, validate_rule
 from knowledge.content import KNOWLEDGE_DIR, Content, read_yaml
 from storage import plans
 from storage.models import DialogState, Plan
@@ -31,8 +32,6 @@ def load_rules() -> dict[str, Any]:
 
 def branch_rule(answers: dict[str, Any], context: dict[str, Any]) -> tuple[dict | None, str]:
     """The picked branch's valid theme-day rule (None if it has none) and its time zone."""
-    from scheduler.rules import validate_rule
-
     picked = branch_pick.chosen(answers, context)
     if picked is None:
         return None, DEFAULT_TZ
@@ -41,8 +40,6 @@ def branch_rule(answers: dict[str, Any], context: dict[str, Any]) -> tuple[dict 
 
 def suggested_dates(answers: dict[str, Any], context: dict[str, Any]) -> list[str]:
     """The next two dates of the branch's fixed theme day, as buttons."""
-    from scheduler.rules import occurrences
-
     rule, tz = branch_rule(answers, context)
     if rule is None:
         return []
@@ -63,8 +60,6 @@ def make_derive(content: Content, rules: dict[str, Any]):  # type: ignore[no-unt
     flow = content.flows["activity"]
 
     def derive(answers: dict[str, Any], context: dict[str, Any]) -> dict[str, Any]:
-        from scheduler.rules import describe_rule
-
         rule, _ = branch_rule(answers, context)
         hint = (
             flow["hints"]["with_rule"].format(rule=describe_rule(rule))
@@ -74,7 +69,14 @@ def make_derive(content: Content, rules: dict[str, Any]):  # type: ignore[no-unt
         report = ""
         if answers.get("theme") and answers.get("contents"):
             report = check_report(answers, rules, flow["report"])
-        return {**branch_pick.derive(answers, context), "date_hint": hint, "check_report": report}
+        day = answers.get("date")
+        return {
+            **branch_pick.derive(answers, context),
+            "date_hint": hint,
+            "check_report": report,
+            "has_rule": rule is not None,
+            "day_of_month": int(day[8:10]) if day else "",
+        }
 
     return derive
 
@@ -134,9 +136,20 @@ def make_completion(content: Content, rules: dict[str, Any]):  # type: ignore[no
             },
             branch_id=branch.id,
         )
-        return [activity_card(plan, content)]
+        actions: list[Action] = [activity_card(plan, content)]
+        if answers.get("make_fixed") and validate_rule(branch.theme_day_rule) is None:
+            rule = fixed_day_rule(answers["date"], answers["time"])
+            branch.theme_day_rule = rule
+            text = content.flows["activity"]["card"]["fixed"].format(rule=describe_rule(rule))
+            actions.append(SendText(text))
+        return actions
 
     return complete
+
+
+def fixed_day_rule(day: str, at: str) -> dict[str, Any]:
+    """"每月N日" from the date of the first planned theme day (the simplest rule to remember)."""
+    return {"kind": "day", "day": date.fromisoformat(day).day, "time": at}
 
 
 def activity_card(plan: Plan, content: Content) -> SendText:
