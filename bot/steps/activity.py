@@ -15,8 +15,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.contract import Action, Button, Event, SendText, keyboard
 from bot.rules.activity_check import Emphasis, Finding, check_emphases, check_plan
 from bot.steps import branch_pick
-from scheduler.rules import describe_rule, occurrences, validate_rule
 from knowledge.content import KNOWLEDGE_DIR, Content, read_yaml
+from scheduler.rules import describe_rule, occurrences, validate_rule
 from storage import plans
 from storage.models import DialogState, Plan
 from storage.models import Event as EventRow
@@ -148,7 +148,7 @@ def make_completion(content: Content, rules: dict[str, Any]):  # type: ignore[no
 
 
 def fixed_day_rule(day: str, at: str) -> dict[str, Any]:
-    """"每月N日" from the date of the first planned theme day (the simplest rule to remember)."""
+    """ "每月N日" from the date of the first planned theme day (the simplest rule to remember)."""
     return {"kind": "day", "day": date.fromisoformat(day).day, "time": at}
 
 
