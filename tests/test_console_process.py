@@ -30,6 +30,21 @@ def _env(tmp_path: Path) -> dict[str, str]:
     return env
 
 
+def run_branchbot(
+    tmp_path: Path, *args: str, stdin: str = "", timeout: float = 60
+) -> subprocess.CompletedProcess[str]:
+    """The real command, with its own database and no .env, its output captured as text."""
+    return subprocess.run(
+        [*BRANCHBOT, *args],
+        input=stdin,
+        capture_output=True,
+        text=True,
+        env=_env(tmp_path),
+        cwd=tmp_path,
+        timeout=timeout,
+    )
+
+
 def test_piped_run_without_token_registers_an_enterprise(tmp_path: Path) -> None:
     lines = ["/start", "/menu", "1", *ENTERPRISE_ANSWERS]
     result = subprocess.run(

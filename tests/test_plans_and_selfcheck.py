@@ -3,7 +3,6 @@ change per area, 抓组建 from ledger records with partners, and the two new ex
 
 from __future__ import annotations
 
-import subprocess
 from datetime import date, timedelta
 from pathlib import Path
 
@@ -16,7 +15,7 @@ from storage import plans
 from storage.db import Database
 from tests.chat import Conversation, bot_services
 from tests.flow_scripts import ORGANIZE, SCRIPTS, SELFCHECK, STANDARDIZE
-from tests.test_console_process import BRANCHBOT, _env
+from tests.test_console_process import run_branchbot
 from tests.test_survey_flow import ENTERPRISE_ANSWERS
 
 
@@ -149,14 +148,9 @@ async def test_second_standardisation_check_is_compared_with_the_first(db_url: s
 def test_piped_console_runs_every_flow_and_exports_them(tmp_path: Path) -> None:
     """Each flow typed into its own `branchbot console` process, as a different secretary."""
     for user_id, script in enumerate(SCRIPTS, start=11):
-        result = subprocess.run(
-            [*BRANCHBOT, "console", "--user-id", str(user_id)],
-            input="\n".join(["/menu", script.command, script.button, *script.answers]) + "\n",
-            capture_output=True,
-            text=True,
-            env=_env(tmp_path),
-            cwd=tmp_path,
-            timeout=60,
+        lines = ["/menu", script.command, script.button, *script.answers]
+        result = run_branchbot(
+            tmp_path, "console", "--user-id", str(user_id), stdin="\n".join(lines) + "\n"
         )
         assert result.returncode == 0, result.stderr
         assert "Traceback" not in result.stdout + result.stderr
@@ -167,14 +161,7 @@ def test_piped_console_runs_every_flow_and_exports_them(tmp_path: Path) -> None:
         ("selfcheck", "五个基本方面快速自查", 1),
     ):
         out = tmp_path / f"{what}.xlsx"
-        done = subprocess.run(
-            [*BRANCHBOT, "export", what, "--out", str(out)],
-            capture_output=True,
-            text=True,
-            env=_env(tmp_path),
-            cwd=tmp_path,
-            timeout=60,
-        )
+        done = run_branchbot(tmp_path, "export", what, "--out", str(out))
         assert done.returncode == 0, done.stderr
         rows = list(load_workbook(out)[sheet].iter_rows(min_row=2, values_only=True))
         assert rows and expected in rows[0]

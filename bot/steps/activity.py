@@ -12,9 +12,10 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.contract import Action, Button, Event, SendText, keyboard
+from bot.contract import Action, Event, SendText
 from bot.rules.activity_check import Emphasis, Finding, check_emphases, check_plan
 from bot.steps import branch_pick
+from bot.steps.cards import card_buttons
 from knowledge.content import KNOWLEDGE_DIR, Content, read_yaml
 from scheduler.rules import describe_rule, occurrences, validate_rule
 from storage import plans
@@ -170,11 +171,4 @@ def activity_card(plan: Plan, content: Content) -> SendText:
         lines += [f"  ⚠️ {f['reason']}" for f in data["findings"]]
     lines += [("✅ " if e["met"] else "❌ ") + e["name"] for e in data.get("emphases", [])]
     lines.append(card["saved"])
-    buttons = card["buttons"]
-    return SendText(
-        "\n".join(lines),
-        keyboard(
-            [Button(buttons["knowledge"], "k:theme-day-method")],
-            [Button(buttons["plans"], "p:list"), Button(buttons["next"], "m:innovate")],
-        ),
-    )
+    return SendText("\n".join(lines), card_buttons(card["buttons"], "theme-day-method", "innovate"))

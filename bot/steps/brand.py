@@ -6,9 +6,10 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.contract import Action, Button, Event, SendText, keyboard
+from bot.contract import Action, Event, SendText
 from bot.rules.brand_check import CRITERIA, brand_marks, weak_marks
 from bot.steps import branch_pick
+from bot.steps.cards import card_buttons
 from knowledge.content import Content
 from storage import plans
 from storage.models import DialogState, Plan
@@ -75,10 +76,4 @@ def brand_card(plan: Plan, content: Content) -> SendText:
     for name in CRITERIA:
         met = data["marks"].get(name)
         lines.append(card["mark_met" if met else "mark_unmet"].format(mark=marks[name]))
-    buttons = card["buttons"]
-    return SendText(
-        "\n".join(lines),
-        keyboard(
-            [Button(buttons["knowledge"], "k:brand-what")], [Button(buttons["plans"], "p:list")]
-        ),
-    )
+    return SendText("\n".join(lines), card_buttons(card["buttons"], "brand-what"))

@@ -7,8 +7,9 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.contract import Action, Button, Event, SendText, keyboard
+from bot.contract import Action, Event, SendText
 from bot.steps import branch_pick
+from bot.steps.cards import card_buttons
 from knowledge.content import Content
 from storage import plans
 from storage.models import DialogState, Plan
@@ -64,11 +65,4 @@ def innovation_card(plan: Plan, content: Content) -> SendText:
         lines.append(card["item"].format(n=n, **item))
         lines.append(card["reflection"].format(reflection=item["reflection"]))
     lines.append(card["footer"])
-    buttons = card["buttons"]
-    return SendText(
-        "\n".join(lines),
-        keyboard(
-            [Button(buttons["knowledge"], "k:five-ideas")],
-            [Button(buttons["plans"], "p:list"), Button(buttons["next"], "m:brand")],
-        ),
-    )
+    return SendText("\n".join(lines), card_buttons(card["buttons"], "five-ideas", "brand"))

@@ -6,9 +6,10 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.contract import Action, Button, Event, SendText, keyboard
+from bot.contract import Action, Event, SendText
 from bot.rules.standards import compare, score_check
 from bot.steps import branch_pick
+from bot.steps.cards import card_buttons
 from knowledge.content import Content
 from storage import plans
 from storage.models import DialogState, Plan
@@ -80,14 +81,7 @@ def standards_card(plan: Plan, content: Content) -> SendText:
             lines.append(card["todo_more"].format(count=len(todo) - MAX_TODO_SHOWN))
     else:
         lines.append(card["all_done"])
-    buttons = card["buttons"]
-    return SendText(
-        "\n".join(lines),
-        keyboard(
-            [Button(buttons["knowledge"], "k:room-six-haves")],
-            [Button(buttons["plans"], "p:list"), Button(buttons["next"], "m:activity")],
-        ),
-    )
+    return SendText("\n".join(lines), card_buttons(card["buttons"], "room-six-haves", "activity"))
 
 
 def _change(changes: dict[str, int | None], section: str, card: dict[str, str]) -> str:
