@@ -16,7 +16,15 @@ from bot.config import Settings
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="branchbot", description="六步工作法助手")
     commands = parser.add_subparsers(dest="command", required=True)
-    commands.add_parser("run", help="启动 Telegram 机器人（未设置 BOT_TOKEN 时进入本地控制台）")
+    run = commands.add_parser(
+        "run", help="启动 Telegram 机器人（未设置 BOT_TOKEN 时进入本地控制台）"
+    )
+    run.add_argument(
+        "--no-scheduler",
+        action="store_true",
+        help="不在本进程发送提醒（另行运行 branchbot scheduler 时使用）",
+    )
+    commands.add_parser("scheduler", help="单独运行提醒调度（需要 BOT_TOKEN）")
     console = commands.add_parser("console", help="在终端里与助手对话")
     console.add_argument("--user-id", type=int, default=1, help="以哪个用户身份对话（默认 1）")
     console.add_argument("--name", default="书记", help="显示名（默认“书记”）")
@@ -66,7 +74,15 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "run" and settings.bot_token:
         from bot.transports.run import run_telegram
 
-        asyncio.run(run_telegram(services))
+        asyncio.run(run_telegram(services, with_scheduler=not args.no_scheduler))
+        return 0
+    if args.command == "scheduler":
+        if not settings.bot_token:
+            print("未设置 BOT_TOKEN：提醒需要通过 Telegram 发送。", file=sys.stderr)
+            return 2
+        from bot.transports.run import run_scheduler_alone
+
+        asyncio.run(run_scheduler_alone(services))
         return 0
     if args.command == "run":
         print("未设置 BOT_TOKEN：启动本地控制台（数据保存在同一数据库中）。", file=sys.stderr)

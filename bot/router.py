@@ -12,7 +12,7 @@ from dataclasses import replace
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot import ask, groups, ledger_view, menu, plans_view, selfcheck
+from bot import ask, attendance, groups, ledger_view, menu, plans_view, selfcheck, themeday
 from bot.contract import Action, AnswerButton, Event, SendText
 from bot.dialog.engine import DialogButton
 from bot.services import Services
@@ -71,6 +71,10 @@ async def _on_text(session: AsyncSession, event: Event, services: Services) -> l
     state = await dialogs.get_state(session, event.chat.id, event.user.id)
     if state is not None:
         return await services.engine.answer_text(session, event, state)
+    if event.chat.kind == "group" and event.reply_to_bot:
+        replied = await attendance.on_reply(session, event, services)
+        if replied is not None:
+            return replied  # an answer to a theme-day reminder
     if event.chat.kind == "group" and not (event.reply_to_bot or event.mentions_bot):
         return []  # plain group chatter is not for the bot
     if not text:
@@ -132,6 +136,9 @@ COMMANDS: dict[str, Handler] = {
     "join": groups.join,
     "plans": plans_view.show_plans,
     "selfcheck": selfcheck.show,
+    "themeday": themeday.themeday,
+    "attendance": attendance.show,
+    "myattendance": attendance.mine,
 }
 
 BUTTONS: dict[str, Handler] = {
@@ -142,6 +149,8 @@ BUTTONS: dict[str, Handler] = {
     "j": groups.on_button,
     "p": plans_view.on_button,
     "s": selfcheck.on_button,
+    "a": attendance.on_button,
+    "v": attendance.on_view_button,
 }
 # A confirmed "放弃并重新开始" re-runs the original button with force=True.
 menu.RESTARTABLE.update({"m": menu.pick_step, "l": ledger_view.on_button, "s": selfcheck.on_button})

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from bot.config import Settings
@@ -25,6 +26,7 @@ class Services:
     # Set by the transport once it knows the bot (Telegram) or stands in for it (console).
     directory: ChatDirectory = field(default_factory=lambda: NoDirectory())
     outbound: Messenger | None = None
+    live_counts: Any = None  # bot.attendance.LiveCounts, made on first use
 
     def is_admin(self, user_id: int) -> bool:
         return user_id in self.settings.admin_user_ids

@@ -176,6 +176,9 @@ class Event(Base):
     """A 支部主题党日 (from the branch's monthly rule) or a one-off activity."""
 
     __tablename__ = "events"
+    __table_args__ = (
+        UniqueConstraint("branch_id", "occurrence_date", name="uq_events_branch_occurrence"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     branch_id: Mapped[int] = mapped_column(ForeignKey("branches.id"), index=True)
@@ -186,6 +189,8 @@ class Event(Base):
     online_link: Mapped[str | None] = mapped_column(String(500))
     agenda: Mapped[list[Any] | None] = mapped_column(JSON)
     status: Mapped[str] = mapped_column(String(20), default="planned")  # planned/moved/cancelled
+    # The rule date this event was generated for (None for one-off events); kept when moved.
+    occurrence_date: Mapped[date | None] = mapped_column(Date)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 

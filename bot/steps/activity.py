@@ -18,8 +18,8 @@ from bot.steps import branch_pick
 from bot.steps.cards import card_buttons
 from knowledge.content import KNOWLEDGE_DIR, Content, read_yaml
 from scheduler.rules import describe_rule, occurrences, validate_rule
-from storage import plans
-from storage.models import DialogState, Plan
+from storage import plans, schedule
+from storage.models import DialogState, Plan, utcnow
 from storage.models import Event as EventRow
 
 PLAN_KIND = "activity"
@@ -107,17 +107,23 @@ def make_completion(content: Content, rules: dict[str, Any]):  # type: ignore[no
         branch = await branch_pick.resolve(session, event, answers, state.context)
         findings, emphases = plan_findings(answers, rules)
         online = answers["mode"] if answers["mode"] != "线下集中" else None
-        row = EventRow(
-            branch_id=branch.id,
-            source="plan",
-            theme=answers["theme"],
-            starts_at=starts_at(answers["date"], answers["time"], branch.timezone or DEFAULT_TZ),
-            place=answers.get("place"),
-            online_link=online,
-            agenda=list(answers["contents"]),
+        tz = branch.timezone or DEFAULT_TZ
+        starts = starts_at(answers["date"], answers["time"], tz)
+        # The planned day is the branch's theme day that month: fill in that event rather
+        # than announce two; otherwise a one-off event joins the same schedule.
+        row = await schedule.event_on(
+            session, branch, date.fromisoformat(answers["date"]), utcnow()
         )
-        session.add(row)
+        if row is None:
+            row = EventRow(branch_id=branch.id, source="plan", starts_at=starts)
+            session.add(row)
+        row.theme, row.place, row.online_link = answers["theme"], answers.get("place"), online
+        row.agenda = list(answers["contents"])
         await session.flush()
+        if row.starts_at != starts:
+            await schedule.move_event(session, row, branch, starts)
+        else:
+            await schedule.ensure_reminders(session, row, branch)
         plan = await plans.add_plan(
             session,
             PLAN_KIND,

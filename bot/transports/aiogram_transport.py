@@ -190,3 +190,16 @@ async def _set_commands(bot: Bot, services: Services) -> None:
         await bot.set_my_commands(commands)
     except TelegramAPIError:
         log.warning("setMyCommands failed; the menu of commands stays as it was")
+
+
+async def send_only(services: Services, stop: asyncio.Event) -> None:
+    """`branchbot scheduler`: sends (reminders) without receiving updates."""
+    settings = services.settings
+    session = AiohttpSession(api=TelegramAPIServer.from_base(settings.telegram_api_url))
+    bot = Bot(settings.bot_token, session=session)
+    try:
+        me = await bot.get_me()
+        TelegramRuntime(services, AiogramSender(bot), me.id, me.username or "")
+        await stop.wait()
+    finally:
+        await bot.session.close()

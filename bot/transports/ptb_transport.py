@@ -176,3 +176,20 @@ async def _set_commands(application: Application, services: Services) -> None:  
         await application.bot.set_my_commands(commands)
     except tg_error.TelegramError:
         log.warning("setMyCommands failed; the menu of commands stays as it was")
+
+
+async def send_only(services: Services, stop: asyncio.Event) -> None:
+    """`branchbot scheduler`: sends (reminders) without receiving updates."""
+    api = services.settings.telegram_api_url
+    application = (
+        ApplicationBuilder()
+        .token(services.settings.bot_token)
+        .base_url(f"{api}/bot")
+        .base_file_url(f"{api}/file/bot")
+        .updater(None)
+        .build()
+    )
+    async with application:
+        me = application.bot.bot
+        TelegramRuntime(services, PtbSender(application), me.id, me.username or "")
+        await stop.wait()

@@ -1,0 +1,47 @@
+"""Wires the scheduler to the core: how a reminder and a milestone read, and who sends them."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from datetime import datetime
+
+from bot.attendance import render_reminder
+from bot.services import Services
+from scheduler.dispatch import Dispatcher, utc_now
+from scheduler.service import TICK_SECONDS, run_scheduler
+from storage.models import Plan, PlanMilestone
+
+
+def build_dispatcher(services: Services, clock: Callable[[], datetime] = utc_now) -> Dispatcher:
+    assert services.outbound is not None, "the transport sets the messenger first"
+    content = services.content
+
+    def milestone_text(plan: Plan, milestone: PlanMilestone) -> str:
+        name = plan.content.get("org_name") or plan.content.get("branch_name") or ""
+        return content.text(
+            "milestone_reminder",
+            name=name,
+            title=milestone.title,
+            date=milestone.due_date.isoformat(),
+        )
+
+    return Dispatcher(
+        services.db,
+        services.outbound,
+        lambda session, event, now: render_reminder(session, services, event, now),
+        milestone_text,
+        timezone=services.settings.timezone,
+        clock=clock,
+    )
+
+
+async def run_when_ready(
+    services: Services, stop: asyncio.Event, tick: float = TICK_SECONDS
+) -> None:
+    """Started beside the transport: waits until it has set up sending, then schedules."""
+    while services.outbound is None and not stop.is_set():
+        await asyncio.sleep(0.05)
+    if stop.is_set():
+        return
+    await run_scheduler(build_dispatcher(services), services.settings.timezone, stop, tick)

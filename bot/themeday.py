@@ -1,0 +1,177 @@
+"""/themeday: a branch's fixed monthly theme day, its reminder offsets, and moving or
+cancelling one date. Secretaries of the branch (or the group's Telegram admins) only."""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.contract import Action, Event, SendText
+from bot.dialog.inputs import parse_date, parse_time
+from bot.groups import ADMIN_STATUSES
+from bot.services import Services
+from knowledge.textnorm import normalise
+from scheduler.rules import describe_rule, parse_rule, validate_rule
+from storage import branches, groups, schedule
+from storage.models import Branch, utcnow
+
+MAX_OFFSETS = 5
+MAX_OFFSET_MINUTES = 30 * 24 * 60
+UNITS = {"天": 24 * 60, "日": 24 * 60, "小时": 60, "个小时": 60, "分钟": 1, "分": 1}
+
+
+def parse_offsets(text: str) -> list[int] | None:
+    """ "3天 1天 2小时" -> minutes, largest first; None if any part is not understood."""
+    parts = [p for p in re.split(r"[\s,，、]+", normalise(text)) if p]
+    found = []
+    for part in parts:
+        match = re.fullmatch(r"(\d{1,3})(天|日|小时|个小时|分钟|分)", part)
+        if not match:
+            return None
+        minutes = int(match.group(1)) * UNITS[match.group(2)]
+        if not 0 < minutes <= MAX_OFFSET_MINUTES:
+            return None
+        found.append(minutes)
+    if not found or len(found) > MAX_OFFSETS:
+        return None
+    return sorted(set(found), reverse=True)
+
+
+def describe_offsets(minutes: tuple[int, ...] | list[int]) -> str:
+    def one(m: int) -> str:
+        if m % (24 * 60) == 0:
+            return f"{m // (24 * 60)}天"
+        if m % 60 == 0:
+            return f"{m // 60}小时"
+        return f"{m}分钟"
+
+    return "、".join(one(m) for m in minutes)
+
+
+async def _branch_for(
+    session: AsyncSession, event: Event, services: Services
+) -> tuple[Branch | None, str | None]:
+    """The branch this command is about, and whether the user may change it."""
+    if event.chat.kind == "group":
+        binding = await groups.get_binding(session, event.chat.id)
+        if binding is None or not binding.active:
+            return None, "themeday_unbound"
+        branch = await session.get(Branch, binding.branch_id)
+        assert branch is not None
+        if await branches.is_secretary(session, branch.id, event.user.id):
+            return branch, None
+        status = await services.directory.member_status(event.chat.id, event.user.id)
+        return (branch, None) if status in ADMIN_STATUSES else (None, "themeday_only_secretary")
+    mine = list(await branches.branches_of(session, event.user.id))
+    if len(mine) != 1:
+        return None, "themeday_need_group"
+    return mine[0], None
+
+
+async def themeday(
+    session: AsyncSession, event: Event, services: Services, args: str
+) -> list[Action]:
+    content = services.content
+    branch, refusal = await _branch_for(session, event, services)
+    if branch is None:
+        return [SendText(content.text(refusal or "themeday_need_group"))]
+    args = args.strip()[:100]
+    now = utcnow()
+    if not args:
+        return [SendText(await _current(session, services, branch, now))]
+    words = args.split(maxsplit=1)
+    rest = words[1] if len(words) > 1 else ""
+    if words[0] == "提醒":
+        return [SendText(await _set_offsets(session, services, branch, rest))]
+    if words[0] in ("改期", "取消"):
+        return [SendText(await _one_date(session, services, branch, words[0], rest, now))]
+    rule = parse_rule(args)
+    if rule is None:
+        return [
+            SendText(
+                content.text("themeday_not_understood") + "\n" + content.text("themeday_usage")
+            )
+        ]
+    branch.theme_day_rule = rule
+    await schedule.drop_future_rule_events(session, branch, now)
+    await schedule.expand_branch(session, branch, now)
+    text = content.text("themeday_set", branch=branch.name, rule=describe_rule(rule))
+    return [SendText(text + "\n" + await _next_dates(session, services, branch, now))]
+
+
+async def _current(session: AsyncSession, services: Services, branch: Branch, now: datetime) -> str:
+    content = services.content
+    rule = validate_rule(branch.theme_day_rule)
+    if rule is None:
+        return (
+            content.text("themeday_none", branch=branch.name)
+            + "\n"
+            + content.text("themeday_usage")
+        )
+    head = content.text(
+        "themeday_current",
+        branch=branch.name,
+        rule=describe_rule(rule),
+        offsets=describe_offsets(schedule.offsets_of(branch)),
+    )
+    return head + "\n" + await _next_dates(session, services, branch, now)
+
+
+async def _next_dates(
+    session: AsyncSession, services: Services, branch: Branch, now: datetime
+) -> str:
+    from bot.attendance import local_when
+
+    events = await schedule.upcoming_events(session, branch.id, now, limit=3)
+    tz = branch.timezone or services.settings.timezone
+    shown = "；".join(local_when(e, tz, services) for e in events) or services.content.text(
+        "attendance_none"
+    )
+    return services.content.text("themeday_next", dates=shown)
+
+
+async def _set_offsets(session: AsyncSession, services: Services, branch: Branch, text: str) -> str:
+    minutes = parse_offsets(text)
+    if minutes is None:
+        return services.content.text("themeday_offsets_bad")
+    branch.reminder_offsets_minutes = minutes
+    now = utcnow()
+    for event in await schedule.upcoming_events(session, branch.id, now, limit=12):
+        await schedule.ensure_reminders(session, event, branch)
+        await schedule.skip_offsets_not_in(session, event.id, minutes)
+    return services.content.text("themeday_offsets_set", offsets=describe_offsets(minutes))
+
+
+async def _one_date(
+    session: AsyncSession, services: Services, branch: Branch, verb: str, text: str, now: datetime
+) -> str:
+    """`改期 旧日期 新日期 [时间]` or `取消 日期`: one event, the rule unchanged."""
+    content = services.content
+    parts = text.split()
+    today = now.astimezone(schedule.zone_of(branch)).date()
+    day = parse_date(parts[0], today) if parts else None
+    if day is None:
+        return content.text("themeday_usage")
+    event = await schedule.event_on(session, branch, day, now)
+    if event is None:
+        return content.text("themeday_no_such_date", day=day.isoformat())
+    if verb == "取消":
+        await schedule.cancel_event(session, event)
+        return content.text("themeday_cancelled", day=day.isoformat())
+    new_day = parse_date(parts[1], today) if len(parts) > 1 else None
+    if new_day is None:
+        return content.text("themeday_usage")
+    local = event.starts_at.astimezone(schedule.zone_of(branch))
+    at = parse_time(parts[2]) if len(parts) > 2 else local.time()
+    if at is None:
+        return content.text("themeday_usage")
+    starts = schedule.local_start(new_day, at.strftime("%H:%M"), branch.timezone or "Asia/Shanghai")
+    if starts <= now:
+        return content.text("themeday_past")
+    await schedule.move_event(session, event, branch, starts)
+    from bot.attendance import local_when
+
+    tz = branch.timezone or services.settings.timezone
+    return content.text("themeday_moved", day=day.isoformat(), when=local_when(event, tz, services))

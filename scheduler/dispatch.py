@@ -1,0 +1,162 @@
+"""Sends what is due: theme-day reminders to groups and plan milestones to their owners.
+
+The database decides what is due; this module only asks it at a given instant (the clock is
+a parameter, so tests move time instead of sleeping). A reminder is claimed in the database
+before it is sent, so two ticks, or two processes, never send it twice. When several
+reminders of one event fell due while the bot was down, only the nearest to the event is
+sent; reminders of events that have begun are never sent.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.contract import Messenger, SendText
+from storage import schedule
+from storage.db import Database
+from storage.models import Branch, GroupBinding, Plan, PlanMilestone, utcnow
+from storage.models import Event as EventRow
+
+log = logging.getLogger(__name__)
+
+Render = Callable[[AsyncSession, EventRow, datetime], Awaitable[SendText]]
+MilestoneText = Callable[[Plan, PlanMilestone], str]
+FAN_OUT = 64  # sends in flight at once; Delivery enforces Telegram's limits behind them
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+class Dispatcher:
+    def __init__(
+        self,
+        db: Database,
+        messenger: Messenger,
+        render: Render,
+        milestone_text: MilestoneText,
+        timezone: str = "Asia/Shanghai",
+        clock: Callable[[], datetime] = utc_now,
+    ) -> None:
+        self.db = db
+        self.messenger = messenger
+        self.render = render
+        self.milestone_text = milestone_text
+        self.zone = ZoneInfo(timezone)
+        self.clock = clock
+        self._tick_lock = asyncio.Lock()
+
+    async def expand_all(self, now: datetime | None = None) -> int:
+        """Every branch with a rule gets its coming months' events (idempotent)."""
+        now = now or self.clock()
+        created = 0
+        async with self.db.session() as session:
+            query = select(Branch).where(Branch.theme_day_rule.is_not(None))
+            for branch in (await session.execute(query)).scalars():
+                created += len(await schedule.expand_branch(session, branch, now))
+        return created
+
+    async def tick(self, now: datetime | None = None) -> int:
+        """Sends every reminder and milestone due at `now`; returns how many were sent."""
+        async with self._tick_lock:  # an overlapping APScheduler run waits, it never doubles
+            now = now or self.clock()
+            sent = await self._reminders(now)
+            sent += await self._milestones(now)
+            return sent
+
+    async def _reminders(self, now: datetime) -> int:
+        claimed: list[tuple[int, int, int]] = []  # reminder id, chat id, event id
+        async with self.db.session() as session:
+            due = await schedule.due_reminders(session, now)
+            active = set(
+                (
+                    await session.execute(select(GroupBinding.chat_id).where(GroupBinding.active))
+                ).scalars()
+            )
+            by_target: dict[tuple[int, int], list[Any]] = {}
+            for reminder, event in due:
+                by_target.setdefault((event.id, reminder.chat_id), []).append((reminder, event))
+            for (event_id, chat_id), items in by_target.items():
+                event = items[0][1]
+                if event.status == "cancelled" or chat_id not in active:
+                    status = schedule.SKIPPED
+                elif event.starts_at <= now:
+                    status = schedule.EXPIRED
+                else:
+                    status = ""
+                nearest = min(items, key=lambda pair: pair[0].offset_minutes)[0]
+                for reminder, _ in items:
+                    if status or reminder.id != nearest.id:
+                        await schedule.finish(session, reminder.id, status or schedule.SKIPPED)
+                if not status and await schedule.claim(session, nearest.id):
+                    claimed.append((nearest.id, chat_id, event_id))
+        if not claimed:
+            return 0
+        gate = asyncio.Semaphore(FAN_OUT)
+        results = await asyncio.gather(*(self._send(gate, item, now) for item in claimed))
+        return sum(results)
+
+    async def _send(
+        self, gate: asyncio.Semaphore, item: tuple[int, int, int], now: datetime
+    ) -> int:
+        reminder_id, chat_id, event_id = item
+        async with gate:
+            try:
+                async with self.db.session() as session:
+                    event = await session.get(EventRow, event_id)
+                    assert event is not None
+                    message = await self.render(session, event, now)
+                message_id = await self.messenger.send(chat_id, message)
+            except Exception:
+                log.exception("reminder %s failed chat=%s", reminder_id, chat_id)
+                message_id = None
+            async with self.db.session() as session:
+                if message_id is not None:
+                    await schedule.finish(session, reminder_id, schedule.SENT, message_id)
+                    return 1
+                # Not delivered: tried again at the next tick while the group is still bound
+                # and the event has not begun (a removed bot's group is skipped then).
+                await session.execute(
+                    update(schedule.Reminder)
+                    .where(schedule.Reminder.id == reminder_id)
+                    .values(status=schedule.PENDING)
+                )
+                return 0
+
+    async def _milestones(self, now: datetime) -> int:
+        """A milestone reminds its plan's owner in private on the day before it is due."""
+        today = now.astimezone(self.zone).date()
+        async with self.db.session() as session:
+            due = [
+                (
+                    m.id,
+                    m.plan.created_by if m.responsible_user_id is None else m.responsible_user_id,
+                    self.milestone_text(m.plan, m),
+                )
+                for m in await _due_milestones(session, today + timedelta(days=1))
+                if m.due_date >= today  # an overdue one is not announced late
+            ]
+            for milestone_id, _, _ in due:
+                await session.execute(
+                    update(PlanMilestone)
+                    .where(PlanMilestone.id == milestone_id)
+                    .values(reminded_at=utcnow())
+                )
+        sent = 0
+        for _, user_id, text in due:
+            sent += await self.messenger.send(user_id, SendText(text)) is not None
+        return sent
+
+
+async def _due_milestones(session: AsyncSession, on_or_before: Any) -> list[PlanMilestone]:
+    from storage.plans import milestones_due
+
+    return list(await milestones_due(session, on_or_before))

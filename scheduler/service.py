@@ -1,0 +1,61 @@
+"""APScheduler drives time; the database holds what is due. One AsyncIOScheduler runs in the
+bot process (or alone with `branchbot scheduler`) with two jobs: a frequent tick that sends
+due reminders, and a daily expansion of the monthly rules. Jobs live in memory only: the
+APScheduler FAQ says several processes cannot share one job store, and nothing here needs
+one, because every tick re-reads the database (and claims each reminder before sending)."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from datetime import UTC, datetime
+
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+
+from scheduler.dispatch import Dispatcher
+
+log = logging.getLogger(__name__)
+
+TICK_SECONDS = 20
+
+
+def build_scheduler(
+    dispatcher: Dispatcher, timezone: str, tick_seconds: float = TICK_SECONDS
+) -> AsyncIOScheduler:
+    scheduler = AsyncIOScheduler(timezone=UTC)
+    now = datetime.now(UTC)
+    # Both jobs also run at once: after downtime, what fell due is sent straight away.
+    scheduler.add_job(
+        dispatcher.expand_all,
+        "cron",
+        hour=0,
+        minute=5,
+        timezone=timezone,
+        id="expand",
+        next_run_time=now,
+        coalesce=True,
+        max_instances=1,
+    )
+    scheduler.add_job(
+        dispatcher.tick,
+        "interval",
+        seconds=tick_seconds,
+        id="tick",
+        next_run_time=now,
+        coalesce=True,
+        max_instances=1,
+        misfire_grace_time=None,
+    )
+    return scheduler
+
+
+async def run_scheduler(
+    dispatcher: Dispatcher, timezone: str, stop: asyncio.Event, tick_seconds: float = TICK_SECONDS
+) -> None:
+    scheduler = build_scheduler(dispatcher, timezone, tick_seconds)
+    scheduler.start()
+    log.info("scheduler running: tick every %ss", tick_seconds)
+    try:
+        await stop.wait()
+    finally:
+        scheduler.shutdown(wait=False)

@@ -1,0 +1,268 @@
+"""Theme days and their reminders in the database, the source of truth the scheduler reads.
+
+Expanding a rule is idempotent (one event per branch and rule date, enforced by a unique
+constraint), so every process may expand at start without coordination; a moved or
+cancelled date keeps its rule date and is never recreated.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import date, datetime, time, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import and_, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from scheduler.rules import occurrences, validate_rule
+from storage.models import Branch, Event, GroupBinding, Reminder, utcnow
+
+DEFAULT_OFFSETS = (3 * 24 * 60, 24 * 60, 2 * 60)  # 3 days, 1 day, 2 hours before, in minutes
+HORIZON_MONTHS = 3
+PENDING, SENDING, SENT, SKIPPED, EXPIRED, FAILED = (
+    "pending",
+    "sending",
+    "sent",
+    "skipped",
+    "expired",
+    "failed",
+)
+
+
+def offsets_of(branch: Branch) -> tuple[int, ...]:
+    stored = branch.reminder_offsets_minutes
+    if isinstance(stored, list) and stored and all(isinstance(m, int) and m > 0 for m in stored):
+        return tuple(sorted(set(stored), reverse=True))
+    return DEFAULT_OFFSETS
+
+
+def zone_of(branch: Branch) -> ZoneInfo:
+    return ZoneInfo(branch.timezone or "Asia/Shanghai")
+
+
+def local_start(day: date, at: str, tz: str) -> datetime:
+    """The aware UTC instant of a local date and HH:MM in the branch's time zone."""
+    return datetime.combine(day, time.fromisoformat(at), ZoneInfo(tz)).astimezone(ZoneInfo("UTC"))
+
+
+async def expand_branch(session: AsyncSession, branch: Branch, now: datetime) -> list[Event]:
+    """Creates the rule's events for the coming months (those not there yet) and their
+    reminders; returns the events created."""
+    rule = validate_rule(branch.theme_day_rule)
+    if rule is None:
+        return []
+    zone = ZoneInfo(branch.timezone or "Asia/Shanghai")
+    today = now.astimezone(zone).date()
+    wanted = occurrences(rule, today, HORIZON_MONTHS + 1)
+    existing = set(
+        (
+            await session.execute(
+                select(Event.occurrence_date).where(
+                    Event.branch_id == branch.id, Event.occurrence_date.in_(wanted)
+                )
+            )
+        ).scalars()
+    )
+    created = []
+    for day in wanted:
+        starts = local_start(day, rule["time"], branch.timezone or "Asia/Shanghai")
+        if day in existing or starts <= now:
+            continue
+        event = Event(
+            branch_id=branch.id,
+            source="rule",
+            theme="",
+            starts_at=starts,
+            occurrence_date=day,
+            status="planned",
+        )
+        session.add(event)
+        created.append(event)
+    await session.flush()
+    for event in created:
+        await ensure_reminders(session, event, branch)
+    return created
+
+
+async def drop_future_rule_events(session: AsyncSession, branch: Branch, now: datetime) -> int:
+    """A changed rule: its not-yet-held, untouched events go (cancelled, so replies survive)."""
+    events = (
+        await session.execute(
+            select(Event).where(
+                Event.branch_id == branch.id,
+                Event.source == "rule",
+                Event.status == "planned",
+                Event.starts_at > now,
+            )
+        )
+    ).scalars()
+    count = 0
+    for event in events:
+        event.status = "cancelled"
+        count += 1
+    await cancel_reminders(session, None, branch.id)
+    return count
+
+
+async def ensure_reminders(session: AsyncSession, event: Event, branch: Branch) -> None:
+    """One reminder per active group of the branch and per offset (the unique constraint
+    makes a second call, or a second process, harmless)."""
+    chats = (
+        await session.execute(
+            select(GroupBinding.chat_id).where(
+                GroupBinding.branch_id == branch.id, GroupBinding.active
+            )
+        )
+    ).scalars()
+    have = set(
+        (
+            await session.execute(
+                select(Reminder.chat_id, Reminder.offset_minutes).where(
+                    Reminder.event_id == event.id
+                )
+            )
+        ).all()
+    )
+    for chat_id in chats:
+        for minutes in offsets_of(branch):
+            if (chat_id, minutes) in have:
+                continue
+            session.add(
+                Reminder(
+                    event_id=event.id,
+                    chat_id=chat_id,
+                    offset_minutes=minutes,
+                    due_at=event.starts_at - timedelta(minutes=minutes),
+                    status=PENDING,
+                )
+            )
+    await session.flush()
+
+
+async def skip_offsets_not_in(session: AsyncSession, event_id: int, minutes: list[int]) -> None:
+    """Offsets changed: pending reminders at the old offsets are no longer sent."""
+    await session.execute(
+        update(Reminder)
+        .where(
+            Reminder.event_id == event_id,
+            Reminder.status == PENDING,
+            Reminder.offset_minutes.not_in(minutes),
+        )
+        .values(status=SKIPPED)
+    )
+
+
+async def cancel_reminders(session: AsyncSession, event_id: int | None, branch_id: int) -> None:
+    """Pending reminders of one event (or of all cancelled events of the branch) are skipped."""
+    query = update(Reminder).where(Reminder.status == PENDING)
+    if event_id is not None:
+        query = query.where(Reminder.event_id == event_id)
+    else:
+        cancelled = select(Event.id).where(
+            Event.branch_id == branch_id, Event.status == "cancelled"
+        )
+        query = query.where(Reminder.event_id.in_(cancelled))
+    await session.execute(query.values(status=SKIPPED))
+
+
+async def move_event(
+    session: AsyncSession, event: Event, branch: Branch, starts_at: datetime
+) -> None:
+    """One date moved (a holiday): the rule stays; every reminder is due again relative to
+    the new time, so the group hears about the new date."""
+    event.starts_at = starts_at
+    if event.source == "rule":
+        event.status = "moved"
+    reminders = (
+        await session.execute(select(Reminder).where(Reminder.event_id == event.id))
+    ).scalars()
+    for reminder in reminders:
+        reminder.due_at = starts_at - timedelta(minutes=reminder.offset_minutes)
+        reminder.status, reminder.sent_at = PENDING, None
+    await session.flush()
+    await ensure_reminders(session, event, branch)
+
+
+async def cancel_event(session: AsyncSession, event: Event) -> None:
+    event.status = "cancelled"
+    await cancel_reminders(session, event.id, event.branch_id)
+
+
+async def upcoming_events(
+    session: AsyncSession, branch_id: int, now: datetime, limit: int = 6
+) -> Sequence[Event]:
+    query = (
+        select(Event)
+        .where(Event.branch_id == branch_id, Event.starts_at > now, Event.status != "cancelled")
+        .order_by(Event.starts_at)
+        .limit(limit)
+    )
+    return (await session.execute(query)).scalars().all()
+
+
+async def due_reminders(session: AsyncSession, now: datetime) -> Sequence[tuple[Reminder, Event]]:
+    """Pending reminders whose time has come, with their events, earliest first."""
+    query = (
+        select(Reminder, Event)
+        .join(Event, Event.id == Reminder.event_id)
+        .where(Reminder.status == PENDING, Reminder.due_at <= now)
+        .order_by(Reminder.due_at, Reminder.id)
+    )
+    return [(r, e) for r, e in (await session.execute(query)).all()]
+
+
+async def claim(session: AsyncSession, reminder_id: int) -> bool:
+    """Marks a reminder as being sent; False if another tick or process got it first."""
+    result = await session.execute(
+        update(Reminder)
+        .where(and_(Reminder.id == reminder_id, Reminder.status == PENDING))
+        .values(status=SENDING)
+    )
+    return result.rowcount == 1  # type: ignore[attr-defined]
+
+
+async def finish(
+    session: AsyncSession, reminder_id: int, status: str, message_id: int | None = None
+) -> None:
+    values: dict[str, Any] = {"status": status}
+    if status == SENT:
+        values |= {"sent_at": utcnow(), "message_id": message_id}
+    await session.execute(update(Reminder).where(Reminder.id == reminder_id).values(**values))
+
+
+async def latest_message(session: AsyncSession, event_id: int, chat_id: int) -> int | None:
+    """The newest reminder message of an event in a group: the one whose counts are kept live."""
+    query = (
+        select(Reminder.message_id)
+        .where(
+            Reminder.event_id == event_id,
+            Reminder.chat_id == chat_id,
+            Reminder.status == SENT,
+            Reminder.message_id.is_not(None),
+        )
+        .order_by(Reminder.sent_at.desc())
+        .limit(1)
+    )
+    return (await session.execute(query)).scalar_one_or_none()
+
+
+async def reminder_by_message(
+    session: AsyncSession, chat_id: int, message_id: int
+) -> Reminder | None:
+    query = select(Reminder).where(Reminder.chat_id == chat_id, Reminder.message_id == message_id)
+    return (await session.execute(query)).scalars().first()
+
+
+async def event_on(session: AsyncSession, branch: Branch, day: date, now: datetime) -> Event | None:
+    """The not-yet-held event of the branch on that local date (its rule date or its time)."""
+    zone = zone_of(branch)
+    start = datetime.combine(day, datetime.min.time(), zone)
+    query = select(Event).where(
+        Event.branch_id == branch.id,
+        Event.status != "cancelled",
+        Event.starts_at > now,
+        (Event.occurrence_date == day)
+        | ((Event.starts_at >= start) & (Event.starts_at < start + timedelta(days=1))),
+    )
+    return (await session.execute(query.order_by(Event.starts_at))).scalars().first()
