@@ -21,7 +21,7 @@ from bot.rules.attendance_reply import ATTEND, LEAVE, read_reply
 from bot.services import Services
 from knowledge.content import KNOWLEDGE_DIR, read_yaml
 from storage import attendance, branches, groups, schedule
-from storage.models import Branch, Member, utcnow
+from storage.models import Branch, Member
 from storage.models import Event as EventRow
 
 log = logging.getLogger(__name__)
@@ -114,7 +114,7 @@ class LiveCounts:
                 event = await session.get(EventRow, event_id)
                 if event is None:
                     return
-                shown = await render_reminder(session, self.services, event, utcnow())
+                shown = await render_reminder(session, self.services, event, self.services.clock())
             outbound = self.services.outbound
             if outbound is not None:
                 await outbound.send(key[0], EditText(key[1], shown.text, shown.buttons))
@@ -134,14 +134,14 @@ def live_counts(services: Services) -> LiveCounts:
 
 
 async def _group_event(
-    session: AsyncSession, event: Event, event_id: int
+    session: AsyncSession, event: Event, services: Services, event_id: int
 ) -> tuple[EventRow | None, str | None]:
     """The event, if this group may answer it now; otherwise why not (a message key)."""
     binding = await groups.get_binding(session, event.chat.id)
     row = await session.get(EventRow, event_id)
     if binding is None or not binding.active or row is None or row.branch_id != binding.branch_id:
         return None, "attendance_other_group"
-    if row.status == "cancelled" or row.starts_at <= utcnow():
+    if row.status == "cancelled" or row.starts_at <= services.clock():
         return None, "attendance_closed"
     return row, None
 
@@ -167,7 +167,7 @@ async def _refresh(
     if message_id is None:
         return []
     if services.outbound is None:
-        shown = await render_reminder(session, services, row, utcnow())
+        shown = await render_reminder(session, services, row, services.clock())
         return [EditText(message_id, shown.text, shown.buttons)]
     live_counts(services).touch(chat_id, message_id, row.id)
     return []
@@ -184,7 +184,7 @@ async def on_button(
         return [AnswerButton(callback, content.text("button_invalid"))]
     if event.chat.kind != "group":
         return [AnswerButton(callback, content.text("attendance_other_group"))]
-    row, refusal = await _group_event(session, event, int(parts[1]))
+    row, refusal = await _group_event(session, event, services, int(parts[1]))
     if row is None:
         return [AnswerButton(callback, content.text(refusal or "button_invalid"), alert=True)]
     response = CODES[parts[2]]
@@ -204,7 +204,7 @@ async def on_reply(session: AsyncSession, event: Event, services: Services) -> l
     if reminder is None:
         return None
     content = services.content
-    row, refusal = await _group_event(session, event, reminder.event_id)
+    row, refusal = await _group_event(session, event, services, reminder.event_id)
     if row is None:
         return [SendText(content.text(refusal or "attendance_closed"))]
     reply = read_reply(event.text or "", LEXICON, services.knowledge.segmenter.jieba.lcut)
@@ -244,7 +244,7 @@ async def show(session: AsyncSession, event: Event, services: Services, args: st
     if not mine:
         return [SendText(content.text("attendance_no_branch"))]
     ids = {b.id for b in mine}
-    now = utcnow()
+    now = services.clock()
     if args.strip().isdigit() and len(args.strip()) < 12:
         chosen = await session.get(EventRow, int(args.strip()))
         if chosen is None or chosen.branch_id not in ids:

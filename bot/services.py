@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -27,6 +28,8 @@ class Services:
     directory: ChatDirectory = field(default_factory=lambda: NoDirectory())
     outbound: Messenger | None = None
     live_counts: Any = None  # bot.attendance.LiveCounts, made on first use
+    # "Now" for everything time-bound (has the event begun?); tests move it instead of sleeping.
+    clock: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))
 
     def is_admin(self, user_id: int) -> bool:
         return user_id in self.settings.admin_user_ids

@@ -15,7 +15,7 @@ from bot.services import Services
 from knowledge.textnorm import normalise
 from scheduler.rules import describe_rule, parse_rule, validate_rule
 from storage import branches, groups, schedule
-from storage.models import Branch, utcnow
+from storage.models import Branch
 
 MAX_OFFSETS = 5
 MAX_OFFSET_MINUTES = 30 * 24 * 60
@@ -78,7 +78,7 @@ async def themeday(
     if branch is None:
         return [SendText(content.text(refusal or "themeday_need_group"))]
     args = args.strip()[:100]
-    now = utcnow()
+    now = services.clock()
     if not args:
         return [SendText(await _current(session, services, branch, now))]
     words = args.split(maxsplit=1)
@@ -137,7 +137,7 @@ async def _set_offsets(session: AsyncSession, services: Services, branch: Branch
     if minutes is None:
         return services.content.text("themeday_offsets_bad")
     branch.reminder_offsets_minutes = minutes
-    now = utcnow()
+    now = services.clock()
     for event in await schedule.upcoming_events(session, branch.id, now, limit=12):
         await schedule.ensure_reminders(session, event, branch)
         await schedule.skip_offsets_not_in(session, event.id, minutes)

@@ -17,7 +17,7 @@ class Conversation:
         self, services: Services, user_id: int = 1, name: str = "书记", group: bool = False
     ):
         self.out = io.StringIO()
-        chat = Chat(GROUP_CHAT_ID, "group") if group else Chat(user_id, "private")
+        chat = Chat(GROUP_CHAT_ID, "group", "测试群") if group else Chat(user_id, "private")
         self.session = ConsoleSession(services, chat, User(user_id, name), out=self.out)
 
     def _take(self) -> str:

@@ -1,0 +1,275 @@
+"""Theme days with time under the test's control: the rule set by /themeday, events expanded,
+reminders at the right instants in Asia/Shanghai, catch-up after downtime without doubles,
+moved and cancelled dates, and replies by button and by text."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from itertools import count
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select
+
+from bot.console import GROUP_CHAT_ID
+from bot.contract import Action, Chat, EditText, Event, SendText, User
+from bot.reminders import build_dispatcher
+from bot.router import handle_event
+from bot.services import Services
+from storage import attendance
+from storage.models import Attendance, Reminder
+from storage.models import Event as EventRow
+from tests.chat import Conversation, bot_services
+
+GROUP = Chat(GROUP_CHAT_ID, "group", "测试群")
+# 2026-12-15 is a Tuesday; 09:00 in Asia/Shanghai is 01:00 UTC.
+START = datetime(2026, 12, 15, 1, 0, tzinfo=UTC)
+SET_ON = datetime(2026, 12, 1, 2, 0, tzinfo=UTC)
+
+
+class Telegram:
+    """Stands in for Telegram's servers only: records what would be sent, numbers messages."""
+
+    def __init__(self) -> None:
+        self.sent: list[tuple[int, Action]] = []
+        self.ids = count(1000)
+
+    async def send(self, chat_id: int, action: Action) -> int | None:
+        self.sent.append((chat_id, action))
+        return next(self.ids)
+
+    def texts(self) -> list[str]:
+        return [a.text for _, a in self.sent if isinstance(a, SendText)]
+
+
+@pytest.fixture
+def db_url(tmp_path: Path) -> str:
+    return f"sqlite+aiosqlite:///{tmp_path / 'bot.db'}"
+
+
+async def bound_group_with_rule(services: Services, rule: str = "每月15日 9:00") -> str:
+    """User 1 (the group's creator in the console) binds the group and sets the rule, as if
+    on SET_ON (the services' clock): the events expanded are those after that day."""
+    services.clock = lambda: SET_ON
+    await Conversation(services, group=True).say("/bind")
+    return await Conversation(services, group=True).say(f"/themeday {rule}")
+
+
+def dispatcher_at(services: Services, telegram: Telegram, moment: list[datetime]):  # type: ignore[no-untyped-def]
+    services.outbound = telegram
+    return build_dispatcher(services, clock=lambda: moment[0])
+
+
+async def reminders(services: Services) -> list[Reminder]:
+    async with services.db.session() as session:
+        return list((await session.execute(select(Reminder).order_by(Reminder.due_at))).scalars())
+
+
+@pytest.mark.parametrize(
+    ("moment", "sent"),
+    [
+        (START - timedelta(days=3, seconds=1), 0),
+        (START - timedelta(days=3), 1),  # 3 days before, to the second
+        (START - timedelta(days=1, seconds=1), 1),
+        (START - timedelta(days=1), 2),
+        (START - timedelta(hours=2, seconds=1), 2),
+        (START - timedelta(hours=2), 3),
+        (START, 3),  # the event has begun: nothing more
+        (START + timedelta(days=1), 3),
+    ],
+)
+async def test_reminders_fire_at_the_right_instants(
+    db_url: str, moment: datetime, sent: int
+) -> None:
+    async with bot_services(db_url) as services:
+        telegram = Telegram()
+        await bound_group_with_rule(services)
+        now = [SET_ON]
+        dispatcher = dispatcher_at(services, telegram, now)
+        await dispatcher.expand_all(SET_ON)
+        # Tick every hour from the day the rule was set up to `moment`, then at `moment`.
+        t = SET_ON
+        while t < moment:
+            await dispatcher.tick(t)
+            t += timedelta(hours=1)
+        await dispatcher.tick(moment)
+        group_sends = [a for chat, a in telegram.sent if chat == GROUP_CHAT_ID]
+        assert len(group_sends) == sent
+        if sent:
+            assert "【支部主题党日提醒】测试群" in group_sends[0].text  # type: ignore[union-attr]
+            assert "12月15日（周二）09:00" in group_sends[0].text  # type: ignore[union-attr]
+
+
+async def test_themeday_sets_the_rule_and_expands_the_coming_months(db_url: str) -> None:
+    async with bot_services(db_url) as services:
+        text = await bound_group_with_rule(services, "每月最后一个星期五 下午2点半")
+        assert "每月最后一个星期五 14:30" in text and "接下来：" in text
+        member = Conversation(services, user_id=7, group=True)
+        refused = await member.say("/as 7 党员", "/themeday 每月1日")
+        assert "只有本支部书记或群管理员" in refused
+        async with services.db.session() as session:
+            events = list((await session.execute(select(EventRow))).scalars())
+        assert len(events) >= 3 and all(e.occurrence_date.weekday() == 4 for e in events)
+        assert all(e.starts_at.astimezone(UTC).hour == 6 for e in events)  # 14:30 +08 = 06:30
+
+
+async def test_a_restart_in_the_window_loses_nothing_and_sends_nothing_twice(db_url: str) -> None:
+    telegram = Telegram()
+    async with bot_services(db_url) as services:
+        await bound_group_with_rule(services)
+        first = dispatcher_at(services, telegram, [SET_ON])
+        await first.expand_all(SET_ON)
+        await first.tick(START - timedelta(days=3))
+        assert len(telegram.sent) == 1
+    # The bot was down from 3 days before until 90 minutes before the event.
+    async with bot_services(db_url) as services:
+        again = dispatcher_at(services, telegram, [SET_ON])
+        await again.expand_all(START - timedelta(minutes=90))
+        await again.tick(START - timedelta(minutes=90))
+        await again.tick(START - timedelta(minutes=89))  # a second tick, or a second process
+        texts = [a.text for _, a in telegram.sent]  # type: ignore[union-attr]
+        assert len(texts) == 2  # the 1-day reminder is skipped: the 2-hour one says it all
+        assert "还有1小时" in texts[1]
+        statuses = sorted(r.status for r in await reminders(services) if r.due_at <= START)
+        assert statuses.count("sent") == 2 and "pending" not in statuses
+
+
+async def test_after_downtime_past_events_are_never_announced(db_url: str) -> None:
+    telegram = Telegram()
+    async with bot_services(db_url) as services:
+        await bound_group_with_rule(services)
+        dispatcher = dispatcher_at(services, telegram, [SET_ON])
+        await dispatcher.expand_all(SET_ON)
+        await dispatcher.tick(START + timedelta(hours=3))  # came back after the event
+        assert telegram.sent == []
+        assert {r.status for r in await reminders(services) if r.due_at <= START} == {"expired"}
+
+
+async def test_moved_and_cancelled_dates_keep_the_rule(db_url: str) -> None:
+    telegram = Telegram()
+    async with bot_services(db_url) as services:
+        await bound_group_with_rule(services)
+        group = Conversation(services, group=True)
+        dispatcher = dispatcher_at(services, telegram, [SET_ON])
+        await dispatcher.expand_all(SET_ON)
+        moved = await group.say("/themeday 改期 2026-12-15 2026-12-16 14:30")
+        assert "改到 12月16日（周三）14:30" in moved
+        cancelled = await group.say("/themeday 取消 2027-01-15")
+        assert "已取消 2027-01-15" in cancelled
+        assert "没有找到" in await group.say("/themeday 取消 2027-01-16")
+        await dispatcher.expand_all(SET_ON + timedelta(days=1))  # expansion does not undo it
+        await dispatcher.tick(
+            datetime(2026, 12, 15, 6, 30, tzinfo=UTC)
+        )  # 1 day before the new time
+        await dispatcher.tick(datetime(2027, 1, 14, 1, 0, tzinfo=UTC))
+        texts = telegram.texts()
+        assert (
+            len(texts) == 1 and "【改期通知】" in texts[0] and "12月16日（周三）14:30" in texts[0]
+        )
+        async with services.db.session() as session:
+            rows = list(
+                (
+                    await session.execute(select(EventRow).order_by(EventRow.occurrence_date))
+                ).scalars()
+            )
+        statuses = {str(e.occurrence_date): e.status for e in rows}
+        assert statuses["2026-12-15"] == "moved" and statuses["2027-01-15"] == "cancelled"
+        assert statuses["2027-02-15"] == "planned"
+
+
+async def test_offsets_can_be_changed(db_url: str) -> None:
+    async with bot_services(db_url) as services:
+        await bound_group_with_rule(services)
+        group = Conversation(services, group=True)
+        assert "提前 1天、30分钟 提醒" in await group.say("/themeday 提醒 30分钟 1天")
+        assert "最多5个" in await group.say("/themeday 提醒 明天")
+        pending = {r.offset_minutes for r in await reminders(services) if r.status == "pending"}
+        assert pending == {24 * 60, 30}
+
+
+async def press(services: Services, user: int, data: str, message_id: int) -> list[Action]:
+    event = Event(
+        GROUP,
+        User(user, f"党员{user}"),
+        button_data=data,
+        callback_id=str(user),
+        message_id=message_id,
+    )
+    return await handle_event(event, services)
+
+
+async def test_buttons_and_text_replies_are_counted_exactly(db_url: str) -> None:
+    telegram = Telegram()
+    async with bot_services(db_url) as services:
+        await bound_group_with_rule(services)
+        dispatcher = dispatcher_at(services, telegram, [SET_ON])
+        await dispatcher.expand_all(SET_ON)
+        # Send the first reminder "now" by moving the event's reminders due into the past.
+        async with services.db.session() as session:
+            first = (
+                (await session.execute(select(EventRow).order_by(EventRow.starts_at)))
+                .scalars()
+                .first()
+            )
+            assert first is not None
+            for r in (
+                await session.execute(select(Reminder).where(Reminder.event_id == first.id))
+            ).scalars():
+                r.due_at = SET_ON - timedelta(minutes=1)
+        services.outbound = telegram
+        await dispatcher.tick(SET_ON)
+        services.outbound = None
+        ((_, reminder_message),) = [(c, a) for c, a in telegram.sent]
+        message_id = 1000
+        data_yes, data_no = (b.data for b in reminder_message.buttons[0])  # type: ignore[union-attr]
+        for user in range(2, 12):
+            await press(services, user, data_yes, message_id)
+        again = await press(services, 2, data_yes, message_id)  # a double tap
+        assert "已记录过" in again[0].text  # type: ignore[union-attr]
+        changed = await press(services, 3, data_no, message_id)  # 参加 -> 请假
+        edit = next(a for a in changed if isinstance(a, EditText))
+        assert "✅ 参加 9　📝 请假 1" in edit.text
+        replies = [
+            (20, "收到，准时到", "已记录：参加"),
+            (21, "请假，出差", "已记录请假原因：出差"),
+            (22, "来不了，家里有事", "已记录请假原因：家里有事"),
+            (23, "今天天气不错", "没看明白"),
+        ]
+        for user, text, expected in replies:
+            reply = Event(
+                GROUP,
+                User(user, f"党员{user}"),
+                text=text,
+                reply_to_message_id=message_id,
+                reply_to_bot=True,
+            )
+            answer = await handle_event(reply, services)
+            assert expected in answer[0].text, (text, answer)  # type: ignore[union-attr]
+        forged = await press(services, 30, f"a:{first.id + 1}:y", message_id)  # another event
+        assert forged and "Traceback" not in str(forged)
+        other_group = Event(
+            Chat(-999, "group"),
+            User(31, "外人"),
+            button_data=data_yes,
+            callback_id="x",
+            message_id=message_id,
+        )
+        (refusal,) = await handle_event(other_group, services)
+        assert "不属于本群" in refusal.text  # type: ignore[union-attr]
+        async with services.db.session() as session:
+            tally = await attendance.counts(session, first.id)
+            reasons = sorted(
+                a.reason or ""
+                for a in (await session.execute(select(Attendance))).scalars()
+                if a.response == "leave"
+            )
+        assert tally == {"attend": 10, "leave": 3}
+        assert reasons == ["", "出差", "家里有事"]
+        secretary = Conversation(services, user_id=1)
+        card = await secretary.say("/attendance")
+        assert "✅ 参加（10）" in card and "党员21：出差" in card and "党员3：未说明原因" in card
+        assert "⏳ 未回复（2）：书记、党员30" in card or "⏳ 未回复" in card
+        stranger = Conversation(services, user_id=50)
+        assert "还不是任何支部的书记" in await stranger.say("/attendance")
+        assert "参加" in await Conversation(services, user_id=20).say("/myattendance")
+        assert "私聊" in await Conversation(services, group=True).say("/attendance")
