@@ -1,0 +1,180 @@
+"""Theme days on Telegram, both frameworks, over real HTTP to the local Bot API server: the
+scheduler inside the bot process reminds the group, 100 members answer at once, text replies
+count, and a 429 storm plus a group that removed the bot do not stop the fan-out."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import pytest
+from sqlalchemy import select
+
+from bot.config import Settings
+from bot.services import build_services
+from bot.transports.run import run_telegram
+from storage import attendance
+from storage.models import Event as EventRow
+from storage.models import GroupBinding, Reminder
+from tests.telegram_server import FakeTelegram
+
+FRAMEWORKS = ["ptb", "aiogram"]
+
+
+class Bot:
+    def __init__(self, server: FakeTelegram, services: Any, stop: asyncio.Event, task: Any):
+        self.server, self.services, self.stop, self.task = server, services, stop, task
+
+
+@pytest.fixture(params=FRAMEWORKS)
+async def bot(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Bot]:
+    server = await FakeTelegram.start()
+    settings = Settings(
+        bot_token="123456:TEST",
+        bot_framework=request.param,
+        telegram_api_url=server.url,
+        database_url=f"sqlite+aiosqlite:///{tmp_path / 'bot.db'}",
+        cache_dir=tmp_path / "cache",
+    )
+    services = build_services(settings)
+    stop = asyncio.Event()
+    task = asyncio.create_task(run_telegram(services, stop, tick_seconds=0.2))
+    await server.wait_for(lambda _: any(c["method"] == "setMyCommands" for c in server.calls), 15)
+    try:
+        yield Bot(server, services, stop, task)
+    finally:
+        stop.set()
+        await asyncio.wait_for(task, 20)
+        await server.stop()
+
+
+def rule_two_days_ahead() -> str:
+    """A rule whose next date is two days away: its 3-day reminder is due at once."""
+    day = (datetime.now(ZoneInfo("Asia/Shanghai")) + timedelta(days=2)).day
+    return f"每月{day}日 23:50"  # that date exists in its own month: no clamping involved
+
+
+async def bound_group(bot: Bot, chat_id: int, owner_id: int, title: str) -> dict[str, Any]:
+    server = bot.server
+    owner = await server.user(owner_id, f"书记{owner_id}")
+    group = await server.group(chat_id, title, {owner_id: "creator"})
+    await server.send_text(owner, group, "/bind")
+    await server.wait_for(lambda s: _said(s, chat_id, "已将本群绑定"), 10)
+    return group
+
+
+def _said(sent: list[dict[str, Any]], chat_id: int, needle: str) -> dict[str, Any] | None:
+    for m in reversed(sent):
+        if m["chat_id"] == chat_id and needle in (m.get("text") or ""):
+            return m
+    return None
+
+
+async def test_reminder_presses_and_replies(bot: Bot) -> None:
+    server = bot.server
+    group = await bound_group(bot, -100500, 1, "第一支部群")
+    await server.send_text(1, group, f"/themeday {rule_two_days_ahead()}")
+    reminder = await server.wait_for(lambda s: _said(s, -100500, "【支部主题党日提醒】"), 10)
+    buttons = reminder["reply_markup"]["inline_keyboard"][0]
+    yes, no = buttons[0]["callback_data"], buttons[1]["callback_data"]
+    for i in range(100):
+        await server.user(1000 + i, f"党员{i}")
+    await asyncio.gather(
+        *(server.press_button(1000 + i, group, reminder["message_id"], yes) for i in range(100))
+    )
+    event_id = int(yes.split(":")[1])
+
+    async def tally() -> dict[str, int]:
+        async with bot.services.db.session() as session:
+            return await attendance.counts(session, event_id)
+
+    await _until(lambda: tally(), {"attend": 100, "leave": 0})
+    await asyncio.gather(
+        *(server.press_button(1000 + i, group, reminder["message_id"], yes) for i in range(10)),
+        server.press_button(1099, group, reminder["message_id"], no),
+    )
+    await _until(lambda: tally(), {"attend": 99, "leave": 1})
+    edited = await server.wait_for(lambda s: _said(s, -100500, "✅ 参加 99　📝 请假 1"), timeout=15)
+    assert edited["message_id"] == reminder["message_id"]
+    await server.send_text(1098, group, "请假，出差", reply_to_message_id=reminder["message_id"])
+    await server.wait_for(lambda s: _said(s, -100500, "已记录请假原因：出差"), 10)
+    await _until(lambda: tally(), {"attend": 98, "leave": 2})
+    # A member of another group cannot answer this event from there.
+    other = await bound_group(bot, -100600, 2, "第二支部群")
+    bound = _said(server.sent, -100600, "已将本群绑定")
+    assert bound is not None
+    before = len(server.calls)
+    await server.press_button(3000, other, bound["message_id"], yes)
+    await server.wait_for(
+        lambda _: any(
+            c["method"] == "answerCallbackQuery" and "不属于本群" in str(c.get("params"))
+            for c in server.calls[before:]
+        ),
+        10,
+    )
+    await _until(lambda: tally(), {"attend": 98, "leave": 2})
+    assert not server.internal_errors
+
+
+async def test_fan_out_survives_a_429_storm_and_a_removed_bot(bot: Bot) -> None:
+    server = bot.server
+    rule = rule_two_days_ahead()
+    groups = [-200100 - i for i in range(8)]
+    for i, chat_id in enumerate(groups):
+        await bound_group(bot, chat_id, 10 + i, f"支部{i}")
+    # Stop the scheduler from reminding while the rules are set: they all go in one tick.
+    await server.remove_bot(groups[3])
+    server.fail_next("sendMessage", status=429, retry_after=1, times=4)
+    for i, chat_id in enumerate(groups):
+        if chat_id != groups[3]:
+            await server.send_text(10 + i, chat_id, f"/themeday {rule}")
+    async with bot.services.db.session() as session:
+        from bot import themeday  # the removed group's rule, set as its secretary would have
+        from bot.contract import Chat, Event, User
+
+        await themeday.themeday(
+            session, Event(Chat(groups[3], "group"), User(13, "书记13")), bot.services, rule
+        )
+
+    def reminded(sent: list[dict[str, Any]]) -> set[int]:
+        return {
+            m["chat_id"]
+            for m in sent
+            if m["method"] == "sendMessage" and "【支部主题党日提醒】" in (m.get("text") or "")
+        }
+
+    expected = set(groups) - {groups[3]}
+    await server.wait_for(lambda s: reminded(s) >= expected, timeout=30)
+    await asyncio.sleep(1.0)  # a few more ticks: nothing is sent twice
+    counts: dict[int, int] = {}
+    for m in server.sent:
+        if m["method"] == "sendMessage" and "【支部主题党日提醒】" in (m.get("text") or ""):
+            counts[m["chat_id"]] = counts.get(m["chat_id"], 0) + 1
+    assert counts == dict.fromkeys(expected, 1)
+    async with bot.services.db.session() as session:
+        statuses = {
+            r.chat_id: r.status
+            for r in (
+                await session.execute(select(Reminder).where(Reminder.status != "pending"))
+            ).scalars()
+        }
+        gone = (
+            await session.execute(select(GroupBinding).where(GroupBinding.chat_id == groups[3]))
+        ).scalar_one()
+        events = len((await session.execute(select(EventRow))).scalars().all())
+    assert all(statuses.get(c) == "sent" for c in expected)
+    assert statuses.get(groups[3]) in ("skipped", None) and gone.active is False
+    assert events >= 7 * 3
+    assert not server.internal_errors
+
+
+async def _until(get, expected, timeout: float = 15.0) -> None:  # type: ignore[no-untyped-def]
+    deadline = asyncio.get_running_loop().time() + timeout
+    while (value := await get()) != expected:
+        if asyncio.get_running_loop().time() > deadline:
+            raise AssertionError(f"{value} != {expected}")
+        await asyncio.sleep(0.05)
