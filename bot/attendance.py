@@ -28,6 +28,7 @@ log = logging.getLogger(__name__)
 
 PREFIX = "a"
 VIEW_PREFIX = "v"
+NUDGE_PREFIX = "n"
 CODES = {"y": ATTEND, "n": LEAVE}
 MIN_EDIT_SECONDS = 3.0  # a group takes 20 messages a minute: edits of one message stay below
 LEXICON = read_yaml(KNOWLEDGE_DIR / "attendance.yaml")
@@ -87,6 +88,71 @@ async def render_reminder(
         ),
     )
     return SendText("\n".join(lines), buttons)
+
+
+async def silent_members(session: AsyncSession, event: EventRow) -> list[Member]:
+    """Roster members who have not replied to the event."""
+    replied = await attendance.replies(session, event.id)
+    return [m for m in await attendance.roster(session, event.branch_id) if m.id not in replied]
+
+
+async def render_digest(
+    session: AsyncSession, services: Services, event: EventRow, now: datetime
+) -> SendText:
+    """The day before, in the secretary's private chat: who has not replied, and a nudge."""
+    content = services.content
+    branch = await session.get(Branch, event.branch_id)
+    assert branch is not None
+    tally = await attendance.counts(session, event.id)
+    silent = await silent_members(session, event)
+    tz = branch.timezone or services.settings.timezone
+    lines = [
+        content.text("digest_title", branch=branch.name, when=local_when(event, tz, services)),
+        content.text("digest_counts", attend=tally[ATTEND], leave=tally[LEAVE]),
+    ]
+    if not silent:
+        return SendText("\n".join([*lines, content.text("digest_all_replied")]))
+    names = "、".join(m.display_name for m in silent)
+    lines.append(content.text("digest_silent", count=len(silent), names=names))
+    button = Button(content.text("digest_nudge"), f"{NUDGE_PREFIX}:{event.id}")
+    return SendText("\n".join(lines), ((button,),))
+
+
+async def on_nudge_button(
+    session: AsyncSession, event: Event, services: Services, data: str
+) -> list[Action]:
+    """`n:<event>`: one message in the branch's group naming those who have not replied."""
+    content = services.content
+    callback = event.callback_id or ""
+    event_id = data.removeprefix(f"{NUDGE_PREFIX}:")
+    if not event_id.isdigit() or len(event_id) > 12:
+        return [AnswerButton(callback, content.text("button_invalid"))]
+    row = await session.get(EventRow, int(event_id))
+    allowed = row is not None and (
+        services.is_admin(event.user.id)
+        or await branches.is_secretary(session, row.branch_id, event.user.id)
+    )
+    if row is None or not allowed or event.chat.kind != "private":
+        return [AnswerButton(callback, content.text("no_permission"), alert=True)]
+    if row.status == "cancelled" or row.starts_at <= services.clock():
+        return [AnswerButton(callback, content.text("attendance_closed"))]
+    silent = await silent_members(session, row)
+    if not silent:
+        return [AnswerButton(callback, content.text("nudge_nobody"))]
+    chats = await groups.active_chats(session, row.branch_id)
+    if not chats:
+        return [AnswerButton(callback, content.text("nudge_no_group"))]
+    branch = await session.get(Branch, row.branch_id)
+    tz = (branch.timezone if branch else None) or services.settings.timezone
+    text = content.text(
+        "nudge_text",
+        names="、".join(m.display_name for m in silent),
+        when=local_when(row, tz, services),
+    )
+    return [
+        AnswerButton(callback, content.text("nudge_done", count=len(silent))),
+        *(SendText(text, chat_id=chat_id) for chat_id in chats),
+    ]
 
 
 class LiveCounts:

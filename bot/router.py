@@ -151,6 +151,7 @@ BUTTONS: dict[str, Handler] = {
     "s": selfcheck.on_button,
     "a": attendance.on_button,
     "v": attendance.on_view_button,
+    "n": attendance.on_nudge_button,
 }
 # A confirmed "放弃并重新开始" re-runs the original button with force=True.
 menu.RESTARTABLE.update({"m": menu.pick_step, "l": ledger_view.on_button, "s": selfcheck.on_button})

@@ -27,7 +27,8 @@ from storage.models import Event as EventRow
 
 log = logging.getLogger(__name__)
 
-Render = Callable[[AsyncSession, EventRow, datetime], Awaitable[SendText]]
+# (session, event, chat, now): a group gets the reminder, a secretary's private chat the digest.
+Render = Callable[[AsyncSession, EventRow, int, datetime], Awaitable[SendText]]
 MilestoneText = Callable[[Plan, PlanMilestone], str]
 FAN_OUT = 64  # sends in flight at once; Delivery enforces Telegram's limits behind them
 
@@ -86,7 +87,8 @@ class Dispatcher:
                 by_target.setdefault((event.id, reminder.chat_id), []).append((reminder, event))
             for (event_id, chat_id), items in by_target.items():
                 event = items[0][1]
-                if event.status == "cancelled" or chat_id not in active:
+                gone = chat_id < 0 and chat_id not in active  # a private chat has no binding
+                if event.status == "cancelled" or gone:
                     status = schedule.SKIPPED
                 elif event.starts_at <= now:
                     status = schedule.EXPIRED
@@ -113,7 +115,7 @@ class Dispatcher:
                 async with self.db.session() as session:
                     event = await session.get(EventRow, event_id)
                     assert event is not None
-                    message = await self.render(session, event, now)
+                    message = await self.render(session, event, chat_id, now)
                 message_id = await self.messenger.send(chat_id, message)
             except Exception:
                 log.exception("reminder %s failed chat=%s", reminder_id, chat_id)

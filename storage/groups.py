@@ -64,3 +64,10 @@ async def join_branch(
     session.add(member)
     await session.flush()
     return member, True
+
+
+async def active_chats(session: AsyncSession, branch_id: int) -> list[int]:
+    query = select(GroupBinding.chat_id).where(
+        GroupBinding.branch_id == branch_id, GroupBinding.active
+    )
+    return list((await session.execute(query)).scalars())

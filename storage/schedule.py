@@ -16,9 +16,10 @@ from sqlalchemy import and_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from scheduler.rules import occurrences, validate_rule
-from storage.models import Branch, Event, GroupBinding, Reminder, utcnow
+from storage.models import Branch, Event, GroupBinding, Member, Reminder, utcnow
 
 DEFAULT_OFFSETS = (3 * 24 * 60, 24 * 60, 2 * 60)  # 3 days, 1 day, 2 hours before, in minutes
+DIGEST_OFFSET = 24 * 60  # the day before, each secretary hears who has not replied
 HORIZON_MONTHS = 3
 PENDING, SENDING, SENT, SKIPPED, EXPIRED, FAILED = (
     "pending",
@@ -106,8 +107,8 @@ async def drop_future_rule_events(session: AsyncSession, branch: Branch, now: da
 
 
 async def ensure_reminders(session: AsyncSession, event: Event, branch: Branch) -> None:
-    """One reminder per active group of the branch and per offset (the unique constraint
-    makes a second call, or a second process, harmless)."""
+    """One reminder per active group of the branch and per offset, and the day-before digest
+    for each secretary in private (the unique constraint makes a second call harmless)."""
     chats = (
         await session.execute(
             select(GroupBinding.chat_id).where(
@@ -124,19 +125,28 @@ async def ensure_reminders(session: AsyncSession, event: Event, branch: Branch) 
             )
         ).all()
     )
-    for chat_id in chats:
-        for minutes in offsets_of(branch):
-            if (chat_id, minutes) in have:
-                continue
-            session.add(
-                Reminder(
-                    event_id=event.id,
-                    chat_id=chat_id,
-                    offset_minutes=minutes,
-                    due_at=event.starts_at - timedelta(minutes=minutes),
-                    status=PENDING,
-                )
+    targets = [(chat_id, minutes) for chat_id in chats for minutes in offsets_of(branch)]
+    secretaries = await session.execute(
+        select(Member.telegram_user_id).where(
+            Member.branch_id == branch.id,
+            Member.role == "secretary",
+            Member.active,
+            Member.telegram_user_id.is_not(None),
+        )
+    )
+    targets += [(user_id, DIGEST_OFFSET) for user_id in secretaries.scalars()]
+    for chat_id, minutes in targets:
+        if (chat_id, minutes) in have:
+            continue
+        session.add(
+            Reminder(
+                event_id=event.id,
+                chat_id=chat_id,
+                offset_minutes=minutes,
+                due_at=event.starts_at - timedelta(minutes=minutes),
+                status=PENDING,
             )
+        )
     await session.flush()
 
 
@@ -147,6 +157,7 @@ async def skip_offsets_not_in(session: AsyncSession, event_id: int, minutes: lis
         .where(
             Reminder.event_id == event_id,
             Reminder.status == PENDING,
+            Reminder.chat_id < 0,  # group reminders; the secretaries' digest stays
             Reminder.offset_minutes.not_in(minutes),
         )
         .values(status=SKIPPED)

@@ -32,14 +32,16 @@ class Telegram:
 
     def __init__(self) -> None:
         self.sent: list[tuple[int, Action]] = []
+        self.message_ids: list[int] = []
         self.ids = count(1000)
 
     async def send(self, chat_id: int, action: Action) -> int | None:
         self.sent.append((chat_id, action))
-        return next(self.ids)
+        self.message_ids.append(next(self.ids))
+        return self.message_ids[-1]
 
-    def texts(self) -> list[str]:
-        return [a.text for _, a in self.sent if isinstance(a, SendText)]
+    def texts(self, chat_id: int = GROUP_CHAT_ID) -> list[str]:
+        return [a.text for c, a in self.sent if isinstance(a, SendText) and c == chat_id]
 
 
 @pytest.fixture
@@ -120,18 +122,19 @@ async def test_a_restart_in_the_window_loses_nothing_and_sends_nothing_twice(db_
         first = dispatcher_at(services, telegram, [SET_ON])
         await first.expand_all(SET_ON)
         await first.tick(START - timedelta(days=3))
-        assert len(telegram.sent) == 1
+        assert len(telegram.texts()) == 1
     # The bot was down from 3 days before until 90 minutes before the event.
     async with bot_services(db_url) as services:
         again = dispatcher_at(services, telegram, [SET_ON])
         await again.expand_all(START - timedelta(minutes=90))
         await again.tick(START - timedelta(minutes=90))
         await again.tick(START - timedelta(minutes=89))  # a second tick, or a second process
-        texts = [a.text for _, a in telegram.sent]  # type: ignore[union-attr]
+        texts = telegram.texts()
         assert len(texts) == 2  # the 1-day reminder is skipped: the 2-hour one says it all
         assert "还有1小时" in texts[1]
+        assert len(telegram.texts(1)) == 1  # the secretary's digest, late but before the event
         statuses = sorted(r.status for r in await reminders(services) if r.due_at <= START)
-        assert statuses.count("sent") == 2 and "pending" not in statuses
+        assert statuses.count("sent") == 3 and "pending" not in statuses
 
 
 async def test_after_downtime_past_events_are_never_announced(db_url: str) -> None:
@@ -219,8 +222,11 @@ async def test_buttons_and_text_replies_are_counted_exactly(db_url: str) -> None
         services.outbound = telegram
         await dispatcher.tick(SET_ON)
         services.outbound = None
-        ((_, reminder_message),) = [(c, a) for c, a in telegram.sent]
-        message_id = 1000
+        ((reminder_message, message_id),) = [
+            (a, m)
+            for (c, a), m in zip(telegram.sent, telegram.message_ids, strict=True)
+            if c == GROUP_CHAT_ID
+        ]
         data_yes, data_no = (b.data for b in reminder_message.buttons[0])  # type: ignore[union-attr]
         for user in range(2, 12):
             await press(services, user, data_yes, message_id)
@@ -273,3 +279,35 @@ async def test_buttons_and_text_replies_are_counted_exactly(db_url: str) -> None
         assert "还不是任何支部的书记" in await stranger.say("/attendance")
         assert "参加" in await Conversation(services, user_id=20).say("/myattendance")
         assert "私聊" in await Conversation(services, group=True).say("/attendance")
+
+
+async def test_the_day_before_the_secretary_can_nudge_who_has_not_replied(db_url: str) -> None:
+    telegram = Telegram()
+    async with bot_services(db_url) as services:
+        await bound_group_with_rule(services)
+        group = Conversation(services, group=True)
+        for user in (5, 6, 7):
+            await group.say(f"/as {user} 党员{user}", "/join")
+        dispatcher = dispatcher_at(services, telegram, [SET_ON])
+        await dispatcher.expand_all(SET_ON)
+        await dispatcher.tick(START - timedelta(days=3))
+        (reminder,) = [a for c, a in telegram.sent if c == GROUP_CHAT_ID]
+        yes = reminder.buttons[0][0].data  # type: ignore[union-attr]
+        services.outbound = None
+        await press(services, 5, yes, 1000)
+        services.outbound = telegram
+        await dispatcher.tick(START - timedelta(days=1))
+        (digest,) = telegram.texts(1)
+        assert "【明天的主题党日】测试群" in digest
+        assert "未回复（3）：书记、党员6、党员7" in digest
+        nudge = next(a for c, a in telegram.sent if c == 1).buttons[0][0].data  # type: ignore[union-attr]
+        member = Event(Chat(6, "private"), User(6, "党员6"), button_data=nudge, callback_id="m")
+        (refused,) = await handle_event(member, services)
+        assert "没有查看这条记录的权限" in refused.text  # type: ignore[union-attr]
+        services.clock = lambda: START - timedelta(days=1)
+        pressed = Event(Chat(1, "private"), User(1, "书记"), button_data=nudge, callback_id="s")
+        actions = await handle_event(pressed, services)
+        (to_group,) = [a for a in actions if isinstance(a, SendText)]
+        assert to_group.chat_id == GROUP_CHAT_ID
+        assert "【提醒】书记、党员6、党员7" in to_group.text
+        assert "已在群里提醒 3 人" in actions[0].text  # type: ignore[union-attr]
