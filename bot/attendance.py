@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from datetime import datetime
+from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
@@ -29,6 +29,8 @@ log = logging.getLogger(__name__)
 PREFIX = "a"
 VIEW_PREFIX = "v"
 NUDGE_PREFIX = "n"
+CONFIRM_PREFIX = "c"
+MAX_CONFIRM_BUTTONS = 90  # Telegram shows up to 100 buttons under one message
 CODES = {"y": ATTEND, "n": LEAVE}
 MIN_EDIT_SECONDS = 3.0  # a group takes 20 messages a minute: edits of one message stay below
 LEXICON = read_yaml(KNOWLEDGE_DIR / "attendance.yaml")
@@ -153,6 +155,90 @@ async def on_nudge_button(
         AnswerButton(callback, content.text("nudge_done", count=len(silent))),
         *(SendText(text, chat_id=chat_id) for chat_id in chats),
     ]
+
+
+async def render_confirm(session: AsyncSession, services: Services, event: EventRow) -> SendText:
+    """After the event: the roster as toggles, pre-filled from the replies."""
+    content = services.content
+    branch = await session.get(Branch, event.branch_id)
+    assert branch is not None
+    members = list(await attendance.roster(session, branch.id))
+    await attendance.prefill_attended(session, event.id, members)
+    rows = await attendance.replies(session, event.id)
+    present = sum(1 for m in members if rows.get(m.id) and rows[m.id].attended)
+    tz = branch.timezone or services.settings.timezone
+    lines = [
+        content.text("confirm_title", branch=branch.name, when=local_when(event, tz, services)),
+        content.text("confirm_hint"),
+        content.text(
+            "confirm_summary",
+            present=present,
+            total=len(members),
+            rate=_rate(present, len(members)),
+        ),
+    ]
+    toggles = [
+        Button(
+            ("✅ " if rows.get(m.id) and rows[m.id].attended else "⬜ ") + m.display_name[:12],
+            f"{CONFIRM_PREFIX}:{event.id}:{m.id}",
+        )
+        for m in members[:MAX_CONFIRM_BUTTONS]
+    ]
+    keyboard_rows = [tuple(toggles[i : i + 2]) for i in range(0, len(toggles), 2)]
+    save = Button(content.text("confirm_save", present=present), f"{CONFIRM_PREFIX}:{event.id}:ok")
+    return SendText("\n".join(lines), (*keyboard_rows, (save,)))
+
+
+def _rate(present: int, total: int) -> int:
+    return round(100 * present / total) if total else 0
+
+
+async def on_confirm_button(
+    session: AsyncSession, event: Event, services: Services, data: str
+) -> list[Action]:
+    """`c:<event>:<member>` toggles one member; `c:<event>:ok` saves. Secretaries, in private."""
+    content = services.content
+    callback = event.callback_id or ""
+    parts = data.split(":")
+    if (
+        len(parts) != 3
+        or not parts[1].isdigit()
+        or len(parts[1]) > 12
+        or not ((parts[2].isdigit() and len(parts[2]) <= 12) or parts[2] in ("ok", "open"))
+    ):
+        return [AnswerButton(callback, content.text("button_invalid"))]
+    row = await session.get(EventRow, int(parts[1]))
+    allowed = row is not None and (
+        services.is_admin(event.user.id)
+        or await branches.is_secretary(session, row.branch_id, event.user.id)
+    )
+    if row is None or not allowed or event.chat.kind != "private":
+        return [AnswerButton(callback, content.text("no_permission"), alert=True)]
+    if row.starts_at > services.clock():
+        return [AnswerButton(callback, content.text("confirm_not_yet"))]
+    if parts[2] == "open":
+        return [AnswerButton(callback), await render_confirm(session, services, row)]
+    if parts[2] == "ok":
+        members = list(await attendance.roster(session, row.branch_id))
+        await attendance.prefill_attended(session, row.id, members)
+        rows = await attendance.replies(session, row.id)
+        present = sum(1 for m in members if rows.get(m.id) and rows[m.id].attended)
+        text = content.text(
+            "confirm_saved", present=present, total=len(members), rate=_rate(present, len(members))
+        )
+        return [AnswerButton(callback), SendText(text)]
+    members = list(await attendance.roster(session, row.branch_id))
+    if int(parts[2]) not in {m.id for m in members}:
+        return [AnswerButton(callback, content.text("button_invalid"))]
+    await attendance.prefill_attended(session, row.id, members)  # every member has a row now
+    await attendance.toggle_attended(session, row.id, int(parts[2]))
+    card = await render_confirm(session, services, row)
+    actions: list[Action] = [AnswerButton(callback)]
+    if event.message_id is not None:
+        actions.append(EditText(event.message_id, card.text, card.buttons))
+    else:
+        actions.append(card)
+    return actions
 
 
 class LiveCounts:
@@ -380,8 +466,17 @@ async def attendance_card(
             .limit(6)
         )
     ).scalars()
-    buttons = tuple((Button(local_when(e, tz, services), f"{VIEW_PREFIX}:{e.id}"),) for e in others)
-    return SendText("\n".join(lines), buttons)
+    month = (now + timedelta(hours=8)).strftime("%Y-%m")
+    for _, when, events, present, counted in await attendance.monthly_rates(session, [branch.id]):
+        if when == month:
+            lines.append(
+                content.text("attendance_rate", rate=_rate(present, counted), events=events)
+            )
+    rows = [(Button(local_when(e, tz, services), f"{VIEW_PREFIX}:{e.id}"),) for e in others]
+    if row.starts_at <= now:
+        confirm = Button(content.text("confirm_button"), f"{CONFIRM_PREFIX}:{row.id}:open")
+        rows.insert(0, (confirm,))
+    return SendText("\n".join(lines), tuple(rows))
 
 
 async def on_view_button(

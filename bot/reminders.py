@@ -6,7 +6,7 @@ import asyncio
 from collections.abc import Callable
 from datetime import datetime
 
-from bot.attendance import render_digest, render_reminder
+from bot.attendance import render_confirm, render_digest, render_reminder
 from bot.services import Services
 from scheduler.dispatch import Dispatcher, utc_now
 from scheduler.service import TICK_SECONDS, run_scheduler
@@ -29,10 +29,12 @@ def build_dispatcher(services: Services, clock: Callable[[], datetime] = utc_now
     return Dispatcher(
         services.db,
         services.outbound,
-        lambda session, event, chat_id, now: (
-            render_digest(session, services, event, now)
-            if chat_id > 0
-            else render_reminder(session, services, event, now)
+        lambda session, event, chat_id, offset, now: (
+            render_reminder(session, services, event, now)
+            if chat_id < 0
+            else render_confirm(session, services, event)
+            if offset < 0
+            else render_digest(session, services, event, now)
         ),
         milestone_text,
         timezone=services.settings.timezone,

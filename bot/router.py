@@ -152,6 +152,7 @@ BUTTONS: dict[str, Handler] = {
     "a": attendance.on_button,
     "v": attendance.on_view_button,
     "n": attendance.on_nudge_button,
+    "c": attendance.on_confirm_button,
 }
 # A confirmed "放弃并重新开始" re-runs the original button with force=True.
 menu.RESTARTABLE.update({"m": menu.pick_step, "l": ledger_view.on_button, "s": selfcheck.on_button})

@@ -27,8 +27,10 @@ from storage.models import Event as EventRow
 
 log = logging.getLogger(__name__)
 
-# (session, event, chat, now): a group gets the reminder, a secretary's private chat the digest.
-Render = Callable[[AsyncSession, EventRow, int, datetime], Awaitable[SendText]]
+# (session, event, chat, offset in minutes, now): a group gets the reminder; a secretary gets
+# the day-before digest, or (negative offset: after the event) the attendance confirmation.
+Render = Callable[[AsyncSession, EventRow, int, int, datetime], Awaitable[SendText]]
+STALE_AFTER = timedelta(days=7)  # an after-event message older than this is not sent any more
 MilestoneText = Callable[[Plan, PlanMilestone], str]
 FAN_OUT = 64  # sends in flight at once; Delivery enforces Telegram's limits behind them
 
@@ -74,7 +76,7 @@ class Dispatcher:
             return sent
 
     async def _reminders(self, now: datetime) -> int:
-        claimed: list[tuple[int, int, int]] = []  # reminder id, chat id, event id
+        claimed: list[tuple[int, int, int, int]] = []  # reminder, chat, event, offset
         async with self.db.session() as session:
             due = await schedule.due_reminders(session, now)
             active = set(
@@ -88,18 +90,19 @@ class Dispatcher:
             for (event_id, chat_id), items in by_target.items():
                 event = items[0][1]
                 gone = chat_id < 0 and chat_id not in active  # a private chat has no binding
+                nearest = min(items, key=lambda pair: pair[0].offset_minutes)[0]
+                after = nearest.offset_minutes < 0  # sent once the event has been held
                 if event.status == "cancelled" or gone:
                     status = schedule.SKIPPED
-                elif event.starts_at <= now:
+                elif (not after and event.starts_at <= now) or now - nearest.due_at > STALE_AFTER:
                     status = schedule.EXPIRED
                 else:
                     status = ""
-                nearest = min(items, key=lambda pair: pair[0].offset_minutes)[0]
                 for reminder, _ in items:
                     if status or reminder.id != nearest.id:
                         await schedule.finish(session, reminder.id, status or schedule.SKIPPED)
                 if not status and await schedule.claim(session, nearest.id):
-                    claimed.append((nearest.id, chat_id, event_id))
+                    claimed.append((nearest.id, chat_id, event_id, nearest.offset_minutes))
         if not claimed:
             return 0
         gate = asyncio.Semaphore(FAN_OUT)
@@ -109,13 +112,13 @@ class Dispatcher:
     async def _send(
         self, gate: asyncio.Semaphore, item: tuple[int, int, int], now: datetime
     ) -> int:
-        reminder_id, chat_id, event_id = item
+        reminder_id, chat_id, event_id, offset = item
         async with gate:
             try:
                 async with self.db.session() as session:
                     event = await session.get(EventRow, event_id)
                     assert event is not None
-                    message = await self.render(session, event, chat_id, now)
+                    message = await self.render(session, event, chat_id, offset, now)
                 message_id = await self.messenger.send(chat_id, message)
             except Exception:
                 log.exception("reminder %s failed chat=%s", reminder_id, chat_id)

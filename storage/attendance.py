@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import timedelta
 
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -83,3 +84,54 @@ async def history(session: AsyncSession, user_id: int, limit: int = 12) -> Seque
         .limit(limit)
     )
     return [tuple(row) for row in (await session.execute(query)).all()]
+
+
+async def prefill_attended(session: AsyncSession, event_id: int, members: Sequence[Member]) -> None:
+    """Before the secretary confirms: those who said 参加 are marked present, others absent,
+    unless already confirmed (a second look keeps the corrections)."""
+    rows = await replies(session, event_id)
+    for member in members:
+        row = rows.get(member.id)
+        if row is None:
+            session.add(Attendance(event_id=event_id, member_id=member.id, attended=False))
+        elif row.attended is None:
+            row.attended = row.response == ATTEND
+    await session.flush()
+
+
+async def toggle_attended(session: AsyncSession, event_id: int, member_id: int) -> bool | None:
+    row = (
+        await session.execute(
+            select(Attendance).where(
+                Attendance.event_id == event_id, Attendance.member_id == member_id
+            )
+        )
+    ).scalar_one_or_none()
+    if row is None:
+        return None
+    row.attended = not row.attended
+    await session.flush()
+    return row.attended
+
+
+async def monthly_rates(
+    session: AsyncSession, branch_ids: Sequence[int] | None = None
+) -> list[tuple[int, str, int, int, int]]:
+    """(branch, "YYYY-MM" in UTC+8, events confirmed, present, counted) per branch and month."""
+    query = (
+        select(Event.branch_id, Event.starts_at, Attendance.event_id, Attendance.attended)
+        .join(Attendance, Attendance.event_id == Event.id)
+        .where(Attendance.attended.is_not(None))
+    )
+    if branch_ids is not None:
+        query = query.where(Event.branch_id.in_(branch_ids))
+    table: dict[tuple[int, str], tuple[set[int], int, int]] = {}
+    for branch_id, starts_at, event_id, attended in (await session.execute(query)).all():
+        month = (starts_at + timedelta(hours=8)).strftime("%Y-%m")
+        events, present, counted = table.get((branch_id, month), (set(), 0, 0))
+        events.add(event_id)
+        table[(branch_id, month)] = (events, present + bool(attended), counted + 1)
+    return [
+        (branch_id, month, len(events), present, counted)
+        for (branch_id, month), (events, present, counted) in sorted(table.items())
+    ]

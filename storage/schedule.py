@@ -20,6 +20,7 @@ from storage.models import Branch, Event, GroupBinding, Member, Reminder, utcnow
 
 DEFAULT_OFFSETS = (3 * 24 * 60, 24 * 60, 2 * 60)  # 3 days, 1 day, 2 hours before, in minutes
 DIGEST_OFFSET = 24 * 60  # the day before, each secretary hears who has not replied
+CONFIRM_OFFSET = -2 * 60  # two hours after the start, each secretary confirms who came
 HORIZON_MONTHS = 3
 PENDING, SENDING, SENT, SKIPPED, EXPIRED, FAILED = (
     "pending",
@@ -134,7 +135,8 @@ async def ensure_reminders(session: AsyncSession, event: Event, branch: Branch) 
             Member.telegram_user_id.is_not(None),
         )
     )
-    targets += [(user_id, DIGEST_OFFSET) for user_id in secretaries.scalars()]
+    for user_id in secretaries.scalars():
+        targets += [(user_id, DIGEST_OFFSET), (user_id, CONFIRM_OFFSET)]
     for chat_id, minutes in targets:
         if (chat_id, minutes) in have:
             continue

@@ -144,8 +144,11 @@ async def test_after_downtime_past_events_are_never_announced(db_url: str) -> No
         dispatcher = dispatcher_at(services, telegram, [SET_ON])
         await dispatcher.expand_all(SET_ON)
         await dispatcher.tick(START + timedelta(hours=3))  # came back after the event
-        assert telegram.sent == []
-        assert {r.status for r in await reminders(services) if r.due_at <= START} == {"expired"}
+        assert telegram.texts() == []  # the group hears nothing about a past event
+        (confirm,) = telegram.texts(1)  # the secretary is asked who came
+        assert "【确认实到】测试群" in confirm
+        late = {r.status for r in await reminders(services) if r.due_at <= START}
+        assert late == {"expired", "skipped"}  # the digest gave way to the confirmation
 
 
 async def test_moved_and_cancelled_dates_keep_the_rule(db_url: str) -> None:
@@ -186,7 +189,11 @@ async def test_offsets_can_be_changed(db_url: str) -> None:
         group = Conversation(services, group=True)
         assert "提前 1天、30分钟 提醒" in await group.say("/themeday 提醒 30分钟 1天")
         assert "最多5个" in await group.say("/themeday 提醒 明天")
-        pending = {r.offset_minutes for r in await reminders(services) if r.status == "pending"}
+        pending = {
+            r.offset_minutes
+            for r in await reminders(services)
+            if r.status == "pending" and r.chat_id == GROUP_CHAT_ID
+        }
         assert pending == {24 * 60, 30}
 
 
@@ -311,3 +318,60 @@ async def test_the_day_before_the_secretary_can_nudge_who_has_not_replied(db_url
         assert to_group.chat_id == GROUP_CHAT_ID
         assert "【提醒】书记、党员6、党员7" in to_group.text
         assert "已在群里提醒 3 人" in actions[0].text  # type: ignore[union-attr]
+
+
+async def test_after_the_event_the_secretary_confirms_who_came(db_url: str) -> None:
+    telegram = Telegram()
+    async with bot_services(db_url) as services:
+        await bound_group_with_rule(services)
+        group = Conversation(services, group=True)
+        for user in (5, 6, 7):
+            await group.say(f"/as {user} 党员{user}", "/join")
+        dispatcher = dispatcher_at(services, telegram, [SET_ON])
+        await dispatcher.expand_all(SET_ON)
+        await dispatcher.tick(START - timedelta(days=3))
+        (reminder,) = [a for c, a in telegram.sent if c == GROUP_CHAT_ID]
+        yes, no = (b.data for b in reminder.buttons[0])  # type: ignore[union-attr]
+        services.outbound = None
+        await press(services, 5, yes, 1000)
+        await press(services, 6, yes, 1000)
+        await press(services, 7, no, 1000)
+        services.outbound = telegram
+        await dispatcher.tick(START + timedelta(hours=2))
+        (card,) = [a for c, a in telegram.sent if c == 1 and "确认实到" in a.text]  # type: ignore[union-attr]
+        assert "实到 2/4 人，出勤率 50%" in card.text  # type: ignore[union-attr]
+        labels = [b.label for row in card.buttons for b in row]  # type: ignore[union-attr]
+        assert labels == ["⬜ 书记", "✅ 党员5", "✅ 党员6", "⬜ 党员7", "保存（实到 2 人）"]
+        member6 = next(b.data for row in card.buttons for b in row if b.label == "✅ 党员6")  # type: ignore[union-attr]
+        services.clock = lambda: START + timedelta(hours=2)
+        not_secretary = Event(
+            Chat(6, "private"), User(6, "党员6"), button_data=member6, callback_id="x"
+        )
+        (refused,) = await handle_event(not_secretary, services)
+        assert "没有查看这条记录的权限" in refused.text  # type: ignore[union-attr]
+        secretary = Conversation(services, user_id=1)
+        toggled = await handle_event(
+            Event(
+                Chat(1, "private"),
+                User(1, "书记"),
+                button_data=member6,
+                callback_id="s",
+                message_id=5,
+            ),
+            services,
+        )
+        edit = next(a for a in toggled if isinstance(a, EditText))
+        assert "实到 1/4 人，出勤率 25%" in edit.text
+        saved = await handle_event(
+            Event(
+                Chat(1, "private"),
+                User(1, "书记"),
+                button_data=member6.rsplit(":", 1)[0] + ":ok",
+                callback_id="s",
+            ),
+            services,
+        )
+        assert "已保存：实到 1/4 人，出勤率 25%" in saved[-1].text  # type: ignore[union-attr]
+        services.clock = lambda: datetime(2026, 12, 20, 1, 0, tzinfo=UTC)
+        shown = await secretary.say("/attendance 1")
+        assert "本支部本月出勤率：25%（已确认 1 次）" in shown and "确认实到人员" in shown
