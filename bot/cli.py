@@ -36,8 +36,9 @@ def _parser() -> argparse.ArgumentParser:
     export = commands.add_parser("export", help="导出 Excel 表格")
     export.add_argument(
         "what",
-        choices=["ledger", "plans", "selfcheck"],
-        help="导出内容：ledger（摸底台账）、plans（方案和计划）、selfcheck（自查结果）",
+        choices=["ledger", "plans", "selfcheck", "attendance"],
+        help="导出内容：ledger（摸底台账）、plans（方案和计划）、selfcheck（自查结果）、"
+        "attendance（主题党日出勤）",
     )
     export.add_argument("--out", required=True, type=Path, help="输出文件，如 台账.xlsx")
     return parser
@@ -135,6 +136,7 @@ EXPORTED = {
     "ledger": "已导出 {total} 家组织到 {out}",
     "plans": "已导出 {total} 份方案和计划到 {out}",
     "selfcheck": "已导出 {total} 次自查结果到 {out}",
+    "attendance": "已导出 {total} 条出勤记录到 {out}",
 }
 
 
@@ -146,6 +148,10 @@ async def _export(services, what: str, out: Path) -> int:  # type: ignore[no-unt
             from bot.exports.plans import export_plans
 
             return await export_plans(services.db, services.content, out)
+        if what == "attendance":
+            from bot.exports.attendance import export_attendance
+
+            return await export_attendance(services.db, out)
         if what == "selfcheck":
             from bot.exports.selfcheck import export_selfcheck
 

@@ -43,6 +43,8 @@ class Event:
     reply_to_message_id: int | None = None
     reply_to_bot: bool = False
     mentions_bot: bool = False  # the text @-mentions the bot (groups, privacy mode on)
+    # "joined" / "left": Telegram reported the user joining or leaving the group (bot is admin)
+    member_change: str | None = None
 
     @property
     def is_button(self) -> bool:

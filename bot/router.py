@@ -12,7 +12,17 @@ from dataclasses import replace
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot import ask, attendance, groups, ledger_view, menu, plans_view, selfcheck, themeday
+from bot import (
+    ask,
+    attendance,
+    groups,
+    ledger_view,
+    menu,
+    plans_view,
+    roster,
+    selfcheck,
+    themeday,
+)
 from bot.contract import Action, AnswerButton, Event, SendText
 from bot.dialog.engine import DialogButton
 from bot.services import Services
@@ -41,7 +51,9 @@ async def handle_event(event: Event, services: Services) -> list[Action]:
     if event.text is not None and len(event.text) > MAX_TEXT:
         event = _truncated(event)
     async with services.db.session() as session:
-        if event.button_data is not None:
+        if event.member_change is not None:
+            actions = await roster.on_member_change(session, event, services)
+        elif event.button_data is not None:
             actions = await _on_button(session, event, services)
         else:
             actions = await _on_text(session, event, services)
@@ -139,6 +151,7 @@ COMMANDS: dict[str, Handler] = {
     "themeday": themeday.themeday,
     "attendance": attendance.show,
     "myattendance": attendance.mine,
+    "roster": roster.roster,
 }
 
 BUTTONS: dict[str, Handler] = {

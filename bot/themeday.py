@@ -50,7 +50,7 @@ def describe_offsets(minutes: tuple[int, ...] | list[int]) -> str:
     return "、".join(one(m) for m in minutes)
 
 
-async def _branch_for(
+async def branch_for(
     session: AsyncSession, event: Event, services: Services
 ) -> tuple[Branch | None, str | None]:
     """The branch this command is about, and whether the user may change it."""
@@ -74,7 +74,7 @@ async def themeday(
     session: AsyncSession, event: Event, services: Services, args: str
 ) -> list[Action]:
     content = services.content
-    branch, refusal = await _branch_for(session, event, services)
+    branch, refusal = await branch_for(session, event, services)
     if branch is None:
         return [SendText(content.text(refusal or "themeday_need_group"))]
     args = args.strip()[:100]

@@ -178,3 +178,24 @@ async def _until(get, expected, timeout: float = 15.0) -> None:  # type: ignore[
         if asyncio.get_running_loop().time() > deadline:
             raise AssertionError(f"{value} != {expected}")
         await asyncio.sleep(0.05)
+
+
+async def test_members_joining_the_group_join_the_roster(bot: Bot) -> None:
+    server = bot.server
+    await bound_group(bot, -100700, 1, "第三支部群")
+    from tests.telegram_server import BOT_ID
+
+    await server.set_member_status(-100700, BOT_ID, "administrator")
+    await server.user(4242, "新来的")
+    await server.set_member_status(-100700, 4242, "member")
+
+    async def names() -> list[str]:
+        async with bot.services.db.session() as session:
+            binding = (
+                await session.execute(select(GroupBinding).where(GroupBinding.chat_id == -100700))
+            ).scalar_one()
+            return [m.display_name for m in await attendance.roster(session, binding.branch_id)]
+
+    await _until(names, ["书记1", "新来的"])
+    await server.set_member_status(-100700, 4242, "left")
+    await _until(names, ["书记1"])

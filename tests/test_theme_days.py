@@ -320,7 +320,7 @@ async def test_the_day_before_the_secretary_can_nudge_who_has_not_replied(db_url
         assert "已在群里提醒 3 人" in actions[0].text  # type: ignore[union-attr]
 
 
-async def test_after_the_event_the_secretary_confirms_who_came(db_url: str) -> None:
+async def test_after_the_event_the_secretary_confirms_who_came(db_url: str, tmp_path: Path) -> None:
     telegram = Telegram()
     async with bot_services(db_url) as services:
         await bound_group_with_rule(services)
@@ -375,3 +375,43 @@ async def test_after_the_event_the_secretary_confirms_who_came(db_url: str) -> N
         services.clock = lambda: datetime(2026, 12, 20, 1, 0, tzinfo=UTC)
         shown = await secretary.say("/attendance 1")
         assert "本支部本月出勤率：25%（已确认 1 次）" in shown and "确认实到人员" in shown
+        from openpyxl import load_workbook
+
+        from bot.exports.attendance import export_attendance
+
+        assert await export_attendance(services.db, tmp_path / "a.xlsx") == 4
+        book = load_workbook(tmp_path / "a.xlsx")
+        details = list(book["出勤明细"].iter_rows(min_row=2, values_only=True))
+        assert (
+            "测试群",
+            "2026-12-15 09:00",
+            "支部主题党日",
+            "党员7",
+            "请假",
+            None,
+            "未到",
+        ) in details
+        rates = list(book["月度出勤率"].iter_rows(min_row=2, values_only=True))
+        assert rates == [("测试群", "2026-12", 1, 1, 4, "25%")]
+
+
+async def test_the_roster_grows_from_joins_presses_updates_and_entered_names(db_url: str) -> None:
+    async with bot_services(db_url) as services:
+        await bound_group_with_rule(services)
+        group = Conversation(services, group=True)
+        await group.say("/as 5 党员5", "/join")
+        added = await group.say("/as 1 书记", "/roster 添加 王五、赵六")
+        assert "已添加 2 人：王五、赵六" in added
+        assert "名字要有文字" in await group.say("/roster 添加 😀")
+        assert "名字要有文字" in await group.say("/roster 添加 " + "长" * 30)
+        joined = Event(GROUP, User(8, "新党员"), member_change="joined")
+        assert await handle_event(joined, services) == []
+        listing = await group.say("/roster")
+        assert "（5人）" in listing and "王五（无Telegram）" in listing and "新党员" in listing
+        assert "已从名册删除：王五" in await group.say("/roster 删除 王五")
+        assert "名册里没有" in await group.say("/roster 删除 王五")
+        await handle_event(Event(GROUP, User(8, "新党员"), member_change="left"), services)
+        await handle_event(Event(GROUP, User(1, "书记"), member_change="left"), services)
+        listing = await group.say("/roster")
+        assert "（3人）" in listing and "王五" not in listing and "新党员" not in listing
+        assert "只有本支部书记" in await group.say("/as 5 党员5", "/roster 添加 某人")

@@ -22,6 +22,7 @@ from aiogram.types import (
     BotCommand,
     BufferedInputFile,
     CallbackQuery,
+    ChatMemberUpdated,
     InlineKeyboardButton,
     InlineKeyboardMarkup,
     Message,
@@ -29,7 +30,12 @@ from aiogram.types import (
 
 from bot.contract import Action, AnswerButton, EditText, Keyboard, SendFile, SendPicture, SendText
 from bot.services import Services
-from bot.transports.common import TelegramRuntime, command_list, start_webhook_receiver
+from bot.transports.common import (
+    ALLOWED_UPDATES,
+    TelegramRuntime,
+    command_list,
+    start_webhook_receiver,
+)
 from scheduler import delivery
 
 log = logging.getLogger(__name__)
@@ -133,6 +139,11 @@ def _router(runtime: TelegramRuntime) -> Router:
         """Text, commands and replies: the core decides."""
         await runtime.process({"message": message.model_dump(by_alias=True, exclude_none=True)})
 
+    @router.chat_member()
+    async def on_member(update: ChatMemberUpdated) -> None:
+        """Someone joined or left the group (sent while the bot is an admin)."""
+        await runtime.process({"chat_member": update.model_dump(by_alias=True, exclude_none=True)})
+
     @router.callback_query()
     async def on_button(query: CallbackQuery) -> None:
         """Button presses: the core validates the data and answers the press."""
@@ -157,7 +168,9 @@ async def run(services: Services, stop: asyncio.Event) -> None:
         await _set_commands(bot, services)
         if settings.webhook_url:
             await bot.set_webhook(
-                settings.webhook_url, secret_token=settings.webhook_secret or None
+                settings.webhook_url,
+                secret_token=settings.webhook_secret or None,
+                allowed_updates=ALLOWED_UPDATES,
             )
 
             async def feed(data: dict[str, Any]) -> None:
@@ -173,7 +186,11 @@ async def run(services: Services, stop: asyncio.Event) -> None:
         await bot.delete_webhook()
         polling = asyncio.create_task(
             dispatcher.start_polling(
-                bot, handle_signals=False, close_bot_session=False, polling_timeout=10
+                bot,
+                handle_signals=False,
+                close_bot_session=False,
+                polling_timeout=10,
+                allowed_updates=ALLOWED_UPDATES,
             )
         )
         log.info("telegram (aiogram) polling as @%s", me.username)

@@ -25,6 +25,9 @@ from storage import groups
 log = logging.getLogger(__name__)
 
 GROUP_TYPES = frozenset({"group", "supergroup"})
+# chat_member must be asked for by name; Telegram sends it only while the bot is an admin.
+ALLOWED_UPDATES = ["message", "callback_query", "chat_member", "my_chat_member"]
+PRESENT = frozenset({"creator", "administrator", "member", "restricted"})
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
 
 
@@ -35,6 +38,17 @@ def display_name(user: dict[str, Any]) -> str:
 
 def event_from_update(update: dict[str, Any], bot_id: int, bot_username: str) -> Event | None:
     """The core event for a message or button press; None for anything the bot ignores."""
+    if "chat_member" in update:
+        change = update["chat_member"]
+        member = (change.get("new_chat_member") or {}).get("user") or {}
+        if "chat" not in change or not member or member.get("is_bot"):
+            return None
+        joined = change["new_chat_member"].get("status") in PRESENT
+        return Event(
+            chat=_chat(change["chat"]),
+            user=User(member["id"], display_name(member)),
+            member_change="joined" if joined else "left",
+        )
     if "callback_query" in update:
         query = update["callback_query"]
         message = query.get("message") or {}

@@ -23,7 +23,12 @@ from telegram.ext import Application, ApplicationBuilder, ContextTypes, TypeHand
 
 from bot.contract import Action, AnswerButton, EditText, Keyboard, SendFile, SendPicture, SendText
 from bot.services import Services
-from bot.transports.common import TelegramRuntime, command_list, start_webhook_receiver
+from bot.transports.common import (
+    ALLOWED_UPDATES,
+    TelegramRuntime,
+    command_list,
+    start_webhook_receiver,
+)
 from scheduler import delivery
 
 log = logging.getLogger(__name__)
@@ -146,7 +151,9 @@ async def run(services: Services, stop: asyncio.Event) -> None:
         stop_receiver = None
         if settings.webhook_url:
             await application.bot.set_webhook(
-                settings.webhook_url, secret_token=settings.webhook_secret or None
+                settings.webhook_url,
+                secret_token=settings.webhook_secret or None,
+                allowed_updates=ALLOWED_UPDATES,
             )
 
             async def feed(data: dict[str, Any]) -> None:
@@ -158,7 +165,9 @@ async def run(services: Services, stop: asyncio.Event) -> None:
         else:
             await application.bot.delete_webhook()
             assert application.updater is not None
-            await application.updater.start_polling(poll_interval=0.0, timeout=10)
+            await application.updater.start_polling(
+                poll_interval=0.0, timeout=10, allowed_updates=ALLOWED_UPDATES
+            )
         log.info("telegram (ptb) running as @%s", me.username)
         try:
             await stop.wait()

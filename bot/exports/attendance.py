@@ -1,0 +1,64 @@
+"""Theme-day attendance as .xlsx: every reply (and, once confirmed, who came), and the rate per
+branch and month, the figures a 工委 reports upwards."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import select
+
+from bot.exports.workbook import add_table, new_workbook, to_bytes, write_atomically
+from storage.attendance import monthly_rates
+from storage.db import Database
+from storage.models import Attendance, Branch, Event, Member
+
+LOCAL_TIME = ZoneInfo("Asia/Shanghai")
+RESPONSES = {"attend": "参加", "leave": "请假", None: "未回复"}
+ATTENDED = {True: "到会", False: "未到", None: "未确认"}
+
+
+async def export_attendance(db: Database, out: Path) -> int:
+    async with db.session() as session:
+        names = {b.id: b.name for b in (await session.execute(select(Branch))).scalars()}
+        query = (
+            select(Event, Attendance, Member)
+            .join(Attendance, Attendance.event_id == Event.id)
+            .join(Member, Member.id == Attendance.member_id)
+            .order_by(Event.branch_id, Event.starts_at, Member.display_name)
+        )
+        rows = [
+            [
+                names.get(event.branch_id, ""),
+                event.starts_at.astimezone(LOCAL_TIME).strftime("%Y-%m-%d %H:%M"),
+                event.theme or "支部主题党日",
+                member.display_name,
+                RESPONSES.get(answer.response, answer.response),
+                answer.reason,
+                ATTENDED[answer.attended],
+            ]
+            for event, answer, member in (await session.execute(query)).all()
+        ]
+        rates = [
+            [
+                names.get(branch_id, ""),
+                month,
+                events,
+                present,
+                counted,
+                f"{round(100 * present / counted)}%" if counted else "—",
+            ]
+            for branch_id, month, events, present, counted in await monthly_rates(session)
+        ]
+    workbook = new_workbook()
+    add_table(
+        workbook, "出勤明细", ("支部", "时间", "主题", "党员", "回复", "请假原因", "实到"), rows
+    )
+    add_table(
+        workbook,
+        "月度出勤率",
+        ("支部", "月份", "已确认次数", "实到人次", "应到人次", "出勤率"),
+        rates,
+    )
+    write_atomically(out, to_bytes(workbook))
+    return len(rows)
