@@ -4,6 +4,7 @@ moved and cancelled dates, and replies by button and by text."""
 
 from __future__ import annotations
 
+import calendar
 from datetime import UTC, datetime, timedelta
 from itertools import count
 from pathlib import Path
@@ -415,3 +416,37 @@ async def test_the_roster_grows_from_joins_presses_updates_and_entered_names(db_
         listing = await group.say("/roster")
         assert "（3人）" in listing and "王五" not in listing and "新党员" not in listing
         assert "只有本支部书记" in await group.say("/as 5 党员5", "/roster 添加 某人")
+
+
+@pytest.mark.parametrize(
+    ("rule", "check"),
+    [
+        (
+            "每月31日 9:00",
+            lambda d: d.day == calendar.monthrange(d.year, d.month)[1] or d.day == 31,
+        ),
+        ("每月第四个星期一", lambda d: d.weekday() == 0 and 22 <= d.day <= 28),
+        (
+            "每月最后一个星期五",
+            lambda d: d.weekday() == 4 and d.day + 7 > calendar.monthrange(d.year, d.month)[1],
+        ),
+        ("每月第一个星期日 8:00", lambda d: d.weekday() == 6 and d.day <= 7),
+    ],
+)
+async def test_24_months_of_expansion_give_one_event_a_month(db_url: str, rule: str, check) -> None:  # type: ignore[no-untyped-def]
+    telegram = Telegram()
+    async with bot_services(db_url) as services:
+        await bound_group_with_rule(services, rule)
+        dispatcher = dispatcher_at(services, telegram, [SET_ON])
+        moment = SET_ON
+        for _ in range(24 * 4):  # weekly, for 24 months: expansion is idempotent
+            await dispatcher.expand_all(moment)
+            moment += timedelta(days=7)
+        async with services.db.session() as session:
+            days = sorted(
+                e.occurrence_date for e in (await session.execute(select(EventRow))).scalars()
+            )
+        months = [(d.year, d.month) for d in days]
+        assert len(months) == len(set(months)) >= 24  # one a month, never twice
+        assert all(check(d) for d in days), days
+        assert months[0] == (2026, 12)

@@ -170,7 +170,8 @@ async def main() -> None:
 
 if __name__ == "__main__":
     asyncio.run(main())
-    from tests.bench import knowledge, telegram
+    from tests.bench import knowledge, telegram, theme_days
 
     knowledge.main()
     asyncio.run(telegram.main())
+    asyncio.run(theme_days.main())

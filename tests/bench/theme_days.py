@@ -1,0 +1,170 @@
+"""Theme-day figures (python -m tests.bench.theme_days):
+
+- fan-out: the reminders of 1,000 groups due at once, sent by the dispatcher through the real
+  delivery layer and python-telegram-bot to the local Bot API server, which enforces
+  Telegram's limits; compared with the 33.3 s that 30 messages/s allows;
+- recording a reply (a 参加 press through the whole core), p50/p99 and sustained replies/s,
+  on SQLite and (with BENCH_POSTGRES_URL or TEST_POSTGRES_URL) PostgreSQL.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import statistics
+import tempfile
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from sqlalchemy import select
+
+from bot.config import Settings
+from bot.contract import Action, Chat, Event, User
+from bot.reminders import build_dispatcher
+from bot.router import handle_event
+from bot.services import Services, build_services
+from storage.models import Branch, GroupBinding, Member, Reminder
+from storage.models import Event as EventRow
+from tests.conftest import POSTGRES_URL, _drop_postgres_database, _fresh_postgres_database
+from tests.telegram_server import FakeTelegram
+
+GROUPS = 1000
+PRESSES = 3000
+TELEGRAM_RATE = 30.0
+
+
+def percentile(values: list[float], share: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(share * len(ordered)))]
+
+
+async def seed(services: Services, groups: int, starts_in: timedelta) -> list[int]:
+    """`groups` bound groups, each with one event whose reminder is due now."""
+    now = datetime.now(UTC)
+    event_ids = []
+    async with services.db.session() as session:
+        for i in range(groups):
+            branch = Branch(name=f"支部{i}")
+            session.add(branch)
+            await session.flush()
+            chat_id = -(10**12) - i
+            session.add(
+                GroupBinding(chat_id=chat_id, branch_id=branch.id, title=branch.name, bound_by=1)
+            )
+            event = EventRow(branch_id=branch.id, source="rule", starts_at=now + starts_in)
+            session.add(event)
+            await session.flush()
+            session.add(
+                Reminder(
+                    event_id=event.id,
+                    chat_id=chat_id,
+                    offset_minutes=180,
+                    due_at=now - timedelta(seconds=1),
+                    status="pending",
+                )
+            )
+            event_ids.append(event.id)
+    return event_ids
+
+
+class NullTelegram:
+    """For the reply benchmark: Telegram's side of the count edits is not what is measured."""
+
+    async def send(self, chat_id: int, action: Action) -> int | None:
+        return 1
+
+
+async def fan_out(workdir: Path) -> None:
+    server = await FakeTelegram.start()
+    for i in range(GROUPS):
+        await server.group(-(10**12) - i, f"支部{i}")
+    settings = Settings(
+        bot_token="123456:BENCH",
+        telegram_api_url=server.url,
+        database_url=f"sqlite+aiosqlite:///{workdir / 'fanout.db'}",
+        cache_dir=workdir / "cache",
+    )
+    services = build_services(settings)
+    await services.db.migrate()
+    await seed(services, GROUPS, timedelta(hours=3))
+    from bot.transports.ptb_transport import send_only
+
+    stop = asyncio.Event()
+    sender = asyncio.create_task(send_only(services, stop))
+    while services.outbound is None:
+        await asyncio.sleep(0.01)
+    dispatcher = build_dispatcher(services)
+    started = time.perf_counter()
+    sent = await dispatcher.tick()
+    elapsed = time.perf_counter() - started
+    stop.set()
+    await sender
+    rejected = sum(1 for c in server.calls if c["status"] == 429)
+    delivered = {m["chat_id"] for m in server.sent if m["method"] == "sendMessage"}
+    async with services.db.session() as session:
+        pending = len(
+            (await session.execute(select(Reminder).where(Reminder.status != "sent"))).all()
+        )
+    allowed = GROUPS / TELEGRAM_RATE
+    print(
+        f"fan-out to {GROUPS} groups: {elapsed:.1f} s (×{elapsed / allowed:.3f} of the "
+        f"{allowed:.1f} s 30 msg/s allows); sent {sent}, delivered to {len(delivered)} groups, "
+        f"rejected by limits {rejected}, not sent {pending}"
+    )
+    await services.db.close()
+    await server.stop()
+
+
+async def replies(url: str, name: str) -> None:
+    services = build_services(Settings(database_url=url))
+    await services.db.migrate()
+    (event_id,) = await seed(services, 1, timedelta(days=2))
+    async with services.db.session() as session:
+        binding = (await session.execute(select(GroupBinding))).scalar_one()
+        chat_id, branch_id = binding.chat_id, binding.branch_id
+        for i in range(PRESSES):
+            session.add(
+                Member(telegram_user_id=10_000 + i, display_name=f"党员{i}", branch_id=branch_id)
+            )
+    services.outbound = NullTelegram()
+    timings = []
+    started = time.perf_counter()
+    for i in range(PRESSES):
+        choice = "y" if i % 5 else "n"
+        event = Event(
+            Chat(chat_id, "group"),
+            User(10_000 + i, f"党员{i}"),
+            button_data=f"a:{event_id}:{choice}",
+            callback_id=str(i),
+            message_id=7,
+        )
+        t0 = time.perf_counter()
+        await handle_event(event, services)
+        timings.append((time.perf_counter() - t0) * 1000)
+    total = time.perf_counter() - started
+    if services.live_counts is not None:
+        await services.live_counts.flush()
+    print(
+        f"recording a reply on {name}: n={PRESSES} p50={statistics.median(timings):.2f} ms "
+        f"p99={percentile(timings, 0.99):.2f} ms; {PRESSES / total:.0f} replies/s sustained"
+    )
+    await services.db.close()
+
+
+async def main() -> None:
+    with tempfile.TemporaryDirectory() as tmp:
+        workdir = Path(tmp)
+        await replies(f"sqlite+aiosqlite:///{workdir / 'replies.db'}", "SQLite")
+        pg_source = os.environ.get("BENCH_POSTGRES_URL") or POSTGRES_URL
+        if pg_source:
+            pg_url = await _fresh_postgres_database(pg_source)
+            try:
+                await replies(pg_url, "PostgreSQL")
+            finally:
+                await _drop_postgres_database(pg_url)
+        await fan_out(workdir)
+
+
+if __name__ == "__main__":
+    asyncio.run(main())
