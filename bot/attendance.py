@@ -289,9 +289,8 @@ async def _group_event(
     session: AsyncSession, event: Event, services: Services, event_id: int
 ) -> tuple[EventRow | None, str | None]:
     """The event, if this group may answer it now; otherwise why not (a message key)."""
-    binding = await groups.get_binding(session, event.chat.id)
-    row = await session.get(EventRow, event_id)
-    if binding is None or not binding.active or row is None or row.branch_id != binding.branch_id:
+    row = await attendance.event_of_group(session, event_id, event.chat.id)
+    if row is None:
         return None, "attendance_other_group"
     if row.status == "cancelled" or row.starts_at <= services.clock():
         return None, "attendance_closed"
@@ -306,8 +305,9 @@ async def _answer(
     response: str,
     reason: str | None,
 ) -> tuple[bool, Member]:
-    member, _ = await groups.join_branch(session, row.branch_id, event.user.id, event.user.name)
-    changed = await attendance.record(session, row.id, member.id, response, reason)
+    member, changed = await attendance.answer(
+        session, row.id, row.branch_id, event.user.id, event.user.name, response, reason
+    )
     return changed, member
 
 

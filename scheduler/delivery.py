@@ -103,6 +103,14 @@ class _Window:
     def idle(self, now: float) -> bool:
         return not self.times or self.times[-1] + self.seconds <= now
 
+    def settle(self, stamp: float, now: float) -> None:
+        """The send granted at `stamp` got its answer at `now`: the server saw it in between,
+        so counting from `now` stays safe however late the request reached the wire."""
+        for index in range(len(self.times) - 1, -1, -1):
+            if self.times[index] == stamp:
+                self.times[index] = max(stamp, now)
+                return
+
 
 @dataclass
 class _Chat:
@@ -176,8 +184,7 @@ class Delivery:
         kind = type(action).__name__
         failures = floods = 0
         while chat_id not in self._dead:  # it may die while this send waits its turn
-            if chat is not None:
-                await self._slot(chat)
+            stamp = await self._slot(chat) if chat is not None else None
             try:
                 message_id = await self.raw.perform(chat_id, action)
             except RetryAfter as exc:
@@ -207,13 +214,18 @@ class Delivery:
             else:
                 self.stats.sent += 1
                 return message_id
+            finally:
+                if stamp is not None and chat is not None:
+                    now = self.clock()
+                    self._global.settle(stamp, now)
+                    chat.window.settle(stamp, now)
             if failures >= self.limits.max_attempts:
                 return self._give_up(kind, chat_id, failures, error)
             await self.sleep(delay)
         self.stats.dropped += 1
         return None
 
-    async def _slot(self, chat: _Chat) -> None:
+    async def _slot(self, chat: _Chat) -> float:
         """Waits for the chat's window, then for a global one; the caller holds the chat lock,
         so the chat window can only have freed further by the time the global slot is ours."""
         await self._wait(chat.window.wait)
@@ -222,6 +234,7 @@ class Delivery:
             now = self.clock()
             self._global.times.append(now)
             chat.window.times.append(now)
+            return now
 
     async def _wait(self, remaining: Callable[[float], float]) -> None:
         while (wait := remaining(self.clock())) > _EPS:

@@ -87,6 +87,8 @@ class Dispatcher:
             by_target: dict[tuple[int, int], list[Any]] = {}
             for reminder, event in due:
                 by_target.setdefault((event.id, reminder.chat_id), []).append((reminder, event))
+            wanted: dict[int, tuple[int, int, int, int]] = {}
+            closed: dict[str, list[int]] = {schedule.SKIPPED: [], schedule.EXPIRED: []}
             for (event_id, chat_id), items in by_target.items():
                 event = items[0][1]
                 gone = chat_id < 0 and chat_id not in active  # a private chat has no binding
@@ -100,9 +102,13 @@ class Dispatcher:
                     status = ""
                 for reminder, _ in items:
                     if status or reminder.id != nearest.id:
-                        await schedule.finish(session, reminder.id, status or schedule.SKIPPED)
-                if not status and await schedule.claim(session, nearest.id):
-                    claimed.append((nearest.id, chat_id, event_id, nearest.offset_minutes))
+                        closed[status or schedule.SKIPPED].append(reminder.id)
+                if not status:
+                    wanted[nearest.id] = (nearest.id, chat_id, event_id, nearest.offset_minutes)
+            for status, ids in closed.items():
+                await schedule.finish_many(session, ids, status)
+            got = await schedule.claim_many(session, list(wanted))
+            claimed = [item for reminder_id, item in wanted.items() if reminder_id in got]
         if not claimed:
             return 0
         gate = asyncio.Semaphore(FAN_OUT)

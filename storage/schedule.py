@@ -235,6 +235,26 @@ async def claim(session: AsyncSession, reminder_id: int) -> bool:
     return result.rowcount == 1  # type: ignore[attr-defined]
 
 
+async def claim_many(session: AsyncSession, reminder_ids: list[int]) -> set[int]:
+    """`claim` for a whole tick at once (a fan-out to a thousand groups starts at once)."""
+    if not reminder_ids:
+        return set()
+    result = await session.execute(
+        update(Reminder)
+        .where(Reminder.id.in_(reminder_ids), Reminder.status == PENDING)
+        .values(status=SENDING)
+        .returning(Reminder.id)
+    )
+    return set(result.scalars())
+
+
+async def finish_many(session: AsyncSession, reminder_ids: list[int], status: str) -> None:
+    if reminder_ids:
+        await session.execute(
+            update(Reminder).where(Reminder.id.in_(reminder_ids)).values(status=status)
+        )
+
+
 async def finish(
     session: AsyncSession, reminder_id: int, status: str, message_id: int | None = None
 ) -> None:

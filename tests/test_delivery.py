@@ -287,3 +287,17 @@ async def test_state_of_quiet_chats_is_forgotten() -> None:
     await vt.run(vt.sleep(64))
     await vt.run(delivery.send(GROUP, SendText("x")))
     assert set(delivery._chats) == {GROUP}
+
+
+def test_a_window_counts_a_send_from_its_answer_when_that_came_late() -> None:
+    """A request that reached the server late (a busy loop, a slow network) must not let the
+    next one in early: the server may have seen it as late as its answer."""
+    from scheduler.delivery import _Window
+
+    window = _Window(limit=2, seconds=1.0)
+    window.times.extend([0.0, 0.1])
+    assert window.wait(1.0) == pytest.approx(0.0)
+    window.settle(0.0, 0.6)
+    assert window.wait(1.0) == pytest.approx(0.6)
+    window.settle(0.1, 0.05)  # an answer cannot make a send earlier than it was granted
+    assert list(window.times) == [0.6, 0.1]
