@@ -20,7 +20,7 @@ from bot.contract import Action, AnswerButton, Button, EditText, Event, SendText
 from bot.rules.attendance_reply import ATTEND, LEAVE, read_reply
 from bot.services import Services
 from knowledge.content import KNOWLEDGE_DIR, read_yaml
-from storage import attendance, branches, groups, schedule
+from storage import attendance, branches, groups, replies, schedule
 from storage.models import Branch, Member
 from storage.models import Event as EventRow
 
@@ -32,6 +32,7 @@ NUDGE_PREFIX = "n"
 CONFIRM_PREFIX = "c"
 MAX_CONFIRM_BUTTONS = 90  # Telegram shows up to 100 buttons under one message
 CODES = {"y": ATTEND, "n": LEAVE}
+REFUSALS = {"other_group": "attendance_other_group", "closed": "attendance_closed"}
 MIN_EDIT_SECONDS = 3.0  # a group takes 20 messages a minute: edits of one message stay below
 LEXICON = read_yaml(KNOWLEDGE_DIR / "attendance.yaml")
 
@@ -312,16 +313,19 @@ async def _answer(
 
 
 async def _refresh(
-    session: AsyncSession, services: Services, chat_id: int, row: EventRow, message_id: int | None
+    session: AsyncSession, services: Services, chat_id: int, event_id: int, message_id: int | None
 ) -> list[Action]:
     """The counts on the reminder: edited now in the console, coalesced on Telegram."""
-    message_id = message_id or await schedule.latest_message(session, row.id, chat_id)
+    message_id = message_id or await schedule.latest_message(session, event_id, chat_id)
     if message_id is None:
         return []
     if services.outbound is None:
+        row = await session.get(EventRow, event_id)
+        if row is None:
+            return []
         shown = await render_reminder(session, services, row, services.clock())
         return [EditText(message_id, shown.text, shown.buttons)]
-    live_counts(services).touch(chat_id, message_id, row.id)
+    live_counts(services).touch(chat_id, message_id, event_id)
     return []
 
 
@@ -336,16 +340,23 @@ async def on_button(
         return [AnswerButton(callback, content.text("button_invalid"))]
     if event.chat.kind != "group":
         return [AnswerButton(callback, content.text("attendance_other_group"))]
-    row, refusal = await _group_event(session, event, services, int(parts[1]))
-    if row is None:
-        return [AnswerButton(callback, content.text(refusal or "button_invalid"), alert=True)]
-    response = CODES[parts[2]]
-    changed, _ = await _answer(session, event, services, row, response, None)
-    if not changed:
+    event_id, response = int(parts[1]), CODES[parts[2]]
+    result = await reply_writer(services).press(
+        event_id, event.chat.id, event.user.id, event.user.name, response, services.clock()
+    )
+    if result in REFUSALS:
+        return [AnswerButton(callback, content.text(REFUSALS[result]), alert=True)]
+    if result == replies.SAME:
         return [AnswerButton(callback, content.text("attendance_same"))]
     key = "attendance_recorded_attend" if response == ATTEND else "attendance_recorded_leave"
     notice = AnswerButton(callback, content.text(key), alert=response == LEAVE)
-    return [notice, *await _refresh(session, services, event.chat.id, row, event.message_id)]
+    return [notice, *await _refresh(session, services, event.chat.id, event_id, event.message_id)]
+
+
+def reply_writer(services: Services) -> replies.ReplyWriter:
+    if services.reply_writer is None:
+        services.reply_writer = replies.ReplyWriter(services.db)
+    return services.reply_writer  # type: ignore[no-any-return]
 
 
 async def on_reply(session: AsyncSession, event: Event, services: Services) -> list[Action] | None:
@@ -373,7 +384,7 @@ async def on_reply(session: AsyncSession, event: Event, services: Services) -> l
     else:
         key = "attendance_recorded_attend" if response == ATTEND else "attendance_recorded_leave"
         text = content.text(key)
-    return [SendText(text), *await _refresh(session, services, event.chat.id, row, None)]
+    return [SendText(text), *await _refresh(session, services, event.chat.id, row.id, None)]
 
 
 # ----- reading it --------------------------------------------------------------------------

@@ -28,6 +28,7 @@ class Services:
     directory: ChatDirectory = field(default_factory=lambda: NoDirectory())
     outbound: Messenger | None = None
     live_counts: Any = None  # bot.attendance.LiveCounts, made on first use
+    reply_writer: Any = None  # storage.replies.ReplyWriter, made on first use
     # "Now" for everything time-bound (has the event begun?); tests move it instead of sleeping.
     clock: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))
 

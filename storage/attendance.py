@@ -36,7 +36,7 @@ async def record(
         )
         await session.flush()
         return True
-    changed = _update(row, response, reason)
+    changed = update_answer(row, response, reason)
     await session.flush()
     return changed
 
@@ -89,10 +89,10 @@ async def answer(
             )
         )
         return member, True
-    return member, _update(previous, response, reason)
+    return member, update_answer(previous, response, reason)
 
 
-def _update(row: Attendance, response: str, reason: str | None) -> bool:
+def update_answer(row: Attendance, response: str, reason: str | None) -> bool:
     """False when the answer changes nothing (a double tap)."""
     if row.response == response and (reason is None or row.reason == reason):
         return False
