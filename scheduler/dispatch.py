@@ -146,23 +146,24 @@ class Dispatcher:
         """A milestone reminds its plan's owner in private on the day before it is due."""
         today = now.astimezone(self.zone).date()
         async with self.db.session() as session:
+            found = await _due_milestones(session, today + timedelta(days=1))
+            # An overdue one is closed without being announced late.
             due = [
                 (
-                    m.id,
                     m.plan.created_by if m.responsible_user_id is None else m.responsible_user_id,
                     self.milestone_text(m.plan, m),
                 )
-                for m in await _due_milestones(session, today + timedelta(days=1))
-                if m.due_date >= today  # an overdue one is not announced late
+                for m in found
+                if m.due_date >= today
             ]
-            for milestone_id, _, _ in due:
+            if found:
                 await session.execute(
                     update(PlanMilestone)
-                    .where(PlanMilestone.id == milestone_id)
+                    .where(PlanMilestone.id.in_([m.id for m in found]))
                     .values(reminded_at=utcnow())
                 )
         sent = 0
-        for _, user_id, text in due:
+        for user_id, text in due:
             sent += await self.messenger.send(user_id, SendText(text)) is not None
         return sent
 

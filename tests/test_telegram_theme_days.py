@@ -44,11 +44,12 @@ async def bot(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[B
     stop = asyncio.Event()
     task = asyncio.create_task(run_telegram(services, stop, tick_seconds=0.2))
     await server.wait_for(lambda _: any(c["method"] == "setMyCommands" for c in server.calls), 15)
+    running = Bot(server, services, stop, task)
     try:
-        yield Bot(server, services, stop, task)
-    finally:
-        stop.set()
-        await asyncio.wait_for(task, 20)
+        yield running
+    finally:  # the running bot: a test may have restarted it
+        running.stop.set()
+        await asyncio.wait_for(running.task, 20)
         await server.stop()
 
 
@@ -199,3 +200,62 @@ async def test_members_joining_the_group_join_the_roster(bot: Bot) -> None:
     await _until(names, ["书记1", "新来的"])
     await server.set_member_status(-100700, 4242, "left")
     await _until(names, ["书记1"])
+
+
+async def test_a_restart_sends_nothing_twice(bot: Bot) -> None:
+    server = bot.server
+    await bound_group(bot, -100800, 1, "第四支部群")
+    await server.send_text(1, -100800, f"/themeday {rule_two_days_ahead()}")
+    await server.wait_for(lambda s: _said(s, -100800, "【支部主题党日提醒】"), 10)
+    bot.stop.set()
+    await asyncio.wait_for(bot.task, 20)
+    bot.services = build_services(bot.services.settings)
+    bot.stop = asyncio.Event()
+    bot.task = asyncio.create_task(run_telegram(bot.services, bot.stop, tick_seconds=0.2))
+    await server.wait_for(
+        lambda _: sum(c["method"] == "setMyCommands" for c in server.calls) >= 2, 15
+    )
+    await asyncio.sleep(1.0)  # several ticks of the new process
+    reminders = [
+        m
+        for m in server.sent
+        if m["chat_id"] == -100800
+        and "【支部主题党日提醒】" in (m.get("text") or "")
+        and m["method"] == "sendMessage"
+    ]
+    assert len(reminders) == 1
+
+
+async def test_the_scheduler_can_run_alone(tmp_path: Path) -> None:
+    """`branchbot scheduler` beside `branchbot run --no-scheduler`: only the former reminds."""
+    from bot.transports.run import run_scheduler_alone
+
+    server = await FakeTelegram.start()
+    settings = Settings(
+        bot_token="123456:TEST",
+        telegram_api_url=server.url,
+        database_url=f"sqlite+aiosqlite:///{tmp_path / 'bot.db'}",
+        cache_dir=tmp_path / "cache",
+    )
+    bot_services, scheduler_services = build_services(settings), build_services(settings)
+    stop = asyncio.Event()
+    bot_task = asyncio.create_task(run_telegram(bot_services, stop, with_scheduler=False))
+    try:
+        await server.wait_for(
+            lambda _: any(c["method"] == "setMyCommands" for c in server.calls), 15
+        )
+        owner = await server.user(1, "书记")
+        group = await server.group(-100900, "第五支部群", {1: "creator"})
+        await server.send_text(owner, group, "/bind")
+        await server.send_text(owner, group, f"/themeday {rule_two_days_ahead()}")
+        await server.wait_for(lambda s: _said(s, -100900, "已设定"), 10)
+        await asyncio.sleep(0.5)
+        assert _said(server.sent, -100900, "【支部主题党日提醒】") is None
+        alone = asyncio.create_task(run_scheduler_alone(scheduler_services, stop))
+        await server.wait_for(lambda s: _said(s, -100900, "【支部主题党日提醒】"), 10)
+    finally:
+        stop.set()
+        await asyncio.gather(bot_task, return_exceptions=True)
+        if "alone" in locals():
+            await asyncio.gather(alone, return_exceptions=True)
+        await server.stop()

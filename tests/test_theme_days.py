@@ -450,3 +450,27 @@ async def test_24_months_of_expansion_give_one_event_a_month(db_url: str, rule: 
         assert len(months) == len(set(months)) >= 24  # one a month, never twice
         assert all(check(d) for d in days), days
         assert months[0] == (2026, 12)
+
+
+async def test_a_milestone_reminds_its_owner_the_day_before(db_url: str) -> None:
+    from datetime import date
+
+    from storage import plans
+
+    telegram = Telegram()
+    async with bot_services(db_url) as services:
+        async with services.db.session() as session:
+            await plans.add_plan(
+                session,
+                "formation",
+                42,
+                {"org_name": "楚雄某某食品有限公司"},
+                milestones=[("转入组织关系", date(2026, 12, 10)), ("成立支部", date(2026, 12, 1))],
+            )
+        dispatcher = dispatcher_at(services, telegram, [SET_ON])
+        await dispatcher.tick(datetime(2026, 12, 8, 1, 0, tzinfo=UTC))  # 2 days before: not yet
+        assert telegram.texts(42) == []
+        await dispatcher.tick(datetime(2026, 12, 9, 1, 0, tzinfo=UTC))
+        await dispatcher.tick(datetime(2026, 12, 9, 2, 0, tzinfo=UTC))  # only once
+        (text,) = telegram.texts(42)
+        assert "“楚雄某某食品有限公司”的节点“转入组织关系”将于 2026-12-10 到期" in text
