@@ -18,6 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.contract import Action, AnswerButton, Button, EditText, Event, SendText
 from bot.rules.attendance_reply import ATTEND, LEAVE, read_reply
+from bot.rules.percent import half_up
 from bot.services import Services
 from knowledge.content import KNOWLEDGE_DIR, read_yaml
 from storage import attendance, branches, groups, replies, schedule
@@ -191,7 +192,7 @@ async def render_confirm(session: AsyncSession, services: Services, event: Event
 
 
 def _rate(present: int, total: int) -> int:
-    return round(100 * present / total) if total else 0
+    return half_up(100 * present / total) if total else 0
 
 
 async def on_confirm_button(

@@ -13,34 +13,6 @@ from storage.models import Attendance, Event, GroupBinding, Member, utcnow
 ATTEND, LEAVE = "attend", "leave"
 
 
-async def record(
-    session: AsyncSession, event_id: int, member_id: int, response: str, reason: str | None
-) -> bool:
-    """Saves a member's answer; False when it changes nothing (a double tap)."""
-    row = (
-        await session.execute(
-            select(Attendance).where(
-                Attendance.event_id == event_id, Attendance.member_id == member_id
-            )
-        )
-    ).scalar_one_or_none()
-    if row is None:
-        session.add(
-            Attendance(
-                event_id=event_id,
-                member_id=member_id,
-                response=response,
-                reason=reason,
-                responded_at=utcnow(),
-            )
-        )
-        await session.flush()
-        return True
-    changed = update_answer(row, response, reason)
-    await session.flush()
-    return changed
-
-
 async def event_of_group(session: AsyncSession, event_id: int, chat_id: int) -> Event | None:
     """The event, if it belongs to the branch this group is actively bound to (one query)."""
     query = (
@@ -153,13 +125,7 @@ async def prefill_attended(session: AsyncSession, event_id: int, members: Sequen
 
 
 async def toggle_attended(session: AsyncSession, event_id: int, member_id: int) -> bool | None:
-    row = (
-        await session.execute(
-            select(Attendance).where(
-                Attendance.event_id == event_id, Attendance.member_id == member_id
-            )
-        )
-    ).scalar_one_or_none()
+    row = (await replies(session, event_id)).get(member_id)
     if row is None:
         return None
     row.attended = not row.attended

@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 
 from bot.exports.workbook import add_table, new_workbook, to_bytes, write_atomically
+from bot.rules.percent import half_up
 from storage.attendance import monthly_rates
 from storage.db import Database
 from storage.models import Attendance, Branch, Event, Member
@@ -46,7 +47,7 @@ async def export_attendance(db: Database, out: Path) -> int:
                 events,
                 present,
                 counted,
-                f"{round(100 * present / counted)}%" if counted else "—",
+                f"{half_up(100 * present / counted)}%" if counted else "—",
             ]
             for branch_id, month, events, present, counted in await monthly_rates(session)
         ]
