@@ -16,7 +16,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.contract import Action, AnswerButton, Button, EditText, Event, SendText
+from bot.contract import Action, AnswerButton, Button, EditText, Event, SendText, with_mentions
 from bot.rules.attendance_reply import ATTEND, LEAVE, read_reply
 from bot.rules.percent import half_up
 from bot.services import Services
@@ -148,14 +148,21 @@ async def on_nudge_button(
         return [AnswerButton(callback, content.text("nudge_no_group"))]
     branch = await session.get(Branch, row.branch_id)
     tz = (branch.timezone if branch else None) or services.settings.timezone
-    text = content.text(
-        "nudge_text",
-        names="、".join(m.display_name for m in silent),
-        when=local_when(row, tz, services),
+    names: list[str | tuple[int, str]] = []
+    for member in silent:  # those on Telegram are mentioned, so they get a notification
+        names += ["、"] if names else []
+        names.append(
+            (member.telegram_user_id, member.display_name)
+            if member.telegram_user_id
+            else member.display_name
+        )
+    head, tail = content.text("nudge_text", names="\0", when=local_when(row, tz, services)).split(
+        "\0"
     )
+    text, mentions = with_mentions([head, *names, tail])
     return [
         AnswerButton(callback, content.text("nudge_done", count=len(silent))),
-        *(SendText(text, chat_id=chat_id) for chat_id in chats),
+        *(SendText(text, chat_id=chat_id, mentions=mentions) for chat_id in chats),
     ]
 
 

@@ -74,10 +74,39 @@ def keyboard(*rows: list[Button] | tuple[Button, ...]) -> Keyboard:
 
 
 @dataclass(frozen=True, slots=True)
+class Mention:
+    """A name in the text that notifies its user (Telegram's text_mention, for users without
+    a username). Offsets count UTF-16 code units, as Telegram does."""
+
+    offset: int
+    length: int
+    user_id: int
+    name: str
+
+
+def utf16_length(text: str) -> int:
+    return len(text.encode("utf-16-le")) // 2
+
+
+def with_mentions(parts: list[str | tuple[int, str]]) -> tuple[str, tuple[Mention, ...]]:
+    """Joins plain strings and (user id, name) pairs into text with the names as mentions."""
+    text, mentions = "", []
+    for part in parts:
+        if isinstance(part, tuple):
+            user_id, name = part
+            mentions.append(Mention(utf16_length(text), utf16_length(name), user_id, name))
+            text += name
+        else:
+            text += part
+    return text, tuple(mentions)
+
+
+@dataclass(frozen=True, slots=True)
 class SendText:
     text: str
     buttons: Keyboard = ()
     chat_id: int | None = None  # None: the chat the event came from
+    mentions: tuple[Mention, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

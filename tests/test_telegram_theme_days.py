@@ -118,6 +118,19 @@ async def test_reminder_presses_and_replies(bot: Bot) -> None:
         10,
     )
     await _until(lambda: tally(), {"attend": 98, "leave": 2})
+    # A nudge names members so that Telegram notifies them (text_mention entities).
+    from bot.contract import SendText, with_mentions
+
+    text, mentions = with_mentions(
+        ["【提醒】", (1000, "党员0"), "、", (1001, "党员1"), "：请回复。"]
+    )
+    await bot.services.outbound.send(-100500, SendText(text, mentions=mentions))
+    nudge = await server.wait_for(lambda s: _said(s, -100500, "：请回复。"), 10)
+    stored = server.message(-100500, nudge["message_id"]) or {}
+    assert [(e["type"], e["offset"], e["length"], e["user"]["id"]) for e in stored["entities"]] == [
+        ("text_mention", 4, 3, 1000),
+        ("text_mention", 8, 3, 1001),
+    ]
     assert not server.internal_errors
 
 

@@ -318,6 +318,10 @@ async def test_the_day_before_the_secretary_can_nudge_who_has_not_replied(db_url
         (to_group,) = [a for a in actions if isinstance(a, SendText)]
         assert to_group.chat_id == GROUP_CHAT_ID
         assert "【提醒】书记、党员6、党员7" in to_group.text
+        mentioned = [
+            (m.user_id, to_group.text[m.offset : m.offset + m.length]) for m in to_group.mentions
+        ]
+        assert mentioned == [(1, "书记"), (6, "党员6"), (7, "党员7")]
         assert "已在群里提醒 3 人" in actions[0].text  # type: ignore[union-attr]
 
 

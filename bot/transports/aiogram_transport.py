@@ -26,7 +26,9 @@ from aiogram.types import (
     InlineKeyboardButton,
     InlineKeyboardMarkup,
     Message,
+    MessageEntity,
 )
+from aiogram.types import User as TelegramUser
 
 from bot.contract import Action, AnswerButton, EditText, Keyboard, SendFile, SendPicture, SendText
 from bot.services import Services
@@ -84,6 +86,16 @@ class AiogramSender:
                     chat_id=action.chat_id or chat_id,
                     text=action.text,
                     reply_markup=markup(action.buttons),
+                    entities=[
+                        MessageEntity(
+                            type="text_mention",
+                            offset=m.offset,
+                            length=m.length,
+                            user=TelegramUser(id=m.user_id, is_bot=False, first_name=m.name),
+                        )
+                        for m in action.mentions
+                    ]
+                    or None,
                 )
                 return sent.message_id
             case EditText():

@@ -16,8 +16,10 @@ from telegram import (
     InlineKeyboardButton,
     InlineKeyboardMarkup,
     InputFile,
+    MessageEntity,
     Update,
 )
+from telegram import User as TelegramUser
 from telegram import error as tg_error
 from telegram.ext import Application, ApplicationBuilder, ContextTypes, TypeHandler
 
@@ -76,7 +78,19 @@ class PtbSender:
         match action:
             case SendText():
                 sent = await self.bot.send_message(
-                    action.chat_id or chat_id, action.text, reply_markup=markup(action.buttons)
+                    action.chat_id or chat_id,
+                    action.text,
+                    reply_markup=markup(action.buttons),
+                    entities=[
+                        MessageEntity(
+                            MessageEntity.TEXT_MENTION,
+                            m.offset,
+                            m.length,
+                            user=TelegramUser(m.user_id, m.name, is_bot=False),
+                        )
+                        for m in action.mentions
+                    ]
+                    or None,
                 )
                 return sent.message_id
             case EditText():
