@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 from datetime import datetime
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -85,6 +86,8 @@ async def themeday(
     rest = words[1] if len(words) > 1 else ""
     if words[0] == "提醒":
         return [SendText(await _set_offsets(session, services, branch, rest))]
+    if words[0] == "时区":
+        return [SendText(await _set_timezone(session, services, branch, rest.strip(), now))]
     if words[0] in ("改期", "取消"):
         return [SendText(await _one_date(session, services, branch, words[0], rest, now))]
     rule = parse_rule(args)
@@ -95,8 +98,7 @@ async def themeday(
             )
         ]
     branch.theme_day_rule = rule
-    await schedule.drop_future_rule_events(session, branch, now)
-    await schedule.expand_branch(session, branch, now)
+    await schedule.reapply_rule(session, branch, now)
     text = content.text("themeday_set", branch=branch.name, rule=describe_rule(rule))
     return [SendText(text + "\n" + await _next_dates(session, services, branch, now))]
 
@@ -142,6 +144,19 @@ async def _set_offsets(session: AsyncSession, services: Services, branch: Branch
         await schedule.ensure_reminders(session, event, branch)
         await schedule.skip_offsets_not_in(session, event.id, minutes)
     return services.content.text("themeday_offsets_set", offsets=describe_offsets(minutes))
+
+
+async def _set_timezone(
+    session: AsyncSession, services: Services, branch: Branch, name: str, now: datetime
+) -> str:
+    """A branch outside China's time zone: the rule's events are generated again in it."""
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        return services.content.text("themeday_timezone_bad")
+    branch.timezone = name
+    await schedule.reapply_rule(session, branch, now)
+    return services.content.text("themeday_timezone_set", timezone=name)
 
 
 async def _one_date(

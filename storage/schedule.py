@@ -87,24 +87,36 @@ async def expand_branch(session: AsyncSession, branch: Branch, now: datetime) ->
     return created
 
 
-async def drop_future_rule_events(session: AsyncSession, branch: Branch, now: datetime) -> int:
-    """A changed rule: its not-yet-held, untouched events go (cancelled, so replies survive)."""
-    events = (
+async def reapply_rule(session: AsyncSession, branch: Branch, now: datetime) -> None:
+    """The rule (or the time zone) changed. A coming event on a date the new rule keeps is
+    moved to the new time, keeping its replies; one the rule drops is cancelled; a cancelled
+    date the new rule wants again comes back; then the months are filled in."""
+    rule = validate_rule(branch.theme_day_rule)
+    tz = branch.timezone or "Asia/Shanghai"
+    wanted: dict[date, datetime] = {}
+    if rule is not None:
+        today = now.astimezone(zone_of(branch)).date()
+        for day in occurrences(rule, today, HORIZON_MONTHS + 1):
+            wanted[day] = local_start(day, rule["time"], tz)
+    coming = (
         await session.execute(
             select(Event).where(
                 Event.branch_id == branch.id,
                 Event.source == "rule",
-                Event.status == "planned",
                 Event.starts_at > now,
             )
         )
     ).scalars()
-    count = 0
-    for event in events:
-        event.status = "cancelled"
-        count += 1
-    await cancel_reminders(session, None, branch.id)
-    return count
+    for event in list(coming):
+        starts = wanted.get(event.occurrence_date) if event.occurrence_date else None
+        if event.status == "moved" and starts is not None:
+            continue  # a date moved by hand stays where it was put
+        if starts is None or starts <= now:
+            if event.status != "cancelled":
+                await cancel_event(session, event)
+        elif event.starts_at != starts or event.status == "cancelled":
+            await move_event(session, event, branch, starts, status="planned")
+    await expand_branch(session, branch, now)
 
 
 async def ensure_reminders(session: AsyncSession, event: Event, branch: Branch) -> None:
@@ -180,13 +192,17 @@ async def cancel_reminders(session: AsyncSession, event_id: int | None, branch_i
 
 
 async def move_event(
-    session: AsyncSession, event: Event, branch: Branch, starts_at: datetime
+    session: AsyncSession,
+    event: Event,
+    branch: Branch,
+    starts_at: datetime,
+    status: str = "moved",
 ) -> None:
     """One date moved (a holiday): the rule stays; every reminder is due again relative to
     the new time, so the group hears about the new date."""
     event.starts_at = starts_at
     if event.source == "rule":
-        event.status = "moved"
+        event.status = status
     reminders = (
         await session.execute(select(Reminder).where(Reminder.event_id == event.id))
     ).scalars()

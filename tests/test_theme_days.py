@@ -478,3 +478,36 @@ async def test_a_milestone_reminds_its_owner_the_day_before(db_url: str) -> None
         await dispatcher.tick(datetime(2026, 12, 9, 2, 0, tzinfo=UTC))  # only once
         (text,) = telegram.texts(42)
         assert "“楚雄某某食品有限公司”的节点“转入组织关系”将于 2026-12-10 到期" in text
+
+
+async def test_changing_the_rule_moves_keeps_and_restores_dates(db_url: str) -> None:
+    async with bot_services(db_url) as services:
+        await bound_group_with_rule(services)  # 每月15日 9:00
+        group = Conversation(services, group=True)
+
+        async def coming() -> dict[str, tuple[int, str, str]]:
+            async with services.db.session() as session:
+                rows = (await session.execute(select(EventRow))).scalars()
+                return {
+                    str(e.occurrence_date): (e.id, e.status, e.starts_at.strftime("%H:%M"))
+                    for e in rows
+                }
+
+        before = await coming()
+        dec15 = before["2026-12-15"][0]
+        services.outbound = None
+        await press(services, 5, f"a:{dec15}:y", 1)
+        await group.say("/as 1 书记", "/themeday 每月15日 14:00")
+        assert (await coming())["2026-12-15"] == (dec15, "planned", "06:00")
+        await group.say("/themeday 每月16日 9:00")
+        after = await coming()
+        assert after["2026-12-15"][1] == "cancelled" and after["2026-12-16"][1] == "planned"
+        await group.say("/themeday 每月15日 9:00")
+        again = await coming()
+        assert again["2026-12-15"] == (dec15, "planned", "01:00")  # the same event, restored
+        assert again["2026-12-16"][1] == "cancelled"
+        async with services.db.session() as session:
+            assert (await attendance.counts(session, dec15))["attend"] == 1  # replies kept
+        assert "Asia/Urumqi" in await group.say("/themeday 时区 Asia/Urumqi")
+        assert (await coming())["2026-12-15"][2] == "03:00"  # 09:00 in Urumqi (UTC+6)
+        assert "没有这个时区" in await group.say("/themeday 时区 火星")
