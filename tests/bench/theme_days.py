@@ -32,6 +32,8 @@ from tests.telegram_server import FakeTelegram
 GROUPS = 1000
 PRESSES = 3000
 ROSTER_JOINED = True
+# (groups, presses offered per second; 0 = each press as soon as the last is answered)
+LOADS = [(1, 0.0), (10, 0.0), (20, 1000.0)]
 TELEGRAM_RATE = 30.0
 
 
@@ -117,7 +119,7 @@ async def fan_out(workdir: Path) -> None:
     await server.stop()
 
 
-async def replies(url: str, name: str, groups: int) -> None:
+async def replies(url: str, name: str, groups: int, rate: float = 0.0) -> None:
     """`groups` groups answer at the same time, each group's presses one after another
     (the transports handle one chat's updates in order), as when a reminder goes out."""
     services = build_services(Settings(database_url=url))
@@ -140,21 +142,33 @@ async def replies(url: str, name: str, groups: int) -> None:
     timings: list[float] = []
     per_group = PRESSES // groups
 
-    async def group(index: int) -> None:
+    interval = groups / rate if rate else 0.0  # open loop: presses arrive on a clock
+    locks = [asyncio.Lock() for _ in range(groups)]  # one chat's updates in order, as the
+    begin = time.perf_counter()  # transports handle them
+
+    async def one(index: int, i: int) -> None:
+        arrival = begin + i * interval
+        await asyncio.sleep(max(0.0, arrival - time.perf_counter()))
         chat_id, event_id = bindings[index].chat_id, event_ids[index]
-        for i in range(per_group):
-            user = 10_000 + index * per_group + i
-            choice = "y" if i % 5 else "n"
-            event = Event(
-                Chat(chat_id, "group"),
-                User(user, f"党员{user}"),
-                button_data=f"a:{event_id}:{choice}",
-                callback_id=str(user),
-                message_id=7,
-            )
-            t0 = time.perf_counter()
+        user = 10_000 + index * per_group + i
+        event = Event(
+            Chat(chat_id, "group"),
+            User(user, f"党员{user}"),
+            button_data=f"a:{event_id}:{'y' if i % 5 else 'n'}",
+            callback_id=str(user),
+            message_id=7,
+        )
+        t0 = arrival if rate else time.perf_counter()
+        async with locks[index]:
             await handle_event(event, services)
-            timings.append((time.perf_counter() - t0) * 1000)
+        timings.append((time.perf_counter() - t0) * 1000)
+
+    async def group(index: int) -> None:
+        if rate:
+            await asyncio.gather(*(one(index, i) for i in range(per_group)))
+        else:
+            for i in range(per_group):
+                await one(index, i)
 
     started = time.perf_counter()
     await asyncio.gather(*(group(i) for i in range(groups)))
@@ -162,7 +176,9 @@ async def replies(url: str, name: str, groups: int) -> None:
     if services.live_counts is not None:
         await services.live_counts.flush()
     print(
-        f"recording a reply on {name} ({groups} groups at once): n={len(timings)} "
+        f"recording a reply on {name} ({groups} groups at once"
+        + (f", offered {rate:.0f}/s" if rate else ", as fast as it goes")
+        + f"): n={len(timings)} "
         f"p50={statistics.median(timings):.2f} ms p99={percentile(timings, 0.99):.2f} ms; "
         f"{len(timings) / total:.0f} replies/s sustained"
     )
@@ -178,10 +194,10 @@ async def main() -> None:
             )
         pg_source = os.environ.get("BENCH_POSTGRES_URL") or POSTGRES_URL
         if pg_source:
-            for groups in (1, 10):
+            for groups, rate in LOADS:
                 pg_url = await _fresh_postgres_database(pg_source)
                 try:
-                    await replies(pg_url, "PostgreSQL", groups)
+                    await replies(pg_url, "PostgreSQL", groups, rate)
                 finally:
                     await _drop_postgres_database(pg_url)
         await fan_out(workdir)
