@@ -62,9 +62,8 @@ async def render_reminder(
     branch = await session.get(Branch, event.branch_id)
     assert branch is not None
     tz = branch.timezone or services.settings.timezone
-    roster = {m.id for m in await attendance.roster(session, branch.id)}
-    replied = await attendance.replies(session, event.id)
     tally = await attendance.counts(session, event.id)
+    silent = await attendance.silent_count(session, event.id, branch.id)
     lines = [
         (texts["moved"] if event.status == "moved" else "")
         + texts["title"].format(branch=branch.name),
@@ -79,11 +78,7 @@ async def render_reminder(
         lines.append(texts["online"].format(online=event.online_link))
     if event.agenda:
         lines.append(texts["agenda"].format(agenda="、".join(map(str, event.agenda))))
-    lines.append(
-        texts["counts"].format(
-            attend=tally[ATTEND], leave=tally[LEAVE], silent=len(roster - set(replied))
-        )
-    )
+    lines.append(texts["counts"].format(attend=tally[ATTEND], leave=tally[LEAVE], silent=silent))
     lines.append(texts["hint"])
     buttons = (
         (
@@ -97,7 +92,8 @@ async def render_reminder(
 async def silent_members(session: AsyncSession, event: EventRow) -> list[Member]:
     """Roster members who have not replied to the event."""
     replied = await attendance.replies(session, event.id)
-    return [m for m in await attendance.roster(session, event.branch_id) if m.id not in replied]
+    members = await attendance.roster(session, event.branch_id)
+    return [m for m in members if m.id not in replied or replied[m.id].response is None]
 
 
 async def render_digest(
@@ -455,7 +451,9 @@ async def attendance_card(
     names = {m.id: m.display_name for m in members}
     coming = [names.get(i, "?") for i, a in replied.items() if a.response == ATTEND]
     leave = [(names.get(i, "?"), a.reason) for i, a in replied.items() if a.response == LEAVE]
-    silent = [m.display_name for m in members if m.id not in replied]
+    silent = [
+        m.display_name for m in members if m.id not in replied or replied[m.id].response is None
+    ]
     none = content.text("attendance_none")
     tz = branch.timezone or services.settings.timezone
     lines = [

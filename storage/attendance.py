@@ -84,6 +84,17 @@ async def counts(session: AsyncSession, event_id: int) -> dict[str, int]:
     return {ATTEND: found.get(ATTEND, 0), LEAVE: found.get(LEAVE, 0)}
 
 
+async def silent_count(session: AsyncSession, event_id: int, branch_id: int) -> int:
+    """Roster members without a reply, counted by the database (a reminder shows it live)."""
+    answered = select(Attendance.member_id).where(
+        Attendance.event_id == event_id, Attendance.response.is_not(None)
+    )
+    query = select(func.count(Member.id)).where(
+        Member.branch_id == branch_id, Member.active, Member.id.not_in(answered)
+    )
+    return int((await session.execute(query)).scalar_one())
+
+
 async def roster(session: AsyncSession, branch_id: int) -> Sequence[Member]:
     query = (
         select(Member)

@@ -380,6 +380,7 @@ async def test_after_the_event_the_secretary_confirms_who_came(db_url: str, tmp_
         services.clock = lambda: datetime(2026, 12, 20, 1, 0, tzinfo=UTC)
         shown = await secretary.say("/attendance 1")
         assert "本支部本月出勤率：25%（已确认 1 次）" in shown and "确认实到人员" in shown
+        assert "⏳ 未回复（1）：书记" in shown  # confirming who came is not a reply
         from openpyxl import load_workbook
 
         from bot.exports.attendance import export_attendance
