@@ -13,16 +13,15 @@ import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
-from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.contract import Messenger, SendText
-from storage import schedule
+from storage import plans, schedule
 from storage.db import Database
-from storage.models import Branch, GroupBinding, Plan, PlanMilestone, utcnow
+from storage.models import Branch, GroupBinding, Plan, PlanMilestone, Reminder, utcnow
 from storage.models import Event as EventRow
 
 log = logging.getLogger(__name__)
@@ -84,7 +83,7 @@ class Dispatcher:
                     await session.execute(select(GroupBinding.chat_id).where(GroupBinding.active))
                 ).scalars()
             )
-            by_target: dict[tuple[int, int], list[Any]] = {}
+            by_target: dict[tuple[int, int], list[tuple[Reminder, EventRow]]] = {}
             for reminder, event in due:
                 by_target.setdefault((event.id, reminder.chat_id), []).append((reminder, event))
             wanted: dict[int, tuple[int, int, int, int]] = {}
@@ -116,7 +115,7 @@ class Dispatcher:
         return sum(results)
 
     async def _send(
-        self, gate: asyncio.Semaphore, item: tuple[int, int, int], now: datetime
+        self, gate: asyncio.Semaphore, item: tuple[int, int, int, int], now: datetime
     ) -> int:
         reminder_id, chat_id, event_id, offset = item
         async with gate:
@@ -135,18 +134,14 @@ class Dispatcher:
                     return 1
                 # Not delivered: tried again at the next tick while the group is still bound
                 # and the event has not begun (a removed bot's group is skipped then).
-                await session.execute(
-                    update(schedule.Reminder)
-                    .where(schedule.Reminder.id == reminder_id)
-                    .values(status=schedule.PENDING)
-                )
+                await schedule.finish(session, reminder_id, schedule.PENDING)
                 return 0
 
     async def _milestones(self, now: datetime) -> int:
         """A milestone reminds its plan's owner in private on the day before it is due."""
         today = now.astimezone(self.zone).date()
         async with self.db.session() as session:
-            found = await _due_milestones(session, today + timedelta(days=1))
+            found = await plans.milestones_due(session, today + timedelta(days=1))
             # An overdue one is closed without being announced late.
             due = [
                 (
@@ -166,9 +161,3 @@ class Dispatcher:
         for user_id, text in due:
             sent += await self.messenger.send(user_id, SendText(text)) is not None
         return sent
-
-
-async def _due_milestones(session: AsyncSession, on_or_before: Any) -> list[PlanMilestone]:
-    from storage.plans import milestones_due
-
-    return list(await milestones_due(session, on_or_before))
