@@ -148,7 +148,7 @@ async def replies(url: str, name: str, groups: int, rate: float = 0.0) -> None:
     begin = time.perf_counter() + (1.0 if rate else 0.0)  # transports handle them
 
     async def one(index: int, i: int) -> None:
-        arrival = begin + i * interval
+        arrival = begin + i * interval + index * interval / groups  # evenly spread
         await asyncio.sleep(max(0.0, arrival - time.perf_counter()))
         chat_id, event_id = bindings[index].chat_id, event_ids[index]
         user = 10_000 + index * per_group + i
