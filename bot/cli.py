@@ -73,8 +73,10 @@ def main(argv: list[str] | None = None) -> int:
         print(EXPORTED[args.what].format(total=total, out=args.out))
         return 0
     if args.command == "run" and settings.bot_token:
+        from bot.services import settle_memory
         from bot.transports.run import run_telegram
 
+        settle_memory()
         asyncio.run(run_telegram(services, with_scheduler=not args.no_scheduler))
         return 0
     if args.command == "scheduler":

@@ -97,3 +97,13 @@ def build_services(settings: Settings) -> Services:
     knowledge = load_knowledge_base(settings.cache_dir)
     engine = build_engine(content, settings, knowledge)
     return Services(settings, Database(settings.database_url), content, engine, knowledge)
+
+
+def settle_memory() -> None:
+    """After start-up: jieba's dictionary and the knowledge index are large and live as long as
+    the process, so they are moved out of the garbage collector's way (`gc.freeze`); full
+    collections then stop pausing the bot for tens of milliseconds under load."""
+    import gc
+
+    gc.collect()
+    gc.freeze()

@@ -23,7 +23,7 @@ from bot.config import Settings
 from bot.contract import Action, Chat, Event, User
 from bot.reminders import build_dispatcher
 from bot.router import handle_event
-from bot.services import Services, build_services
+from bot.services import Services, build_services, settle_memory
 from storage.models import Branch, GroupBinding, Member, Reminder
 from storage.models import Event as EventRow
 from tests.conftest import POSTGRES_URL, _drop_postgres_database, _fresh_postgres_database
@@ -123,6 +123,7 @@ async def replies(url: str, name: str, groups: int, rate: float = 0.0) -> None:
     """`groups` groups answer at the same time, each group's presses one after another
     (the transports handle one chat's updates in order), as when a reminder goes out."""
     services = build_services(Settings(database_url=url))
+    settle_memory()  # as `branchbot run` does
     await services.db.migrate()
     event_ids = await seed(services, groups, timedelta(days=2))
     async with services.db.session() as session:
