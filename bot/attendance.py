@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import random
 import time
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -248,31 +249,39 @@ async def on_confirm_button(
 
 class LiveCounts:
     """Coalesces count edits of one reminder message: however many members press at once,
-    the message is edited at most every MIN_EDIT_SECONDS, always with the latest counts."""
+    the message is edited at most every MIN_EDIT_SECONDS, always with the latest counts.
+
+    Counting is work for the database, so the edits of many groups are spread out (a random
+    first delay) and done one at a time: they never crowd out the presses they report."""
 
     def __init__(self, services: Services) -> None:
         self.services = services
         self.scheduled: dict[tuple[int, int], asyncio.Task[None]] = {}
         self.last: dict[tuple[int, int], float] = {}
+        self.one_at_a_time = asyncio.Semaphore(1)
 
     def touch(self, chat_id: int, message_id: int, event_id: int) -> None:
         key = (chat_id, message_id)
         if key in self.scheduled:
             return  # the edit already scheduled will read the counts as they are then
-        wait = max(0.5, self.last.get(key, 0.0) + MIN_EDIT_SECONDS - time.monotonic())
+        first = 0.5 + random.random()
+        wait = max(first, self.last.get(key, 0.0) + MIN_EDIT_SECONDS - time.monotonic())
         self.scheduled[key] = asyncio.create_task(self._edit(key, event_id, wait))
 
     async def _edit(self, key: tuple[int, int], event_id: int, wait: float) -> None:
         await asyncio.sleep(wait)
-        self.scheduled.pop(key, None)
-        self.last[key] = time.monotonic()
         try:
-            async with self.services.db.session() as session:
-                event = await session.get(EventRow, event_id)
-                if event is None:
-                    return
-                shown = await render_reminder(session, self.services, event, self.services.clock())
-            outbound = self.services.outbound
+            async with self.one_at_a_time:
+                self.scheduled.pop(key, None)  # presses from now on schedule the next edit
+                self.last[key] = time.monotonic()
+                async with self.services.db.session() as session:
+                    event = await session.get(EventRow, event_id)
+                    if event is None:
+                        return
+                    shown = await render_reminder(
+                        session, self.services, event, self.services.clock()
+                    )
+            outbound = self.services.outbound  # sent outside: a rate wait blocks no counting
             if outbound is not None:
                 await outbound.send(key[0], EditText(key[1], shown.text, shown.buttons))
         except Exception:
