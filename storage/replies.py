@@ -13,11 +13,12 @@ import asyncio
 import logging
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage.attendance import update_answer
+from storage.attendance import LEAVE
 from storage.db import Database
 from storage.models import Attendance, Event, GroupBinding, Member, utcnow
 
@@ -81,33 +82,54 @@ class ReplyWriter:
 
 
 async def write(session: AsyncSession, batch: list[Press]) -> list[str]:
-    """The batch in arrival order (one member pressing twice in it ends with the second)."""
+    """The batch in arrival order (one member pressing twice in it ends with the second).
+
+    Plain column reads and bulk statements, not ORM objects: this is the path a thousand
+    presses a second take, and the unit of work's bookkeeping would cost more than the SQL."""
     event_ids = {p.event_id for p in batch}
     chats = {p.chat_id for p in batch}
-    rows = await session.execute(
-        select(Event, GroupBinding.chat_id)
+    users = {p.user_id for p in batch}
+    # One round trip: the events with the groups they may be answered from, and the
+    # pressing members of those branches with their earlier answers.
+    found = await session.execute(
+        select(
+            Event.id,
+            Event.branch_id,
+            Event.status,
+            Event.starts_at,
+            GroupBinding.chat_id,
+            Member.id.label("member_id"),
+            Member.telegram_user_id,
+            Member.active,
+            Attendance.id.label("answer_id"),
+            Attendance.event_id.label("answer_event_id"),
+            Attendance.response,
+        )
         .join(GroupBinding, GroupBinding.branch_id == Event.branch_id)
+        .outerjoin(
+            Member,
+            (Member.branch_id == Event.branch_id) & Member.telegram_user_id.in_(users),
+        )
+        .outerjoin(
+            Attendance,
+            (Attendance.member_id == Member.id) & (Attendance.event_id == Event.id),
+        )
         .where(Event.id.in_(event_ids), GroupBinding.chat_id.in_(chats), GroupBinding.active)
     )
-    events = {(event.id, chat_id): event for event, chat_id in rows.all()}
-    branches = {event.branch_id for event in events.values()}
-    users = {p.user_id for p in batch}
-    members: dict[tuple[int, int], Member] = {}
-    answers: dict[tuple[int, int], Attendance] = {}
-    if branches:
-        found = await session.execute(
-            select(Member, Attendance)
-            .outerjoin(
-                Attendance,
-                (Attendance.member_id == Member.id) & Attendance.event_id.in_(event_ids),
-            )
-            .where(Member.branch_id.in_(branches), Member.telegram_user_id.in_(users))
-        )
-        for member, answer in found.all():
-            members[(member.branch_id, member.telegram_user_id)] = member  # type: ignore[index]
-            if answer is not None:
-                answers[(answer.event_id, member.id)] = answer
+    events: dict[tuple[int, int], Any] = {}
+    members: dict[tuple[int, int], list[Any]] = {}  # (branch, user) -> [member id, active]
+    answers: dict[tuple[int, int], list[Any]] = {}  # (event, member) -> [id, response]
+    for r in found.all():
+        events[(r.id, r.chat_id)] = r
+        if r.member_id is not None:
+            members[(r.branch_id, r.telegram_user_id)] = [r.member_id, r.active]
+        if r.answer_id is not None:
+            answers[(r.answer_event_id, r.member_id)] = [r.answer_id, r.response]
+    now = utcnow()
     results: list[str] = []
+    new_answers: dict[tuple[int, int], dict[str, Any]] = {}
+    changed: dict[int, str] = {}  # answer id -> new response
+    reactivate: set[int] = set()
     for press in batch:
         event = events.get((press.event_id, press.chat_id))
         if event is None:
@@ -118,26 +140,53 @@ async def write(session: AsyncSession, batch: list[Press]) -> list[str]:
             continue
         member = members.get((event.branch_id, press.user_id))
         if member is None:
-            member = Member(
-                telegram_user_id=press.user_id, display_name=press.name, branch_id=event.branch_id
-            )
-            session.add(member)
-            await session.flush()
-            members[(event.branch_id, press.user_id)] = member
-        member.active = True
-        previous = answers.get((event.id, member.id))
-        if previous is None:
-            answer = Attendance(
-                event_id=event.id,
-                member_id=member.id,
-                response=press.response,
-                reason=None,
-                responded_at=utcnow(),
-            )
-            session.add(answer)
-            answers[(event.id, member.id)] = answer
-            results.append(CHANGED)
+            member_id = (
+                await session.execute(
+                    insert(Member)
+                    .values(
+                        telegram_user_id=press.user_id,
+                        display_name=press.name,
+                        branch_id=event.branch_id,
+                        role="member",
+                        active=True,
+                        joined_at=now,
+                    )
+                    .returning(Member.id)
+                )
+            ).scalar_one()
+            member = members[(event.branch_id, press.user_id)] = [member_id, True]
+        elif not member[1]:
+            reactivate.add(member[0])
+            member[1] = True
+        key = (event.id, member[0])
+        if key in new_answers:  # pressed twice within this batch
+            same = new_answers[key]["response"] == press.response
+            new_answers[key]["response"] = press.response
+            results.append(SAME if same else CHANGED)
+        elif key in answers:
+            answer_id, response = answers[key]
+            if response == press.response:
+                results.append(SAME)
+            else:
+                answers[key][1] = changed[answer_id] = press.response
+                results.append(CHANGED)
         else:
-            changed = update_answer(previous, press.response, None)
-            results.append(CHANGED if changed else SAME)
+            new_answers[key] = {
+                "event_id": event.id,
+                "member_id": member[0],
+                "response": press.response,
+                "reason": None,
+                "responded_at": now,
+            }
+            results.append(CHANGED)
+    if new_answers:
+        await session.execute(insert(Attendance), list(new_answers.values()))
+    for answer_id, response in changed.items():
+        # A changed answer drops a leave reason only when it is no longer a leave.
+        values: dict[str, Any] = {"response": response, "responded_at": now}
+        if response != LEAVE:
+            values["reason"] = None
+        await session.execute(update(Attendance).where(Attendance.id == answer_id).values(**values))
+    if reactivate:
+        await session.execute(update(Member).where(Member.id.in_(reactivate)).values(active=True))
     return results
