@@ -55,16 +55,22 @@ class Dispatcher:
         self.zone = ZoneInfo(timezone)
         self.clock = clock
         self._tick_lock = asyncio.Lock()
+        self._expand_lock = asyncio.Lock()
 
     async def expand_all(self, now: datetime | None = None) -> int:
         """Every branch with a rule gets its coming months' events (idempotent)."""
         now = now or self.clock()
         created = 0
-        async with self.db.session() as session:
+        async with self._expand_lock, self.db.session() as session:
             query = select(Branch).where(Branch.theme_day_rule.is_not(None))
             for branch in (await session.execute(query)).scalars():
                 created += len(await schedule.expand_branch(session, branch, now))
         return created
+
+    async def idle(self) -> None:
+        """Returns once no tick or expansion is running (a clean stop waits for them)."""
+        async with self._tick_lock, self._expand_lock:
+            return
 
     async def tick(self, now: datetime | None = None) -> int:
         """Sends every reminder and milestone due at `now`; returns how many were sent."""

@@ -58,4 +58,6 @@ async def run_scheduler(
     try:
         await stop.wait()
     finally:
-        scheduler.shutdown(wait=False)
+        scheduler.shutdown(wait=False)  # no new runs; the one under way may finish
+        await asyncio.sleep(0)  # a run just handed to the loop starts and takes its lock
+        await dispatcher.idle()
