@@ -63,8 +63,7 @@ async def render_reminder(
     branch = await session.get(Branch, event.branch_id)
     assert branch is not None
     tz = branch.timezone or services.settings.timezone
-    tally = await attendance.counts(session, event.id)
-    silent = await attendance.silent_count(session, event.id, branch.id)
+    tally = await attendance.tally(session, event.id, branch.id)
     lines = [
         (texts["moved"] if event.status == "moved" else "")
         + texts["title"].format(branch=branch.name),
@@ -79,7 +78,9 @@ async def render_reminder(
         lines.append(texts["online"].format(online=event.online_link))
     if event.agenda:
         lines.append(texts["agenda"].format(agenda="、".join(map(str, event.agenda))))
-    lines.append(texts["counts"].format(attend=tally[ATTEND], leave=tally[LEAVE], silent=silent))
+    lines.append(
+        texts["counts"].format(attend=tally[ATTEND], leave=tally[LEAVE], silent=tally["silent"])
+    )
     lines.append(texts["hint"])
     buttons = (
         (

@@ -84,15 +84,26 @@ async def counts(session: AsyncSession, event_id: int) -> dict[str, int]:
     return {ATTEND: found.get(ATTEND, 0), LEAVE: found.get(LEAVE, 0)}
 
 
-async def silent_count(session: AsyncSession, event_id: int, branch_id: int) -> int:
-    """Roster members without a reply, counted by the database (a reminder shows it live)."""
-    answered = select(Attendance.member_id).where(
-        Attendance.event_id == event_id, Attendance.response.is_not(None)
+async def tally(session: AsyncSession, event_id: int, branch_id: int) -> dict[str, int]:
+    """参加, 请假 and roster members without a reply, in one query (the live counts)."""
+    answered = (
+        select(Attendance.member_id)
+        .where(Attendance.event_id == event_id, Attendance.response.is_not(None))
+        .scalar_subquery()
     )
-    query = select(func.count(Member.id)).where(
-        Member.branch_id == branch_id, Member.active, Member.id.not_in(answered)
+    query = select(
+        select(func.count())
+        .where(Attendance.event_id == event_id, Attendance.response == ATTEND)
+        .scalar_subquery(),
+        select(func.count())
+        .where(Attendance.event_id == event_id, Attendance.response == LEAVE)
+        .scalar_subquery(),
+        select(func.count(Member.id))
+        .where(Member.branch_id == branch_id, Member.active, Member.id.not_in(answered))
+        .scalar_subquery(),
     )
-    return int((await session.execute(query)).scalar_one())
+    attend, leave, silent = (await session.execute(query)).one()
+    return {ATTEND: int(attend), LEAVE: int(leave), "silent": int(silent)}
 
 
 async def roster(session: AsyncSession, branch_id: int) -> Sequence[Member]:

@@ -52,6 +52,7 @@ async def test_presses_at_once_are_counted_exactly(database: Database) -> None:
         assert await attendance.counts(session, first) == {"attend": 150, "leave": 0}
         assert await attendance.counts(session, second) == {"attend": 0, "leave": 50}
         assert len(await attendance.roster(session, 1)) == 150
+        assert await attendance.tally(session, first, 1) == {"attend": 150, "leave": 0, "silent": 0}
 
 
 async def test_a_held_event_of_this_group_is_closed(database: Database) -> None:
