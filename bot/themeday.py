@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.attendance import local_when
 from bot.contract import Action, Event, SendText
 from bot.dialog.inputs import parse_date, parse_time
 from bot.groups import ADMIN_STATUSES
@@ -124,8 +125,6 @@ async def _current(session: AsyncSession, services: Services, branch: Branch, no
 async def _next_dates(
     session: AsyncSession, services: Services, branch: Branch, now: datetime
 ) -> str:
-    from bot.attendance import local_when
-
     events = await schedule.upcoming_events(session, branch.id, now, limit=3)
     tz = branch.timezone or services.settings.timezone
     shown = "；".join(local_when(e, tz, services) for e in events) or services.content.text(
@@ -186,7 +185,5 @@ async def _one_date(
     if starts <= now:
         return content.text("themeday_past")
     await schedule.move_event(session, event, branch, starts)
-    from bot.attendance import local_when
-
     tz = branch.timezone or services.settings.timezone
     return content.text("themeday_moved", day=day.isoformat(), when=local_when(event, tz, services))

@@ -12,7 +12,7 @@ from datetime import date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import and_, select, update
+from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from scheduler.rules import occurrences, validate_rule
@@ -241,18 +241,9 @@ async def due_reminders(session: AsyncSession, now: datetime) -> Sequence[tuple[
     return [(r, e) for r, e in (await session.execute(query)).all()]
 
 
-async def claim(session: AsyncSession, reminder_id: int) -> bool:
-    """Marks a reminder as being sent; False if another tick or process got it first."""
-    result = await session.execute(
-        update(Reminder)
-        .where(and_(Reminder.id == reminder_id, Reminder.status == PENDING))
-        .values(status=SENDING)
-    )
-    return result.rowcount == 1  # type: ignore[attr-defined]
-
-
 async def claim_many(session: AsyncSession, reminder_ids: list[int]) -> set[int]:
-    """`claim` for a whole tick at once (a fan-out to a thousand groups starts at once)."""
+    """Marks a tick's reminders as being sent, in one statement (a fan-out to a thousand
+    groups starts at once); returns those this process got, so another never sends them."""
     if not reminder_ids:
         return set()
     result = await session.execute(
