@@ -312,20 +312,6 @@ async def _group_event(
     return row, None
 
 
-async def _answer(
-    session: AsyncSession,
-    event: Event,
-    services: Services,
-    row: EventRow,
-    response: str,
-    reason: str | None,
-) -> tuple[bool, Member]:
-    member, changed = await attendance.answer(
-        session, row.id, row.branch_id, event.user.id, event.user.name, response, reason
-    )
-    return changed, member
-
-
 async def _refresh(
     session: AsyncSession, services: Services, chat_id: int, event_id: int, message_id: int | None
 ) -> list[Action]:
@@ -392,7 +378,12 @@ async def on_reply(session: AsyncSession, event: Event, services: Services) -> l
         if previous is None or previous.response != LEAVE or previous.reason:
             return [SendText(content.text("attendance_unclear"))]
         response, reason = LEAVE, (event.text or "").strip()[:200]  # the reason after 请假
-    await _answer(session, event, services, row, response, reason)
+    result = await reply_writer(services).press(
+        row.id, event.chat.id, event.user.id, event.user.name, response, services.clock(), reason
+    )
+    if result in REFUSALS:  # the event began or was cancelled in the meantime
+        return [SendText(content.text(REFUSALS[result]))]
+    await session.commit()  # the counts below are read after the writer's commit
     if response == LEAVE and reason:
         text = content.text("attendance_reason_saved", reason=reason)
     else:

@@ -8,7 +8,7 @@ from datetime import timedelta
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage.models import Attendance, Event, GroupBinding, Member, utcnow
+from storage.models import Attendance, Event, GroupBinding, Member
 
 ATTEND, LEAVE = "attend", "leave"
 
@@ -21,57 +21,6 @@ async def event_of_group(session: AsyncSession, event_id: int, chat_id: int) -> 
         .where(Event.id == event_id, GroupBinding.chat_id == chat_id, GroupBinding.active)
     )
     return (await session.execute(query)).scalar_one_or_none()
-
-
-async def answer(
-    session: AsyncSession,
-    event_id: int,
-    branch_id: int,
-    user_id: int,
-    name: str,
-    response: str,
-    reason: str | None,
-) -> tuple[Member, bool]:
-    """A member's press or reply, on the hot path of a reminder: the member (added to the
-    roster on their first answer) and their earlier answer come in one query."""
-    query = (
-        select(Member, Attendance)
-        .outerjoin(
-            Attendance, (Attendance.member_id == Member.id) & (Attendance.event_id == event_id)
-        )
-        .where(Member.branch_id == branch_id, Member.telegram_user_id == user_id)
-    )
-    found = (await session.execute(query)).first()
-    if found is None:
-        member = Member(telegram_user_id=user_id, display_name=name, branch_id=branch_id)
-        session.add(member)
-        await session.flush()
-        previous = None
-    else:
-        member, previous = found
-        member.active = True
-    if previous is None:
-        session.add(
-            Attendance(
-                event_id=event_id,
-                member_id=member.id,
-                response=response,
-                reason=reason if response == LEAVE else None,
-                responded_at=utcnow(),
-            )
-        )
-        return member, True
-    return member, update_answer(previous, response, reason)
-
-
-def update_answer(row: Attendance, response: str, reason: str | None) -> bool:
-    """False when the answer changes nothing (a double tap)."""
-    if row.response == response and (reason is None or row.reason == reason):
-        return False
-    row.response = response
-    row.reason = (reason or row.reason) if response == LEAVE else None
-    row.responded_at = utcnow()
-    return True
 
 
 async def counts(session: AsyncSession, event_id: int) -> dict[str, int]:

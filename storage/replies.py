@@ -36,6 +36,7 @@ class Press:
     name: str
     response: str
     now: datetime
+    reason: str | None = None  # said in a text reply ("请假，出差"); a button has none
     done: asyncio.Future[str] = field(repr=False, default=None)  # type: ignore[assignment]
 
 
@@ -46,10 +47,17 @@ class ReplyWriter:
         self.task: asyncio.Task[None] | None = None
 
     async def press(
-        self, event_id: int, chat_id: int, user_id: int, name: str, response: str, now: datetime
+        self,
+        event_id: int,
+        chat_id: int,
+        user_id: int,
+        name: str,
+        response: str,
+        now: datetime,
+        reason: str | None = None,
     ) -> str:
         """CHANGED, SAME (a double tap), OTHER_GROUP or CLOSED, once it is committed."""
-        press = Press(event_id, chat_id, user_id, name, response, now)
+        press = Press(event_id, chat_id, user_id, name, response, now, reason)
         press.done = asyncio.get_running_loop().create_future()
         self.waiting.append(press)
         if self.task is None or self.task.done():
@@ -104,6 +112,7 @@ async def write(session: AsyncSession, batch: list[Press]) -> list[str]:
             Attendance.id.label("answer_id"),
             Attendance.event_id.label("answer_event_id"),
             Attendance.response,
+            Attendance.reason,
         )
         .join(GroupBinding, GroupBinding.branch_id == Event.branch_id)
         .outerjoin(
@@ -118,17 +127,21 @@ async def write(session: AsyncSession, batch: list[Press]) -> list[str]:
     )
     events: dict[tuple[int, int], Any] = {}
     members: dict[tuple[int, int], list[Any]] = {}  # (branch, user) -> [member id, active]
-    answers: dict[tuple[int, int], list[Any]] = {}  # (event, member) -> [id, response]
+    answers: dict[tuple[int, int], dict[str, Any]] = {}  # (event, member) -> earlier answer
     for r in found.all():
         events[(r.id, r.chat_id)] = r
         if r.member_id is not None:
             members[(r.branch_id, r.telegram_user_id)] = [r.member_id, r.active]
         if r.answer_id is not None:
-            answers[(r.answer_event_id, r.member_id)] = [r.answer_id, r.response]
+            answers[(r.answer_event_id, r.member_id)] = {
+                "id": r.answer_id,
+                "response": r.response,
+                "reason": r.reason,
+            }
     now = utcnow()
     results: list[str] = []
     new_answers: dict[tuple[int, int], dict[str, Any]] = {}
-    changed: dict[int, str] = {}  # answer id -> new response
+    changed: dict[int, dict[str, Any]] = {}  # answer id -> the answer as it is now
     reactivate: set[int] = set()
     for press in batch:
         event = events.get((press.event_id, press.chat_id))
@@ -159,34 +172,43 @@ async def write(session: AsyncSession, batch: list[Press]) -> list[str]:
             reactivate.add(member[0])
             member[1] = True
         key = (event.id, member[0])
-        if key in new_answers:  # pressed twice within this batch
-            same = new_answers[key]["response"] == press.response
-            new_answers[key]["response"] = press.response
-            results.append(SAME if same else CHANGED)
-        elif key in answers:
-            answer_id, response = answers[key]
-            if response == press.response:
-                results.append(SAME)
-            else:
-                answers[key][1] = changed[answer_id] = press.response
-                results.append(CHANGED)
-        else:
+        earlier = new_answers.get(key) or answers.get(key)
+        if earlier is None:
             new_answers[key] = {
                 "event_id": event.id,
                 "member_id": member[0],
                 "response": press.response,
-                "reason": None,
+                "reason": press.reason if press.response == LEAVE else None,
                 "responded_at": now,
             }
             results.append(CHANGED)
+        elif _apply(earlier, press):
+            if "id" in earlier:  # a row written before this batch
+                changed[earlier["id"]] = earlier
+            results.append(CHANGED)
+        else:
+            results.append(SAME)
     if new_answers:
         await session.execute(insert(Attendance), list(new_answers.values()))
-    for answer_id, response in changed.items():
-        # A changed answer drops a leave reason only when it is no longer a leave.
-        values: dict[str, Any] = {"response": response, "responded_at": now}
-        if response != LEAVE:
-            values["reason"] = None
-        await session.execute(update(Attendance).where(Attendance.id == answer_id).values(**values))
+    for answer_id, answer in changed.items():
+        await session.execute(
+            update(Attendance)
+            .where(Attendance.id == answer_id)
+            .values(response=answer["response"], reason=answer["reason"], responded_at=now)
+        )
     if reactivate:
         await session.execute(update(Member).where(Member.id.in_(reactivate)).values(active=True))
     return results
+
+
+def _apply(answer: dict[str, Any], press: Press) -> bool:
+    """A press on an earlier answer; False when it changes nothing (a double tap). A leave
+    keeps its reason unless a new one is given; coming drops it."""
+    if answer["response"] == press.response and press.reason in (None, answer["reason"]):
+        return False
+    answer["response"] = press.response
+    if press.response != LEAVE:
+        answer["reason"] = None
+    elif press.reason:
+        answer["reason"] = press.reason
+    return True
