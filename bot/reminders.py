@@ -6,7 +6,8 @@ import asyncio
 from collections.abc import Callable
 from datetime import datetime
 
-from bot.attendance import render_confirm, render_digest, render_reminder
+from bot.attendance import render_reminder
+from bot.attendance_review import render_confirm, render_digest
 from bot.services import Services
 from scheduler.dispatch import Dispatcher, utc_now
 from scheduler.service import TICK_SECONDS, run_scheduler

@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot import (
     ask,
     attendance,
+    attendance_review,
     groups,
     ledger_view,
     menu,
@@ -149,8 +150,8 @@ COMMANDS: dict[str, Handler] = {
     "plans": plans_view.show_plans,
     "selfcheck": selfcheck.show,
     "themeday": themeday.themeday,
-    "attendance": attendance.show,
-    "myattendance": attendance.mine,
+    "attendance": attendance_review.show,
+    "myattendance": attendance_review.mine,
     "roster": roster.roster,
 }
 
@@ -163,9 +164,9 @@ BUTTONS: dict[str, Handler] = {
     "p": plans_view.on_button,
     "s": selfcheck.on_button,
     "a": attendance.on_button,
-    "v": attendance.on_view_button,
-    "n": attendance.on_nudge_button,
-    "c": attendance.on_confirm_button,
+    "v": attendance_review.on_view_button,
+    "n": attendance_review.on_nudge_button,
+    "c": attendance_review.on_confirm_button,
 }
 # A confirmed "放弃并重新开始" re-runs the original button with force=True.
 menu.RESTARTABLE.update({"m": menu.pick_step, "l": ledger_view.on_button, "s": selfcheck.on_button})
