@@ -22,7 +22,7 @@ from bot.rules.attendance_reply import ATTEND, LEAVE, read_reply
 from bot.services import Services
 from knowledge.content import KNOWLEDGE_DIR, read_yaml
 from storage import attendance, groups, replies, schedule
-from storage.models import Branch
+from storage.attendance import ReminderView
 from storage.models import Event as EventRow
 
 log = logging.getLogger(__name__)
@@ -34,15 +34,15 @@ MIN_EDIT_SECONDS = 3.0  # a group takes 20 messages a minute: edits of one messa
 LEXICON = read_yaml(KNOWLEDGE_DIR / "attendance.yaml")
 
 
-def local_when(event: EventRow, tz: str, services: Services) -> str:
+def local_when(event: EventRow | ReminderView, tz: str, services: Services) -> str:
     local = event.starts_at.astimezone(ZoneInfo(tz))
     weekday = services.content.messages["reminder"]["weekdays"][local.weekday()]
     return f"{local.month}月{local.day}日（{weekday}）{local:%H:%M}"
 
 
-def time_left(event: EventRow, now: datetime, services: Services) -> str:
+def time_left(starts_at: datetime, now: datetime, services: Services) -> str:
     texts = services.content.messages["reminder"]
-    seconds = (event.starts_at - now).total_seconds()
+    seconds = (starts_at - now).total_seconds()
     if seconds >= 86_400:
         return texts["left_days"].format(days=int(seconds // 86_400))
     if seconds >= 3_600:
@@ -50,40 +50,41 @@ def time_left(event: EventRow, now: datetime, services: Services) -> str:
     return texts["left_soon"]
 
 
-async def render_reminder(
-    session: AsyncSession, services: Services, event: EventRow, now: datetime
-) -> SendText:
+def reminder_text(view: ReminderView, services: Services, now: datetime) -> SendText:
     """The reminder as the group sees it, with the current counts and the two buttons."""
     texts = services.content.messages["reminder"]
-    branch = await session.get(Branch, event.branch_id)
-    assert branch is not None
-    tz = branch.timezone or services.settings.timezone
-    tally = await attendance.tally(session, event.id, branch.id)
+    tz = view.timezone or services.settings.timezone
     lines = [
-        (texts["moved"] if event.status == "moved" else "")
-        + texts["title"].format(branch=branch.name),
+        (texts["moved"] if view.status == "moved" else "")
+        + texts["title"].format(branch=view.branch_name),
         texts["when"].format(
-            when=local_when(event, tz, services), left=time_left(event, now, services)
+            when=local_when(view, tz, services), left=time_left(view.starts_at, now, services)
         ),
-        texts["theme"].format(theme=event.theme or texts["default_theme"]),
+        texts["theme"].format(theme=view.theme or texts["default_theme"]),
     ]
-    if event.place:
-        lines.append(texts["place"].format(place=event.place))
-    if event.online_link:
-        lines.append(texts["online"].format(online=event.online_link))
-    if event.agenda:
-        lines.append(texts["agenda"].format(agenda="、".join(map(str, event.agenda))))
-    lines.append(
-        texts["counts"].format(attend=tally[ATTEND], leave=tally[LEAVE], silent=tally["silent"])
-    )
+    if view.place:
+        lines.append(texts["place"].format(place=view.place))
+    if view.online_link:
+        lines.append(texts["online"].format(online=view.online_link))
+    if view.agenda:
+        lines.append(texts["agenda"].format(agenda="、".join(map(str, view.agenda))))
+    lines.append(texts["counts"].format(attend=view.attend, leave=view.leave, silent=view.silent))
     lines.append(texts["hint"])
     buttons = (
         (
-            Button(texts["attend"], f"{PREFIX}:{event.id}:y"),
-            Button(texts["leave"], f"{PREFIX}:{event.id}:n"),
+            Button(texts["attend"], f"{PREFIX}:{view.event_id}:y"),
+            Button(texts["leave"], f"{PREFIX}:{view.event_id}:n"),
         ),
     )
     return SendText("\n".join(lines), buttons)
+
+
+async def render_reminder(
+    session: AsyncSession, services: Services, event: EventRow, now: datetime
+) -> SendText:
+    view = await attendance.load_reminder_view(session, event.id)
+    assert view is not None
+    return reminder_text(view, services, now)
 
 
 class LiveCounts:
@@ -113,13 +114,10 @@ class LiveCounts:
             async with self.one_at_a_time:
                 self.scheduled.pop(key, None)  # presses from now on schedule the next edit
                 self.last[key] = time.monotonic()
-                async with self.services.db.session() as session:
-                    event = await session.get(EventRow, event_id)
-                    if event is None:
-                        return
-                    shown = await render_reminder(
-                        session, self.services, event, self.services.clock()
-                    )
+                view = await self.services.db.read(attendance.reminder_view, event_id)
+                if view is None:
+                    return
+                shown = reminder_text(view, self.services, self.services.clock())
             outbound = self.services.outbound  # sent outside: a rate wait blocks no counting
             if outbound is not None:
                 await outbound.send(key[0], EditText(key[1], shown.text, shown.buttons))
@@ -158,10 +156,10 @@ async def _refresh(
     if message_id is None:
         return []
     if services.outbound is None:
-        row = await session.get(EventRow, event_id)
-        if row is None:
+        view = await attendance.load_reminder_view(session, event_id)
+        if view is None:
             return []
-        shown = await render_reminder(session, services, row, services.clock())
+        shown = reminder_text(view, services, services.clock())
         return [EditText(message_id, shown.text, shown.buttons)]
     live_counts(services).touch(chat_id, message_id, event_id)
     return []

@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import timedelta
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from functools import cache
+from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import Select, bindparam, func, select
+from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage.models import Attendance, Event, GroupBinding, Member
+from storage.models import Attendance, Branch, Event, GroupBinding, Member
 
 ATTEND, LEAVE = "attend", "leave"
 
@@ -33,26 +37,73 @@ async def counts(session: AsyncSession, event_id: int) -> dict[str, int]:
     return {ATTEND: found.get(ATTEND, 0), LEAVE: found.get(LEAVE, 0)}
 
 
-async def tally(session: AsyncSession, event_id: int, branch_id: int) -> dict[str, int]:
-    """参加, 请假 and roster members without a reply, in one query (the live counts)."""
-    answered = (
-        select(Attendance.member_id)
-        .where(Attendance.event_id == event_id, Attendance.response.is_not(None))
+@dataclass(frozen=True)
+class ReminderView:
+    """What the group's reminder shows: the event, its branch, and the live counts."""
+
+    event_id: int
+    status: str
+    starts_at: datetime
+    theme: str
+    place: str | None
+    online_link: str | None
+    agenda: list[Any] | None
+    branch_name: str
+    timezone: str | None
+    attend: int
+    leave: int
+    silent: int  # active roster members without a reply
+
+
+@cache
+def _view_statement() -> Select[Any]:
+    """One query for the whole reminder, counts included (built once: the live counts run it
+    for every group several times a minute while members answer)."""
+    event_id = bindparam("event_id")
+
+    def answered(response: str) -> Any:
+        return (
+            select(func.count())
+            .where(Attendance.event_id == event_id, Attendance.response == response)
+            .scalar_subquery()
+        )
+
+    replied = select(Attendance.member_id).where(
+        Attendance.event_id == event_id, Attendance.response.is_not(None)
+    )
+    silent = (
+        select(func.count(Member.id))
+        .where(Member.branch_id == Event.branch_id, Member.active, Member.id.not_in(replied))
         .scalar_subquery()
     )
-    query = select(
-        select(func.count())
-        .where(Attendance.event_id == event_id, Attendance.response == ATTEND)
-        .scalar_subquery(),
-        select(func.count())
-        .where(Attendance.event_id == event_id, Attendance.response == LEAVE)
-        .scalar_subquery(),
-        select(func.count(Member.id))
-        .where(Member.branch_id == branch_id, Member.active, Member.id.not_in(answered))
-        .scalar_subquery(),
+    return (
+        select(
+            Event.id,
+            Event.status,
+            Event.starts_at,
+            Event.theme,
+            Event.place,
+            Event.online_link,
+            Event.agenda,
+            Branch.name,
+            Branch.timezone,
+            answered(ATTEND),
+            answered(LEAVE),
+            silent,
+        )
+        .join(Branch, Branch.id == Event.branch_id)
+        .where(Event.id == event_id)
     )
-    attend, leave, silent = (await session.execute(query)).one()
-    return {ATTEND: int(attend), LEAVE: int(leave), "silent": int(silent)}
+
+
+def reminder_view(connection: Connection, event_id: int) -> ReminderView | None:
+    row = connection.execute(_view_statement(), {"event_id": event_id}).one_or_none()
+    return None if row is None else ReminderView(*row)
+
+
+async def load_reminder_view(session: AsyncSession, event_id: int) -> ReminderView | None:
+    """The same, inside a handler's unit of work (it sees what the handler has flushed)."""
+    return await session.run_sync(lambda sync: reminder_view(sync.connection(), event_id))
 
 
 async def roster(session: AsyncSession, branch_id: int) -> Sequence[Member]:

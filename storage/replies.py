@@ -2,9 +2,13 @@
 
 When a reminder reaches many groups, members press at the same moment in all of them. Each
 press waits for its own answer (nothing is acknowledged before it is committed), but the
-presses that arrive while one batch is being written go into the next one: one transaction,
-one query for the events and one for the members and their earlier answers, however many
-presses it holds. An idle writer takes a press at once, so a lone press is not delayed.
+presses that arrive while one batch is being written go into the next one: one query for
+the events, the members and their earlier answers, and one bulk statement per kind of
+write, however many presses the batch holds. An idle writer takes a press at once, so a
+lone press is not delayed.
+
+The batch is plain SQL on a synchronous connection (`Database.write`): on SQLite one hop
+to the writer thread, on PostgreSQL two round trips for most batches.
 """
 
 from __future__ import annotations
@@ -13,10 +17,13 @@ import asyncio
 import logging
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import cache
 from typing import Any
 
-from sqlalchemy import insert, select, update
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy import ARRAY, ColumnElement, Select, any_, bindparam, insert, select, update
+from sqlalchemy.engine import Connection
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import InstrumentedAttribute
 
 from storage.attendance import LEAVE
 from storage.db import Database
@@ -41,10 +48,15 @@ class Press:
 
 
 class ReplyWriter:
+    """On PostgreSQL two batches may be written at once, in lanes by event: the presses on
+    one event (and so on one member's answer) stay in one lane and in order, and a press
+    need not wait for a batch of another group's. SQLite has one writer at a time anyway."""
+
     def __init__(self, db: Database) -> None:
         self.db = db
-        self.waiting: list[Press] = []
-        self.task: asyncio.Task[None] | None = None
+        lanes = 1 if db.is_sqlite else 2
+        self.waiting: list[list[Press]] = [[] for _ in range(lanes)]
+        self.tasks: list[asyncio.Task[None] | None] = [None] * lanes
 
     async def press(
         self,
@@ -59,26 +71,36 @@ class ReplyWriter:
         """CHANGED, SAME (a double tap), OTHER_GROUP or CLOSED, once it is committed."""
         press = Press(event_id, chat_id, user_id, name, response, now, reason)
         press.done = asyncio.get_running_loop().create_future()
-        self.waiting.append(press)
-        if self.task is None or self.task.done():
-            self.task = asyncio.create_task(self._run())
+        lane = event_id % len(self.waiting)
+        self.waiting[lane].append(press)
+        task = self.tasks[lane]
+        if task is None or task.done():
+            self.tasks[lane] = asyncio.create_task(self._run(lane))
         return await press.done
 
-    async def _run(self) -> None:
+    async def _run(self, lane: int) -> None:
         """Writes until nothing waits, then ends (no task outlives the work). The last check
         and the return have no await between them, so a press cannot slip in unseen."""
-        while self.waiting:
-            batch, self.waiting = self.waiting[:MAX_BATCH], self.waiting[MAX_BATCH:]
+        waiting = self.waiting[lane]
+        while waiting:
+            batch = waiting[:MAX_BATCH]
+            del waiting[:MAX_BATCH]
             await self._settle(batch)
 
-    async def _settle(self, batch: list[Press]) -> None:
+    async def _settle(self, batch: list[Press], retry: bool = True) -> None:
         try:
-            async with self.db.session() as session:
-                results = await write(session, batch)
+            # Safe to write statement by statement (atomic=False): after a failure half-way
+            # each press is written again alone, and what was already written reads as SAME.
+            results = await self.db.write(write, batch, atomic=False)
         except Exception as exc:
             if len(batch) > 1:  # one bad press must not fail the others: one at a time
                 for press in batch:
                     await self._settle([press])
+                return
+            if retry and isinstance(exc, IntegrityError):
+                # Another lane or process added the same member at the same moment: the
+                # second try finds that row.
+                await self._settle(batch, retry=False)
                 return
             log.exception("reply not recorded")
             if not batch[0].done.done():
@@ -89,17 +111,20 @@ class ReplyWriter:
                 press.done.set_result(result)
 
 
-async def write(session: AsyncSession, batch: list[Press]) -> list[str]:
-    """The batch in arrival order (one member pressing twice in it ends with the second).
+def among(column: InstrumentedAttribute[int], name: str, dialect: str) -> ColumnElement[bool]:
+    """`column IN :name`. On PostgreSQL as `= ANY(:name)`: one statement text whatever the
+    number of values, so asyncpg prepares it once instead of once per batch size."""
+    if dialect == "postgresql":
+        return column == any_(bindparam(name, type_=ARRAY(column.type)))
+    return column.in_(bindparam(name, expanding=True))
 
-    Plain column reads and bulk statements, not ORM objects: this is the path a thousand
-    presses a second take, and the unit of work's bookkeeping would cost more than the SQL."""
-    event_ids = {p.event_id for p in batch}
-    chats = {p.chat_id for p in batch}
-    users = {p.user_id for p in batch}
-    # One round trip: the events with the groups they may be answered from, and the
-    # pressing members of those branches with their earlier answers.
-    found = await session.execute(
+
+@cache
+def find_statement(dialect: str) -> Select[Any]:
+    """The events with the groups they may be answered from, and the pressing members of
+    those branches with their earlier answers: one round trip. Built once: putting a select
+    together costs more than running it."""
+    return (
         select(
             Event.id,
             Event.branch_id,
@@ -117,13 +142,47 @@ async def write(session: AsyncSession, batch: list[Press]) -> list[str]:
         .join(GroupBinding, GroupBinding.branch_id == Event.branch_id)
         .outerjoin(
             Member,
-            (Member.branch_id == Event.branch_id) & Member.telegram_user_id.in_(users),
+            (Member.branch_id == Event.branch_id)
+            & among(Member.telegram_user_id, "users", dialect),
         )
         .outerjoin(
             Attendance,
             (Attendance.member_id == Member.id) & (Attendance.event_id == Event.id),
         )
-        .where(Event.id.in_(event_ids), GroupBinding.chat_id.in_(chats), GroupBinding.active)
+        .where(
+            among(Event.id, "events", dialect),
+            among(GroupBinding.chat_id, "chats", dialect),
+            GroupBinding.active,
+        )
+    )
+
+
+NEW_MEMBER = insert(Member).returning(Member.id)
+NEW_ANSWERS = insert(Attendance)
+CHANGE_ANSWER = (
+    update(Attendance)
+    .where(Attendance.id == bindparam("answer_id"))
+    .values(
+        response=bindparam("response"),
+        reason=bindparam("reason"),
+        responded_at=bindparam("responded_at"),
+    )
+)
+REACTIVATE = update(Member).where(Member.id.in_(bindparam("ids", expanding=True)))
+
+
+def write(connection: Connection, batch: list[Press]) -> list[str]:
+    """The batch in arrival order (one member pressing twice in it ends with the second).
+
+    Plain column reads and bulk statements, not ORM objects: this is the path a thousand
+    presses a second take, and the unit of work's bookkeeping would cost more than the SQL."""
+    found = connection.execute(
+        find_statement(connection.dialect.name),
+        {
+            "events": list({p.event_id for p in batch}),
+            "chats": list({p.chat_id for p in batch}),
+            "users": list({p.user_id for p in batch}),
+        },
     )
     events: dict[tuple[int, int], Any] = {}
     members: dict[tuple[int, int], list[Any]] = {}  # (branch, user) -> [member id, active]
@@ -153,19 +212,16 @@ async def write(session: AsyncSession, batch: list[Press]) -> list[str]:
             continue
         member = members.get((event.branch_id, press.user_id))
         if member is None:
-            member_id = (
-                await session.execute(
-                    insert(Member)
-                    .values(
-                        telegram_user_id=press.user_id,
-                        display_name=press.name,
-                        branch_id=event.branch_id,
-                        role="member",
-                        active=True,
-                        joined_at=now,
-                    )
-                    .returning(Member.id)
-                )
+            member_id = connection.execute(
+                NEW_MEMBER,
+                {
+                    "telegram_user_id": press.user_id,
+                    "display_name": press.name,
+                    "branch_id": event.branch_id,
+                    "role": "member",
+                    "active": True,
+                    "joined_at": now,
+                },
             ).scalar_one()
             member = members[(event.branch_id, press.user_id)] = [member_id, True]
         elif not member[1]:
@@ -189,15 +245,22 @@ async def write(session: AsyncSession, batch: list[Press]) -> list[str]:
         else:
             results.append(SAME)
     if new_answers:
-        await session.execute(insert(Attendance), list(new_answers.values()))
-    for answer_id, answer in changed.items():
-        await session.execute(
-            update(Attendance)
-            .where(Attendance.id == answer_id)
-            .values(response=answer["response"], reason=answer["reason"], responded_at=now)
+        connection.execute(NEW_ANSWERS, list(new_answers.values()))
+    if changed:
+        connection.execute(
+            CHANGE_ANSWER,
+            [
+                {
+                    "answer_id": answer_id,
+                    "response": answer["response"],
+                    "reason": answer["reason"],
+                    "responded_at": now,
+                }
+                for answer_id, answer in changed.items()
+            ],
         )
     if reactivate:
-        await session.execute(update(Member).where(Member.id.in_(reactivate)).values(active=True))
+        connection.execute(REACTIVATE, {"ids": list(reactivate), "active": True})
     return results
 
 

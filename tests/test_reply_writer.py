@@ -6,9 +6,13 @@ from __future__ import annotations
 import asyncio
 from datetime import UTC, datetime, timedelta
 
+import pytest
+from sqlalchemy import insert, select, text
+from sqlalchemy.engine import Connection, make_url
+
 from storage import attendance
 from storage.db import Database
-from storage.models import Branch, Event, GroupBinding
+from storage.models import Branch, Event, GroupBinding, Member
 from storage.replies import CHANGED, CLOSED, OTHER_GROUP, SAME, ReplyWriter
 
 NOW = datetime(2026, 12, 1, tzinfo=UTC)
@@ -52,7 +56,54 @@ async def test_presses_at_once_are_counted_exactly(database: Database) -> None:
         assert await attendance.counts(session, first) == {"attend": 150, "leave": 0}
         assert await attendance.counts(session, second) == {"attend": 0, "leave": 50}
         assert len(await attendance.roster(session, 1)) == 150
-        assert await attendance.tally(session, first, 1) == {"attend": 150, "leave": 0, "silent": 0}
+    view = await database.read(attendance.reminder_view, first)
+    assert view is not None and (view.attend, view.leave, view.silent) == (150, 0, 0)
+
+
+async def test_new_members_answering_two_dates_at_once(database: Database) -> None:
+    """Two dates of one branch are written side by side on PostgreSQL (two lanes), so both
+    may add the same new member at the same moment: the loser of that race finds the
+    winner's row on its second try, and every answer is kept."""
+    async with database.session() as session:
+        branch = Branch(name="一支部")
+        session.add(branch)
+        await session.flush()
+        session.add(GroupBinding(chat_id=-1, branch_id=branch.id, bound_by=1))
+        dates = [Event(branch_id=branch.id, starts_at=NOW + timedelta(days=d)) for d in (1, 2)]
+        session.add_all(dates)
+        await session.flush()
+        first, second = (event.id for event in dates)
+    writer = ReplyWriter(database)
+    for user in range(1, 61):  # one member at a time: each lane's batch is that one press
+        both = await asyncio.gather(
+            writer.press(first, -1, user, f"党员{user}", "attend", NOW),
+            writer.press(second, -1, user, f"党员{user}", "leave", NOW),
+        )
+        assert both == [CHANGED, CHANGED]
+    async with database.session() as session:
+        assert len(await attendance.roster(session, branch.id)) == 60
+        assert await attendance.counts(session, first) == {"attend": 60, "leave": 0}
+        assert await attendance.counts(session, second) == {"attend": 0, "leave": 60}
+
+
+async def test_the_counts_are_of_this_event_and_this_roster(database: Database) -> None:
+    """The live counts: each event its own answers; silent = active roster members who have
+    not answered this event (an answer to another date does not count)."""
+    _, second, held = await two_groups(database)
+    writer = ReplyWriter(database)
+    past = NOW - timedelta(days=1)
+    for user in (1, 2, 3):  # the second branch's roster answers the held event
+        assert await writer.press(held, -2, user, f"党员{user}", "attend", past) == CHANGED
+    async with database.session() as session:
+        session.add(Member(telegram_user_id=4, display_name="离开的", branch_id=2, active=False))
+    assert await writer.press(second, -2, 1, "党员1", "leave", NOW) == CHANGED
+    view = await database.read(attendance.reminder_view, second)
+    assert view is not None and (view.attend, view.leave, view.silent) == (0, 1, 2)
+    view = await database.read(attendance.reminder_view, held)
+    assert view is not None and (view.attend, view.leave, view.silent) == (3, 0, 0)
+    async with database.session() as session:  # the same, inside a unit of work
+        assert await attendance.load_reminder_view(session, held) == view
+    assert await database.read(attendance.reminder_view, 999) is None
 
 
 async def test_a_held_event_of_this_group_is_closed(database: Database) -> None:
@@ -60,3 +111,49 @@ async def test_a_held_event_of_this_group_is_closed(database: Database) -> None:
     writer = ReplyWriter(database)
     later = NOW + timedelta(days=2)
     assert await writer.press(first, -1, 7, "党员", "attend", later) == CLOSED
+
+
+def _add_branch(connection: Connection, name: str, fail: bool = False) -> int:
+    connection.execute(insert(Branch).values(name=name))
+    if fail:
+        raise RuntimeError("half-way")
+    return len(connection.execute(select(Branch.id)).all())
+
+
+async def test_a_failed_write_leaves_nothing(database: Database) -> None:
+    assert await database.write(_add_branch, "一支部") == 1
+    with pytest.raises(RuntimeError):
+        await database.write(_add_branch, "二支部", True)
+    assert await database.write(_add_branch, "三支部") == 2  # 二支部 was rolled back
+
+
+async def test_a_write_waits_for_a_session_holding_the_lock(database: Database) -> None:
+    """On SQLite the writer thread waits for the lock while the loop goes on, so the session
+    holding it can finish; a writer blocking the loop would never get it."""
+    if not database.is_sqlite:
+        pytest.skip("PostgreSQL writers do not wait for each other's inserts")
+    async with database.session() as session:
+        session.add(Branch(name="先写"))
+        await session.flush()  # holds the write lock until the commit below
+        pending = asyncio.ensure_future(database.write(_add_branch, "后写"))
+        await asyncio.sleep(0.2)
+        assert not pending.done()
+    assert await asyncio.wait_for(pending, 5) == 2
+
+
+async def test_a_write_survives_a_dropped_connection(database: Database) -> None:
+    """The writer's pool skips the ping before use; a connection the server has dropped
+    (a restart) costs one retry, not the batch."""
+    if database.is_sqlite:
+        pytest.skip("a server that drops connections is PostgreSQL's case")
+    assert await database.write(_add_branch, "一支部") == 1
+    name = make_url(database.url).database
+    async with database.session() as session:
+        await session.execute(
+            text(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+                " WHERE datname = :name AND pid <> pg_backend_pid()"
+            ),
+            {"name": name},
+        )
+    assert await database.write(_add_branch, "二支部") == 2
