@@ -179,8 +179,14 @@ class Database:
         if self.is_sqlite:
             return self.engine  # an in-memory database: the one engine there is
         if self._writer_engine is None:
+            # The writer's few statements are index lookups whatever their values: one plan
+            # made once beats planning each execution (0.1 ms of a press on PostgreSQL).
             self._writer_engine = create_async_engine(
-                self.url, pool_size=2, max_overflow=2, pool_use_lifo=True
+                self.url,
+                pool_size=2,
+                max_overflow=2,
+                pool_use_lifo=True,
+                connect_args={"server_settings": {"plan_cache_mode": "force_generic_plan"}},
             )
         return self._writer_engine
 
