@@ -2,7 +2,8 @@
 
 The database decides what is due; this module only asks it at a given instant (the clock is
 a parameter, so tests move time instead of sleeping). A reminder is claimed in the database
-before it is sent, so two ticks, or two processes, never send it twice. When several
+as it is sent, so two ticks, or two processes, never send it twice, and a claim left by a
+process that died lapses (`schedule.CLAIM_LEASE`), so it is not lost either. When several
 reminders of one event fell due while the bot was down, only the nearest to the event is
 sent; reminders of events that have begun are never sent.
 """
@@ -11,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -81,7 +83,6 @@ class Dispatcher:
             return sent
 
     async def _reminders(self, now: datetime) -> int:
-        claimed: list[tuple[int, int, int, int]] = []  # reminder, chat, event, offset
         async with self.db.session() as session:
             due = await schedule.due_reminders(session, now)
             active = set(
@@ -92,7 +93,7 @@ class Dispatcher:
             by_target: dict[tuple[int, int], list[tuple[Reminder, EventRow]]] = {}
             for reminder, event in due:
                 by_target.setdefault((event.id, reminder.chat_id), []).append((reminder, event))
-            wanted: dict[int, tuple[int, int, int, int]] = {}
+            wanted: dict[int, tuple[int, int, int, int]] = {}  # id: reminder, chat, event, offset
             closed: dict[str, list[int]] = {schedule.SKIPPED: [], schedule.EXPIRED: []}
             for (event_id, chat_id), items in by_target.items():
                 event = items[0][1]
@@ -112,19 +113,27 @@ class Dispatcher:
                     wanted[nearest.id] = (nearest.id, chat_id, event_id, nearest.offset_minutes)
             for status, ids in closed.items():
                 await schedule.finish_many(session, ids, status)
-            got = await schedule.claim_many(session, list(wanted))
-            claimed = [item for reminder_id, item in wanted.items() if reminder_id in got]
-        if not claimed:
+        if not wanted:
             return 0
+        # Each reminder is claimed as its send begins, not the whole fan-out at once: a
+        # thousand groups take half a minute, and a process dying in it then leaves only the
+        # sends in flight claimed (sent again once their claim lapses); the rest stay pending.
+        begun = time.monotonic()
         gate = asyncio.Semaphore(FAN_OUT)
-        results = await asyncio.gather(*(self._send(gate, item, now) for item in claimed))
+        results = await asyncio.gather(
+            *(self._send(gate, item, now, begun) for item in wanted.values())
+        )
         return sum(results)
 
     async def _send(
-        self, gate: asyncio.Semaphore, item: tuple[int, int, int, int], now: datetime
+        self, gate: asyncio.Semaphore, item: tuple[int, int, int, int], now: datetime, begun: float
     ) -> int:
         reminder_id, chat_id, event_id, offset = item
         async with gate:
+            claimed_at = now + timedelta(seconds=time.monotonic() - begun)
+            async with self.db.session() as session:
+                if not await schedule.claim(session, reminder_id, claimed_at):
+                    return 0  # another process is sending it
             try:
                 async with self.db.session() as session:
                     event = await session.get(EventRow, event_id)

@@ -210,6 +210,7 @@ class Reminder(Base):
     sent_at: Mapped[datetime | None] = mapped_column()
     message_id: Mapped[int | None] = mapped_column(BigInteger)
     status: Mapped[str] = mapped_column(String(20), default="pending")
+    claimed_at: Mapped[datetime | None] = mapped_column()  # when status became "sending"
 
 
 class Attendance(Base):

@@ -12,7 +12,7 @@ from datetime import date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select, update
+from sqlalchemy import ColumnElement, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from scheduler.rules import occurrences, validate_rule
@@ -22,6 +22,10 @@ DEFAULT_OFFSETS = (3 * 24 * 60, 24 * 60, 2 * 60)  # 3 days, 1 day, 2 hours befor
 DIGEST_OFFSET = 24 * 60  # the day before, each secretary hears who has not replied
 CONFIRM_OFFSET = -2 * 60  # two hours after the start, each secretary confirms who came
 HORIZON_MONTHS = 3
+# A reminder is claimed just before it is sent. A claim older than this belongs to a process
+# that died while sending (a live one finishes a send in seconds): it is sent again, so a
+# crash at most repeats the few messages that were on the wire, and never loses one.
+CLAIM_LEASE = timedelta(minutes=5)
 PENDING, SENDING, SENT, SKIPPED, EXPIRED, FAILED = (
     "pending",
     "sending",
@@ -235,24 +239,28 @@ async def due_reminders(session: AsyncSession, now: datetime) -> Sequence[tuple[
     query = (
         select(Reminder, Event)
         .join(Event, Event.id == Reminder.event_id)
-        .where(Reminder.status == PENDING, Reminder.due_at <= now)
+        .where(_claimable(now), Reminder.due_at <= now)
         .order_by(Reminder.due_at, Reminder.id)
     )
     return [(r, e) for r, e in (await session.execute(query)).all()]
 
 
-async def claim_many(session: AsyncSession, reminder_ids: list[int]) -> set[int]:
-    """Marks a tick's reminders as being sent, in one statement (a fan-out to a thousand
-    groups starts at once); returns those this process got, so another never sends them."""
-    if not reminder_ids:
-        return set()
+def _claimable(now: datetime) -> ColumnElement[bool]:
+    """Pending, or claimed by a process that died before it finished (see CLAIM_LEASE)."""
+    lapsed = (Reminder.claimed_at.is_(None)) | (Reminder.claimed_at <= now - CLAIM_LEASE)
+    return (Reminder.status == PENDING) | ((Reminder.status == SENDING) & lapsed)
+
+
+async def claim(session: AsyncSession, reminder_id: int, now: datetime) -> bool:
+    """Marks one reminder as being sent, right before it is; False when another process (or
+    an earlier tick) has it, so it is never sent twice by live processes."""
     result = await session.execute(
         update(Reminder)
-        .where(Reminder.id.in_(reminder_ids), Reminder.status == PENDING)
-        .values(status=SENDING)
+        .where(Reminder.id == reminder_id, _claimable(now))
+        .values(status=SENDING, claimed_at=now)
         .returning(Reminder.id)
     )
-    return set(result.scalars())
+    return result.scalar_one_or_none() is not None
 
 
 async def finish_many(session: AsyncSession, reminder_ids: list[int], status: str) -> None:

@@ -4,6 +4,7 @@ moved and cancelled dates, and replies by button and by text."""
 
 from __future__ import annotations
 
+import asyncio
 import calendar
 from datetime import UTC, datetime, timedelta
 from itertools import count
@@ -17,8 +18,9 @@ from bot.contract import Action, Chat, EditText, Event, SendText, User
 from bot.reminders import build_dispatcher
 from bot.router import handle_event
 from bot.services import Services
-from storage import attendance
-from storage.models import Attendance, Reminder
+from scheduler.dispatch import FAN_OUT
+from storage import attendance, schedule
+from storage.models import Attendance, Branch, GroupBinding, Reminder
 from storage.models import Event as EventRow
 from tests.chat import Conversation, bot_services
 
@@ -136,6 +138,86 @@ async def test_a_restart_in_the_window_loses_nothing_and_sends_nothing_twice(db_
         assert len(telegram.texts(1)) == 1  # the secretary's digest, late but before the event
         statuses = sorted(r.status for r in await reminders(services) if r.due_at <= START)
         assert statuses.count("sent") == 3 and "pending" not in statuses
+
+
+class Unreachable(Telegram):
+    """A send that never comes back: the process is killed while the message is on the wire."""
+
+    async def send(self, chat_id: int, action: Action) -> int | None:
+        await asyncio.Event().wait()
+        return None
+
+
+async def kill_while_sending(dispatcher, services: Services, now: datetime, sending: int) -> None:  # type: ignore[no-untyped-def]
+    """Ticks until `sending` reminders are claimed, then stops the tick dead, as a crash
+    would: nothing after the send runs."""
+    tick = asyncio.ensure_future(dispatcher.tick(now))
+    for _ in range(500):
+        if [r.status for r in await reminders(services)].count("sending") == sending:
+            break
+        await asyncio.sleep(0.01)
+    tick.cancel()
+    await asyncio.gather(tick, return_exceptions=True)
+
+
+async def test_a_crash_while_sending_loses_no_reminder(database_url: str) -> None:
+    db_url = database_url
+    due = START - timedelta(days=3)
+    async with bot_services(db_url) as services:
+        await bound_group_with_rule(services)
+        dying = dispatcher_at(services, Unreachable(), [SET_ON])
+        await dying.expand_all(SET_ON)
+        await kill_while_sending(dying, services, due, sending=1)
+    telegram = Telegram()
+    async with bot_services(db_url) as services:  # the restarted process
+        again = dispatcher_at(services, telegram, [SET_ON])
+        await again.tick(due + timedelta(minutes=1))
+        assert telegram.texts() == []  # the claim may still be a live process's: not yet
+        await again.tick(due + schedule.CLAIM_LEASE)
+        await again.tick(due + schedule.CLAIM_LEASE + timedelta(minutes=1))
+        assert len(telegram.texts()) == 1  # sent once the claim lapsed, and only once
+        assert "【支部主题党日提醒】" in telegram.texts()[0]
+
+
+async def test_a_crash_in_a_fan_out_leaves_the_unsent_pending(database_url: str) -> None:
+    """Claims are made send by send: a process killed half-way through a fan-out has claimed
+    only what was in flight; the restarted one sends the rest at once, the few in flight
+    after their claims lapse, and every group gets its reminder exactly once."""
+    groups = FAN_OUT + 36
+    async with bot_services(database_url) as services:
+        async with services.db.session() as session:
+            for i in range(groups):
+                branch = Branch(name=f"支部{i}")
+                session.add(branch)
+                await session.flush()
+                session.add(GroupBinding(chat_id=-100 - i, branch_id=branch.id, bound_by=1))
+                event = EventRow(branch_id=branch.id, starts_at=START)
+                session.add(event)
+                await session.flush()
+                session.add(
+                    Reminder(
+                        event_id=event.id,
+                        chat_id=-100 - i,
+                        offset_minutes=120,
+                        due_at=START - timedelta(hours=2),
+                    )
+                )
+        await kill_while_sending(
+            dispatcher_at(services, Unreachable(), [SET_ON]),
+            services,
+            START - timedelta(hours=2),
+            FAN_OUT,
+        )
+        statuses = [r.status for r in await reminders(services)]
+        assert statuses.count("sending") == FAN_OUT and statuses.count("pending") == 36
+    telegram = Telegram()
+    async with bot_services(database_url) as services:
+        again = dispatcher_at(services, telegram, [SET_ON])
+        restarted = START - timedelta(hours=2) + timedelta(seconds=30)
+        assert await again.tick(restarted) == 36
+        assert await again.tick(restarted + schedule.CLAIM_LEASE) == FAN_OUT
+        assert await again.tick(restarted + schedule.CLAIM_LEASE * 2) == 0
+        assert sorted(chat for chat, _ in telegram.sent) == sorted(-100 - i for i in range(groups))
 
 
 async def test_after_downtime_past_events_are_never_announced(db_url: str) -> None:
