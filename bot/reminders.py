@@ -20,11 +20,18 @@ def build_dispatcher(services: Services, clock: Callable[[], datetime] = utc_now
 
     def milestone_text(plan: Plan, milestone: PlanMilestone) -> str:
         name = plan.content.get("org_name") or plan.content.get("branch_name") or ""
+        # The plan's author hears it: the responsible person is a typed name, not an account.
+        responsible = (
+            content.text("milestone_responsible", responsible=plan.responsible)
+            if plan.responsible
+            else ""
+        )
         return content.text(
             "milestone_reminder",
             name=name,
             title=milestone.title,
             date=milestone.due_date.isoformat(),
+            responsible=responsible,
         )
 
     return Dispatcher(

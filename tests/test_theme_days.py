@@ -552,6 +552,7 @@ async def test_a_milestone_reminds_its_owner_the_day_before(db_url: str) -> None
                 "formation",
                 42,
                 {"org_name": "楚雄某某食品有限公司"},
+                responsible="李四 办公室主任",
                 milestones=[("转入组织关系", date(2026, 12, 10)), ("成立支部", date(2026, 12, 1))],
             )
         dispatcher = dispatcher_at(services, telegram, [SET_ON])
@@ -561,6 +562,7 @@ async def test_a_milestone_reminds_its_owner_the_day_before(db_url: str) -> None
         await dispatcher.tick(datetime(2026, 12, 9, 2, 0, tzinfo=UTC))  # only once
         (text,) = telegram.texts(42)
         assert "“楚雄某某食品有限公司”的节点“转入组织关系”将于 2026-12-10 到期" in text
+        assert "（责任人：李四 办公室主任）" in text
 
 
 async def test_changing_the_rule_moves_keeps_and_restores_dates(db_url: str) -> None:
