@@ -58,6 +58,10 @@ async def run_scheduler(
     try:
         await stop.wait()
     finally:
-        scheduler.shutdown(wait=False)  # no new runs; the one under way may finish
+        # APScheduler's shutdown cancels the coroutine jobs under way (AsyncIOExecutor), which
+        # would cut a send off between Telegram and the database: new runs are stopped
+        # first, the run under way finishes, and only then the scheduler shuts down.
+        scheduler.pause()
         await asyncio.sleep(0)  # a run just handed to the loop starts and takes its lock
         await dispatcher.idle()
+        scheduler.shutdown(wait=False)

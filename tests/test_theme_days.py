@@ -19,6 +19,7 @@ from bot.reminders import build_dispatcher
 from bot.router import handle_event
 from bot.services import Services
 from scheduler.dispatch import FAN_OUT
+from scheduler.service import run_scheduler
 from storage import attendance, schedule
 from storage.models import Attendance, Branch, GroupBinding, Reminder
 from storage.models import Event as EventRow
@@ -218,6 +219,35 @@ async def test_a_crash_in_a_fan_out_leaves_the_unsent_pending(database_url: str)
         assert await again.tick(restarted + schedule.CLAIM_LEASE) == FAN_OUT
         assert await again.tick(restarted + schedule.CLAIM_LEASE * 2) == 0
         assert sorted(chat for chat, _ in telegram.sent) == sorted(-100 - i for i in range(groups))
+
+
+class SlowTelegram(Telegram):
+    def __init__(self) -> None:
+        super().__init__()
+        self.sending = asyncio.Event()
+
+    async def send(self, chat_id: int, action: Action) -> int | None:
+        self.sending.set()
+        await asyncio.sleep(0.3)
+        return await super().send(chat_id, action)
+
+
+async def test_a_stop_lets_the_send_under_way_finish(db_url: str) -> None:
+    """Stopping the bot while a reminder is on its way: the send completes and is recorded
+    as sent (APScheduler alone would cancel it half-way)."""
+    due = START - timedelta(days=3)
+    telegram = SlowTelegram()
+    async with bot_services(db_url) as services:
+        await bound_group_with_rule(services)
+        dispatcher = dispatcher_at(services, telegram, [due])
+        await dispatcher.expand_all(SET_ON)
+        stop = asyncio.Event()
+        running = asyncio.ensure_future(run_scheduler(dispatcher, "Asia/Shanghai", stop, 3600))
+        await asyncio.wait_for(telegram.sending.wait(), 5)
+        stop.set()
+        await asyncio.wait_for(running, 5)
+        assert len(telegram.texts()) == 1
+        assert [r.status for r in await reminders(services) if r.due_at <= due] == ["sent"]
 
 
 async def test_after_downtime_past_events_are_never_announced(db_url: str) -> None:
