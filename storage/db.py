@@ -49,6 +49,19 @@ def _own_transactions(dbapi_connection, _record) -> None:  # type: ignore[no-unt
 Result = TypeVar("Result")
 
 
+async def _in_thread(
+    where: tuple[Engine, ThreadPoolExecutor], work: Callable[..., Result], args: tuple[Any, ...]
+) -> Result:
+    """`work` in one transaction on that engine, in its thread (one hop from the loop)."""
+    engine, thread = where
+
+    def in_transaction() -> Result:
+        with engine.begin() as connection:
+            return work(connection, *args)
+
+    return await asyncio.get_running_loop().run_in_executor(thread, in_transaction)
+
+
 def alembic_config() -> Config:
     from alembic.config import Config  # Alembic is imported only when migrating
 
@@ -120,13 +133,9 @@ class Database:
         (on PostgreSQL a third of a reply's time); only for work that is safe to run again
         after a failure half-way, since the caller retries it."""
         if self.is_sqlite and self._sqlite_file():
-            engine, thread = self._sqlite_writer()
-
-            def in_transaction() -> Result:
-                with engine.begin() as connection:
-                    return work(connection, *args)
-
-            return await asyncio.get_running_loop().run_in_executor(thread, in_transaction)
+            if self._writer is None:
+                self._writer = self._sqlite_thread("writer", writes=True)
+            return await _in_thread(self._writer, work, args)
         for attempt in range(2):
             try:
                 async with self._async_writer().connect() as connection:
@@ -149,16 +158,8 @@ class Database:
         connection takes some 20 ms to make)."""
         if self.is_sqlite and self._sqlite_file():
             if self._reader is None:
-                engine = create_engine(make_url(self.url).set(drivername="sqlite"))
-                event.listen(engine, "connect", _enable_sqlite_foreign_keys)
-                self._reader = engine, ThreadPoolExecutor(1, thread_name_prefix="sqlite-reader")
-            engine, thread = self._reader
-
-            def in_connection() -> Result:
-                with engine.connect() as connection:
-                    return work(connection, *args)
-
-            return await asyncio.get_running_loop().run_in_executor(thread, in_connection)
+                self._reader = self._sqlite_thread("reader", writes=False)
+            return await _in_thread(self._reader, work, args)
         async with self.engine.connect() as connection:
             return await connection.run_sync(work, *args)
 
@@ -166,14 +167,14 @@ class Database:
         database = make_url(self.url).database
         return bool(database) and database != ":memory:"  # elsewhere: another database
 
-    def _sqlite_writer(self) -> tuple[Engine, ThreadPoolExecutor]:
-        if self._writer is None:
-            engine = create_engine(make_url(self.url).set(drivername="sqlite"))
-            event.listen(engine, "connect", _enable_sqlite_foreign_keys)
+    def _sqlite_thread(self, name: str, writes: bool) -> tuple[Engine, ThreadPoolExecutor]:
+        """A connection on the standard driver with the one thread that uses it."""
+        engine = create_engine(make_url(self.url).set(drivername="sqlite"))
+        event.listen(engine, "connect", _enable_sqlite_foreign_keys)
+        if writes:
             event.listen(engine, "connect", _own_transactions)
             event.listen(engine, "begin", _begin_immediate)
-            self._writer = engine, ThreadPoolExecutor(1, thread_name_prefix="sqlite-writer")
-        return self._writer
+        return engine, ThreadPoolExecutor(1, thread_name_prefix=f"sqlite-{name}")
 
     def _async_writer(self) -> AsyncEngine:
         if self.is_sqlite:
