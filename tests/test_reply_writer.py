@@ -60,6 +60,66 @@ async def test_presses_at_once_are_counted_exactly(database: Database) -> None:
     assert view is not None and (view.attend, view.leave, view.silent) == (150, 0, 0)
 
 
+# One joined member's presses in order: (response, reason given, result, stored afterwards).
+# A button gives no reason; a text reply ("请假，出差") does.
+SEQUENCE = [
+    ("attend", None, CHANGED, ("attend", None)),
+    ("attend", None, SAME, ("attend", None)),
+    ("leave", None, CHANGED, ("leave", None)),
+    ("leave", "出差", CHANGED, ("leave", "出差")),
+    ("leave", None, SAME, ("leave", "出差")),  # a 请假 press keeps the reason given
+    ("leave", "出差", SAME, ("leave", "出差")),
+    ("leave", "生病", CHANGED, ("leave", "生病")),
+    ("attend", None, CHANGED, ("attend", None)),  # coming drops it
+]
+
+
+async def joined_member(database: Database, active: bool = True) -> tuple[int, int]:
+    first, _, _ = await two_groups(database)
+    async with database.session() as session:
+        member = Member(telegram_user_id=7, display_name="党员", branch_id=1, active=active)
+        session.add(member)
+        await session.flush()
+        return first, member.id
+
+
+async def stored(database: Database, event_id: int, member_id: int) -> tuple[str, str | None]:
+    async with database.session() as session:
+        answer = (await attendance.replies(session, event_id))[member_id]
+        return answer.response, answer.reason
+
+
+@pytest.mark.parametrize("step", range(len(SEQUENCE)))
+async def test_a_members_presses_one_by_one(database: Database, step: int) -> None:
+    """Each press alone, as most come: on PostgreSQL the one-statement way."""
+    event_id, member_id = await joined_member(database)
+    writer = ReplyWriter(database)
+    for response, reason, _, _ in SEQUENCE[: step + 1]:
+        got = await writer.press(event_id, -1, 7, "党员", response, NOW, reason)
+    _, _, result, after = SEQUENCE[step]
+    assert (got, await stored(database, event_id, member_id)) == (result, after)
+
+
+async def test_a_members_presses_in_one_batch(database: Database) -> None:
+    """The same presses arriving together: answered in order, as if one by one."""
+    event_id, member_id = await joined_member(database)
+    writer = ReplyWriter(database)
+    got = await asyncio.gather(
+        *(writer.press(event_id, -1, 7, "党员", r, NOW, why) for r, why, _, _ in SEQUENCE)
+    )
+    assert got == [result for _, _, result, _ in SEQUENCE]
+    assert await stored(database, event_id, member_id) == SEQUENCE[-1][3]
+
+
+async def test_a_member_who_left_answers_and_is_back(database: Database) -> None:
+    event_id, member_id = await joined_member(database, active=False)
+    writer = ReplyWriter(database)
+    assert await writer.press(event_id, -1, 7, "党员", "leave", NOW, "出差") == CHANGED
+    assert await stored(database, event_id, member_id) == ("leave", "出差")
+    async with database.session() as session:
+        assert [m.id for m in await attendance.roster(session, 1)] == [member_id]
+
+
 async def test_new_members_answering_two_dates_at_once(database: Database) -> None:
     """Two dates of one branch are written side by side on PostgreSQL (two lanes), so both
     may add the same new member at the same moment: the loser of that race finds the
