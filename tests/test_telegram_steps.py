@@ -3,6 +3,7 @@ the local Bot API server, buttons pressed where the bot offers them, text typed 
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import pytest
@@ -10,11 +11,14 @@ import pytest
 from tests import test_telegram_e2e
 from tests.flow_scripts import ACTIVITY, SCRIPTS, Script
 from tests.telegram_server import FakeTelegram
-from tests.test_telegram_e2e import Running, button, said
+from tests.test_telegram_e2e import Running, button
 
 telegram = test_telegram_e2e.telegram  # the fixture: a bot process and its Bot API server
 PTB_POLLING = [pytest.param(("ptb", "polling"), id="ptb-polling")]
 AIOGRAM_WEBHOOK = [pytest.param(("aiogram", "webhook"), id="aiogram-webhook")]
+
+
+FIRST_QUESTION = re.compile(r"【[^】]* 1/\d+】")  # the dialog's progress line, `progress`
 
 
 def last_question(server: FakeTelegram, chat_id: int) -> dict[str, Any]:
@@ -68,7 +72,15 @@ async def run_on_telegram(telegram: Running, script: Script) -> None:
     await server.wait_for(lambda sent: _has_button(sent, chat["id"], script.button), timeout=10)
     listing = last_question(server, chat["id"])
     await server.press_button(user, chat, listing["message_id"], button(listing, script.button))
-    await said(server, chat["id"], "【")
+    # The first question, not only the step's introduction before it: the chat's pace (one
+    # message a second) can hold the question back, and an answer typed against the
+    # introduction would shift every answer after it by one.
+    await server.wait_for(
+        lambda sent: any(
+            FIRST_QUESTION.search(m.get("text") or "") for m in sent if m["chat_id"] == chat["id"]
+        ),
+        timeout=10,
+    )
     *answers, last = script.answers
     for text in answers:
         await answer(server, user, chat, text)
