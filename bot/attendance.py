@@ -17,7 +17,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.contract import Action, AnswerButton, Button, EditText, Event, SendText
+from bot.contract import Action, AnswerButton, Button, EditText, Event, SendText, button_id
 from bot.rules.attendance_reply import ATTEND, LEAVE, read_reply
 from bot.services import Services
 from knowledge.content import KNOWLEDGE_DIR, read_yaml
@@ -172,11 +172,12 @@ async def on_button(
     content = services.content
     callback = event.callback_id or ""
     parts = data.split(":")
-    if len(parts) != 3 or not parts[1].isdigit() or len(parts[1]) > 12 or parts[2] not in CODES:
+    event_id = button_id(parts[1]) if len(parts) == 3 else None
+    if event_id is None or parts[2] not in CODES:
         return [AnswerButton(callback, content.text("button_invalid"))]
     if event.chat.kind != "group":
         return [AnswerButton(callback, content.text("attendance_other_group"))]
-    event_id, response = int(parts[1]), CODES[parts[2]]
+    response = CODES[parts[2]]
     result = await reply_writer(services).press(
         event_id, event.chat.id, event.user.id, event.user.name, response, services.clock()
     )

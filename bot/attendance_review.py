@@ -11,7 +11,16 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.attendance import local_when
-from bot.contract import Action, AnswerButton, Button, EditText, Event, SendText, with_mentions
+from bot.contract import (
+    Action,
+    AnswerButton,
+    Button,
+    EditText,
+    Event,
+    SendText,
+    button_id,
+    with_mentions,
+)
 from bot.rules.attendance_reply import ATTEND, LEAVE
 from bot.rules.percent import half_up
 from bot.services import Services
@@ -60,10 +69,10 @@ async def on_nudge_button(
     """`n:<event>`: one message in the branch's group naming those who have not replied."""
     content = services.content
     callback = event.callback_id or ""
-    event_id = data.removeprefix(f"{NUDGE_PREFIX}:")
-    if not event_id.isdigit() or len(event_id) > 12:
+    event_id = button_id(data.removeprefix(f"{NUDGE_PREFIX}:"))
+    if event_id is None:
         return [AnswerButton(callback, content.text("button_invalid"))]
-    row = await session.get(EventRow, int(event_id))
+    row = await session.get(EventRow, event_id)
     allowed = row is not None and (
         services.is_admin(event.user.id)
         or await branches.is_secretary(session, row.branch_id, event.user.id)
@@ -141,14 +150,11 @@ async def on_confirm_button(
     content = services.content
     callback = event.callback_id or ""
     parts = data.split(":")
-    if (
-        len(parts) != 3
-        or not parts[1].isdigit()
-        or len(parts[1]) > 12
-        or not ((parts[2].isdigit() and len(parts[2]) <= 12) or parts[2] in ("ok", "open"))
-    ):
+    event_id = button_id(parts[1]) if len(parts) == 3 else None
+    member_id = button_id(parts[2]) if len(parts) == 3 else None
+    if event_id is None or (member_id is None and parts[2] not in ("ok", "open")):
         return [AnswerButton(callback, content.text("button_invalid"))]
-    row = await session.get(EventRow, int(parts[1]))
+    row = await session.get(EventRow, event_id)
     allowed = row is not None and (
         services.is_admin(event.user.id)
         or await branches.is_secretary(session, row.branch_id, event.user.id)
@@ -169,10 +175,10 @@ async def on_confirm_button(
         )
         return [AnswerButton(callback), SendText(text)]
     members = list(await attendance.roster(session, row.branch_id))
-    if int(parts[2]) not in {m.id for m in members}:
+    if member_id not in {m.id for m in members}:
         return [AnswerButton(callback, content.text("button_invalid"))]
     await attendance.prefill_attended(session, row.id, members)  # every member has a row now
-    await attendance.toggle_attended(session, row.id, int(parts[2]))
+    await attendance.toggle_attended(session, row.id, member_id)
     card = await render_confirm(session, services, row)
     actions: list[Action] = [AnswerButton(callback)]
     if event.message_id is not None:
@@ -288,10 +294,10 @@ async def on_view_button(
     session: AsyncSession, event: Event, services: Services, data: str
 ) -> list[Action]:
     """`v:<event>` from /attendance: the same permission check as the command."""
-    event_id = data.removeprefix(f"{VIEW_PREFIX}:")
-    if not event_id.isdigit() or len(event_id) > 12:
+    event_id = button_id(data.removeprefix(f"{VIEW_PREFIX}:"))
+    if event_id is None:
         return [AnswerButton(event.callback_id or "", services.content.text("button_invalid"))]
-    return await show(session, event, services, event_id)
+    return await show(session, event, services, str(event_id))
 
 
 async def mine(session: AsyncSession, event: Event, services: Services, _: str) -> list[Action]:

@@ -112,13 +112,13 @@ class ConsoleSession:
     def _button_for(self, line: str) -> Button | None:
         if not self.buttons or not line:
             return None
-        if line.isdigit() and 1 <= int(line) <= len(self.buttons):
+        if line.isdecimal() and 1 <= int(line) <= len(self.buttons):
             return self.buttons[int(line) - 1]
         return next((b for b in self.buttons if line in (b.label, b.label.lstrip("✅ "))), None)
 
     def _switch_user(self, line: str) -> None:
         parts = line.split(maxsplit=2)
-        if len(parts) < 2 or not parts[1].lstrip("-").isdigit():
+        if len(parts) < 2 or not parts[1].lstrip("-").isdecimal():
             print("用法：/as 用户ID 名字", file=self.out)
             return
         self.user = User(int(parts[1]), parts[2] if len(parts) > 2 else f"用户{parts[1]}")

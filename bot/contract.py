@@ -15,6 +15,13 @@ ChatKind = Literal["private", "group"]
 MAX_BUTTON_DATA_BYTES = 64
 
 
+def button_id(part: str) -> int | None:
+    """A database id carried in button data, or None when the part is not one. ASCII digits
+    only: `str.isdigit` also takes "²", which `int` then refuses, so forged data would crash
+    the handler instead of being turned away; at most 12 of them."""
+    return int(part) if part.isascii() and part.isdigit() and len(part) <= 12 else None
+
+
 @dataclass(frozen=True, slots=True)
 class Chat:
     id: int

@@ -7,7 +7,7 @@ from urllib.parse import quote
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.contract import Action, AnswerButton, Button, Event, SendText
+from bot.contract import Action, AnswerButton, Button, Event, SendText, button_id
 from bot.services import Services
 from storage import groups
 from storage.models import Branch
@@ -79,16 +79,12 @@ async def on_button(
     """`j:<branch>:<f|p>`: only the member themself, in private, can set their category."""
     content = services.content
     parts = data.split(":")
-    if (
-        len(parts) != 3
-        or not parts[1].isdigit()
-        or parts[2] not in MEMBERSHIPS
-        or len(parts[1]) > 12
-    ):
+    branch_id = button_id(parts[1]) if len(parts) == 3 else None
+    if branch_id is None or parts[2] not in MEMBERSHIPS:
         return [AnswerButton(event.callback_id or "", content.text("button_invalid"))]
     if event.chat.kind != "private":
         return [AnswerButton(event.callback_id or "", content.text("button_not_yours"))]
-    member = await groups.find_member(session, int(parts[1]), event.user.id)
+    member = await groups.find_member(session, branch_id, event.user.id)
     if member is None:
         return [SendText(content.text("join_not_member"))]
     membership, label = MEMBERSHIPS[parts[2]]

@@ -10,7 +10,7 @@ from itertools import groupby
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.contract import Action, AnswerButton, Button, Event, SendFile, SendText
+from bot.contract import Action, AnswerButton, Button, Event, SendFile, SendText, button_id
 from bot.menu import start_flow
 from bot.organisations import coverage_status, place_of
 from bot.services import Services
@@ -101,11 +101,12 @@ async def on_button(
     parts = data.split(":")
     if parts == ["l", "list"]:
         return await show_ledger(session, event, services)
-    if len(parts) < 3 or not parts[2].isdigit() or len(parts[2]) > 12:
+    org_id = button_id(parts[2]) if len(parts) >= 3 else None
+    if org_id is None:
         return [AnswerButton(event.callback_id or "", content.text("button_invalid"))]
     if event.chat.kind != "private":
         return [SendText(content.text("ledger_private"))]
-    org = await ledger.get_organisation(session, int(parts[2]))
+    org = await ledger.get_organisation(session, org_id)
     if org is None:
         return [AnswerButton(event.callback_id or "", content.text("ledger_not_found"))]
     if not may_see(org, event.user.id, services):

@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.ask import step_knowledge_button
-from bot.contract import Action, AnswerButton, Button, Event, SendText
+from bot.contract import Action, AnswerButton, Button, Event, SendText, button_id
 from bot.services import Services
 from storage import dialogs
 
@@ -27,10 +27,11 @@ async def start(
     """
     if event.chat.kind == "private" and payload.startswith("m-"):
         return await pick_step(session, event, services, "m:" + payload.removeprefix("m-"))
-    if event.chat.kind == "private" and payload.startswith("join-") and payload[5:].isdigit():
+    branch_id = button_id(payload.removeprefix("join-")) if payload.startswith("join-") else None
+    if event.chat.kind == "private" and branch_id is not None:
         from bot.groups import ask_membership
 
-        return await ask_membership(session, event, services, int(payload[5:][:12]))
+        return await ask_membership(session, event, services, branch_id)
     actions: list[Action] = [SendText(services.content.text("start", name=event.user.name or ""))]
     state = await dialogs.get_state(session, event.chat.id, event.user.id)
     if state is not None:

@@ -10,7 +10,7 @@ from collections.abc import Callable
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.contract import Action, AnswerButton, Button, Event, SendText
+from bot.contract import Action, AnswerButton, Button, Event, SendText, button_id
 from bot.services import Services
 from bot.steps.activity import activity_card
 from bot.steps.brand import brand_card
@@ -92,11 +92,12 @@ async def on_button(
     parts = data.split(":")
     if parts == ["p", "list"]:
         return await show_plans(session, event, services)
-    if len(parts) != 3 or parts[1] != "v" or not parts[2].isdigit() or len(parts[2]) > 12:
+    plan_id = button_id(parts[2]) if len(parts) == 3 and parts[1] == "v" else None
+    if plan_id is None:
         return [AnswerButton(event.callback_id or "", content.text("button_invalid"))]
     if event.chat.kind != "private":
         return [SendText(content.text("plans_private"))]
-    plan = await plans.get_plan(session, int(parts[2]))
+    plan = await plans.get_plan(session, plan_id)
     if plan is None or plan.kind not in CARDS:
         return [AnswerButton(event.callback_id or "", content.text("plans_not_found"))]
     if not await may_see(session, plan, event.user.id, services):

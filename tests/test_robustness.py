@@ -10,7 +10,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from bot.contract import Chat, Event, SendText, User
+from bot.contract import AnswerButton, Chat, Event, SendText, User, button_id
 from bot.router import handle_event, parse_command
 from bot.services import Services
 from storage import dialogs
@@ -83,3 +83,41 @@ async def test_logs_at_info_carry_no_message_text(
     assert "event chat=private" in caplog.text
     for secret in ("保密单位名称", "98765"):
         assert secret not in caplog.text
+
+
+@pytest.mark.parametrize(
+    ("part", "expected"),
+    [
+        ("7", 7),
+        ("000123", 123),
+        ("9" * 12, 10**12 - 1),
+        ("9" * 13, None),
+        ("", None),
+        ("-1", None),
+        ("1.5", None),
+        ("²", None),
+        ("١٢", None),
+        ("１２", None),
+        ("ok", None),
+    ],
+)
+def test_button_id(part: str, expected: int | None) -> None:
+    assert button_id(part) == expected
+
+
+# Digits `str.isdigit` accepts and `int` refuses, in every kind of button that carries an id.
+UNICODE_DIGIT_BUTTONS = ["a:²:y", "c:²:ok", "c:1:²", "n:²", "v:²", "p:v:²", "l:v:²", "j:²:f"]
+
+
+@pytest.mark.parametrize("data", [*UNICODE_DIGIT_BUTTONS, "d:1:²:0", "d:²:1:0"])
+async def test_forged_ids_are_turned_away(tmp_path: Path, data: str) -> None:
+    async with bot_services(f"sqlite+aiosqlite:///{tmp_path / 'f.db'}") as services:
+        for chat in (Chat(-5, "group"), Chat(1, "private")):
+            pressed = Event(chat, User(1, "书记"), button_data=data, callback_id="x")
+            (answer,) = await handle_event(pressed, services)
+            assert isinstance(answer, AnswerButton) and "无法识别的按钮" in answer.text
+
+
+async def test_a_forged_join_link_is_a_plain_start(tmp_path: Path) -> None:
+    async with bot_services(f"sqlite+aiosqlite:///{tmp_path / 'j.db'}") as services:
+        assert "我是“六步工作法助手”" in await Conversation(services).say("/start join-²")

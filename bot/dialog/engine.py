@@ -41,8 +41,8 @@ class DialogButton:
     @classmethod
     def parse(cls, data: str) -> DialogButton | None:
         parts = data.split(":")
-        if len(parts) != 4 or parts[0] != BUTTON_PREFIX:
-            return None
+        if len(parts) != 4 or parts[0] != BUTTON_PREFIX or not data.isascii():
+            return None  # not ASCII: `isdigit` below would pass "²", which `int` refuses
         _, state_id, seq, choice = parts
         if not (state_id.isdigit() and seq.isdigit()) or len(state_id) > 18 or len(seq) > 9:
             return None
