@@ -401,17 +401,24 @@ async def test_buttons_and_text_replies_are_counted_exactly(db_url: str) -> None
         assert "私聊" in await Conversation(services, group=True).say("/attendance")
 
 
+async def three_members_reminded(services: Services, telegram: Telegram):  # type: ignore[no-untyped-def]
+    """The group with the rule, members 5, 6 and 7 on the roster, and the 3-day reminder
+    sent: the dispatcher and that reminder."""
+    await bound_group_with_rule(services)
+    group = Conversation(services, group=True)
+    for user in (5, 6, 7):
+        await group.say(f"/as {user} 党员{user}", "/join")
+    dispatcher = dispatcher_at(services, telegram, [SET_ON])
+    await dispatcher.expand_all(SET_ON)
+    await dispatcher.tick(START - timedelta(days=3))
+    (reminder,) = [a for c, a in telegram.sent if c == GROUP_CHAT_ID]
+    return dispatcher, reminder
+
+
 async def test_the_day_before_the_secretary_can_nudge_who_has_not_replied(db_url: str) -> None:
     telegram = Telegram()
     async with bot_services(db_url) as services:
-        await bound_group_with_rule(services)
-        group = Conversation(services, group=True)
-        for user in (5, 6, 7):
-            await group.say(f"/as {user} 党员{user}", "/join")
-        dispatcher = dispatcher_at(services, telegram, [SET_ON])
-        await dispatcher.expand_all(SET_ON)
-        await dispatcher.tick(START - timedelta(days=3))
-        (reminder,) = [a for c, a in telegram.sent if c == GROUP_CHAT_ID]
+        dispatcher, reminder = await three_members_reminded(services, telegram)
         yes = reminder.buttons[0][0].data  # type: ignore[union-attr]
         services.outbound = None
         await press(services, 5, yes, 1000)
@@ -440,14 +447,7 @@ async def test_the_day_before_the_secretary_can_nudge_who_has_not_replied(db_url
 async def test_after_the_event_the_secretary_confirms_who_came(db_url: str, tmp_path: Path) -> None:
     telegram = Telegram()
     async with bot_services(db_url) as services:
-        await bound_group_with_rule(services)
-        group = Conversation(services, group=True)
-        for user in (5, 6, 7):
-            await group.say(f"/as {user} 党员{user}", "/join")
-        dispatcher = dispatcher_at(services, telegram, [SET_ON])
-        await dispatcher.expand_all(SET_ON)
-        await dispatcher.tick(START - timedelta(days=3))
-        (reminder,) = [a for c, a in telegram.sent if c == GROUP_CHAT_ID]
+        dispatcher, reminder = await three_members_reminded(services, telegram)
         yes, no = (b.data for b in reminder.buttons[0])  # type: ignore[union-attr]
         services.outbound = None
         await press(services, 5, yes, 1000)
