@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
+from urllib.parse import quote, unquote, urlsplit
 
 from dotenv import load_dotenv
 
@@ -18,25 +19,58 @@ def _ids(raw: str) -> frozenset[int]:
     )
 
 
+def _url_passwords(url: str) -> list[str]:
+    """As written in the URL and decoded (a driver's error may show either)."""
+    try:
+        password = urlsplit(url).password or ""
+    except ValueError:
+        return []
+    return [password, unquote(password)]
+
+
 def _positive(raw: str, default: int) -> int:
     return int(raw) if raw.strip().isdigit() and int(raw) > 0 else default
 
 
+# Shorter values are not masked in logs on their own: masking "abc" everywhere would garble
+# every line while protecting nothing.
+MIN_SECRET_LENGTH = 6
+
+
 @dataclass(frozen=True)
 class Settings:
-    bot_token: str = ""
+    # Secrets stay out of repr(): a traceback or a debug line may show the settings.
+    bot_token: str = field(default="", repr=False)
     bot_framework: str = "ptb"
     telegram_api_url: str = DEFAULT_TELEGRAM_API_URL
     database_url: str = DEFAULT_DATABASE_URL
     timezone: str = "Asia/Shanghai"
     webhook_url: str = ""
-    webhook_secret: str = ""
+    webhook_secret: str = field(default="", repr=False)
     webhook_listen: str = "127.0.0.1:8080"
     log_level: str = "INFO"
     admin_user_ids: frozenset[int] = field(default_factory=frozenset)
     cache_dir: Path = Path("data") / "cache"
     # Telegram allows about 30 messages/s; bots with paid broadcasts may raise it.
     max_messages_per_second: int = 30
+    # Several webhook workers: per-chat order and the sending limits are shared through Redis.
+    redis_url: str = ""
+
+    def secrets(self) -> tuple[str, ...]:
+        """What logs must never show: the token (also its secret half alone, and URL-encoded,
+        as it appears in request URLs), the webhook secret, the database's and Redis's passwords."""
+        candidates = [
+            self.bot_token,
+            self.webhook_secret,
+            *_url_passwords(self.database_url),
+            *_url_passwords(self.redis_url),
+        ]
+        if ":" in self.bot_token:
+            candidates.append(self.bot_token.split(":", 1)[1])
+        candidates += [quote(value, safe="") for value in candidates]
+        return tuple(
+            dict.fromkeys(value for value in candidates if len(value) >= MIN_SECRET_LENGTH)
+        )
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -59,4 +93,5 @@ class Settings:
             admin_user_ids=_ids(env("ADMIN_USER_IDS", "")),
             cache_dir=Path(env("CACHE_DIR", "") or Path("data") / "cache"),
             max_messages_per_second=_positive(env("TELEGRAM_MAX_PER_SECOND", ""), 30),
+            redis_url=env("REDIS_URL", "").strip(),
         )

@@ -52,6 +52,9 @@ class Event:
     mentions_bot: bool = False  # the text @-mentions the bot (groups, privacy mode on)
     # "joined" / "left": Telegram reported the user joining or leaving the group (bot is admin)
     member_change: str | None = None
+    # A message with no text (sticker, photo, voice, file...): its kind, so the core can say
+    # what it expects instead of staying silent.
+    attachment: str | None = None
 
     @property
     def is_button(self) -> bool:

@@ -15,15 +15,22 @@ import time
 from collections import deque
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
-from bot.contract import Action, AnswerButton
+from bot.contract import Action, AnswerButton, EditText
+
+if TYPE_CHECKING:
+    from scheduler.shared_rate import SharedGate
 
 log = logging.getLogger(__name__)
 
 # Tolerance for float round-off between `clock() + wait` and the instant a window frees.
 _EPS = 1e-9
 FREE_429_RETRIES = 10  # flood waits are expected under load; only a storm of them is a failure
+# What `send` returns for a message whose request reached Telegram but whose answer never came
+# back: it was probably sent, so it is never sent again (a duplicate is worse than a lost
+# message id); its id is unknown.
+UNCONFIRMED = 0
 
 
 class DeliveryError(Exception):
@@ -51,7 +58,14 @@ class BadRequest(DeliveryError):
 
 
 class TransientError(DeliveryError):
-    """Network errors, timeouts, 5xx: worth repeating after a pause."""
+    """Network errors, timeouts, 5xx: worth repeating after a pause.
+
+    `maybe_sent` when the request may have reached Telegram (a read timeout, a dropped
+    connection after sending): repeating a new message then risks sending it twice."""
+
+    def __init__(self, message: str = "", *, maybe_sent: bool = False) -> None:
+        super().__init__(message)
+        self.maybe_sent = maybe_sent
 
 
 class RawSender(Protocol):
@@ -82,6 +96,7 @@ class Limits:
 @dataclass
 class DeliveryStats:
     sent: int = 0
+    unconfirmed: int = 0
     retried_429: int = 0
     transient_retries: int = 0
     forbidden: int = 0
@@ -131,8 +146,10 @@ class Delivery:
         limits: Limits = Limits(),
         clock: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], Awaitable[object]] = asyncio.sleep,
+        shared: SharedGate | None = None,
     ) -> None:
         self.raw = raw
+        self.shared = shared  # several processes of one bot: the limits are counted in Redis
         self.is_group = is_group
         self.on_forbidden = on_forbidden
         self.limits = limits
@@ -184,18 +201,29 @@ class Delivery:
         kind = type(action).__name__
         failures = floods = 0
         while chat_id not in self._dead:  # it may die while this send waits its turn
-            stamp = await self._slot(chat) if chat is not None else None
+            stamp = shared = None
+            if chat is not None:
+                shared = await self._shared_slot(chat_id)
+                stamp = None if shared is not None else await self._slot(chat)
             try:
                 message_id = await self.raw.perform(chat_id, action)
             except RetryAfter as exc:
                 # The chat lock keeps this chat's other senders behind us during the wait.
                 self._paused_until = max(self._paused_until, self.clock() + exc.seconds)
+                await self._shared_pause(exc.seconds)
                 log.warning("429 %s chat=%s retry_after=%.1fs", kind, chat_id, exc.seconds)
                 self.stats.retried_429 += 1
                 floods += 1
                 failures += floods > FREE_429_RETRIES
                 delay, error = exc.seconds, "RetryAfter"
-            except TransientError:
+            except TransientError as exc:
+                if exc.maybe_sent and not isinstance(action, AnswerButton | EditText):
+                    # Edits and button answers are idempotent; a new message is not.
+                    log.warning(
+                        "no answer to %s chat=%s: may have been sent; not resent", kind, chat_id
+                    )
+                    self.stats.unconfirmed += 1
+                    return UNCONFIRMED
                 failures += 1
                 self.stats.transient_retries += failures < self.limits.max_attempts
                 delay = min(self.limits.backoff_base * 2 ** (failures - 1), self.limits.backoff_max)
@@ -219,11 +247,39 @@ class Delivery:
                     now = self.clock()
                     self._global.settle(stamp, now)
                     chat.window.settle(stamp, now)
+                if shared is not None:
+                    await self._shared_settle(chat_id, shared)
             if failures >= self.limits.max_attempts:
                 return self._give_up(kind, chat_id, failures, error)
             await self.sleep(delay)
         self.stats.dropped += 1
         return None
+
+    async def _shared_slot(self, chat_id: int) -> str | None:
+        """A slot in the windows all processes share; None (this process's own windows
+        instead) without Redis, or while Redis does not answer."""
+        if self.shared is None:
+            return None
+        try:
+            return await self.shared.acquire(chat_id, self.is_group(chat_id))
+        except Exception as exc:
+            log.warning("shared rate limit unavailable (%s): counting locally", type(exc).__name__)
+            return None
+
+    async def _shared_settle(self, chat_id: int, member: str) -> None:
+        assert self.shared is not None
+        try:
+            await self.shared.settle(chat_id, member)
+        except Exception as exc:
+            log.warning("shared rate limit unavailable (%s)", type(exc).__name__)
+
+    async def _shared_pause(self, seconds: float) -> None:
+        if self.shared is None:
+            return
+        try:
+            await self.shared.pause(seconds)
+        except Exception as exc:
+            log.warning("shared rate limit unavailable (%s)", type(exc).__name__)
 
     async def _slot(self, chat: _Chat) -> float:
         """Waits for the chat's window, then for a global one; the caller holds the chat lock,

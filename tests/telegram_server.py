@@ -850,6 +850,21 @@ class FakeTelegram:
         self._enqueue("message", message)
         return copy.deepcopy(message)
 
+    async def send_media(self, user: Json | int, chat: Json | int, kind: str = "sticker") -> Json:
+        """A message without text, as a user sends it: a sticker, a photo, a voice note."""
+        sender, state = self._user_of(user), self._chat_of(chat)
+        file = {"file_id": f"CAACAgIAAxkBAAI{next(self._ids)}", "file_unique_id": "AgADx"}
+        shapes: Json = {
+            "sticker": file | {"type": "regular", "width": 512, "height": 512},
+            "photo": [file | {"width": 90, "height": 90}],
+            "voice": file | {"duration": 3},
+            "document": file | {"file_name": "a.pdf"},
+            "location": {"latitude": 25.04, "longitude": 102.71},
+        }
+        message = self._new_message(state, sender, {kind: shapes[kind]})
+        self._enqueue("message", message)
+        return copy.deepcopy(message)
+
     async def press_button(
         self, user: Json | int, chat: Json | int, message_id: int, data: str
     ) -> str:

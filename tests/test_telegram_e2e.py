@@ -18,6 +18,8 @@ from bot.transports.run import run_telegram
 from tests.telegram_server import FakeTelegram
 from tests.test_survey_flow import ENTERPRISE_ANSWERS
 
+WEBHOOK_SECRET = "test-webhook-secret-0123456789"
+
 MODES = [
     pytest.param((framework, mode), id=f"{framework}-{mode}")
     for framework in ("ptb", "aiogram")
@@ -68,7 +70,7 @@ async def telegram(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncItera
         telegram_api_url=server.url,
         database_url=f"sqlite+aiosqlite:///{tmp_path / 'bot.db'}",
         webhook_url=webhook,
-        webhook_secret="s3cret" if webhook else "",
+        webhook_secret=WEBHOOK_SECRET if webhook else "",
         webhook_listen=webhook.split("/")[2] if webhook else "127.0.0.1:8080",
         cache_dir=tmp_path / "cache",
     )

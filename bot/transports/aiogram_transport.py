@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from typing import Any
 
+import aiohttp
 from aiogram import Bot, Dispatcher, Router
 from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.client.telegram import TelegramAPIServer
@@ -17,6 +17,7 @@ from aiogram.exceptions import (
     TelegramNetworkError,
     TelegramRetryAfter,
     TelegramServerError,
+    TelegramUnauthorizedError,
 )
 from aiogram.types import (
     BotCommand,
@@ -34,8 +35,12 @@ from bot.contract import Action, AnswerButton, EditText, Keyboard, SendFile, Sen
 from bot.services import Services
 from bot.transports.common import (
     ALLOWED_UPDATES,
+    REQUEST_TIMEOUT,
     TelegramRuntime,
+    check_webhook_settings,
     command_list,
+    keep_trying,
+    open_redis,
     start_webhook_receiver,
 )
 from scheduler import delivery
@@ -77,7 +82,7 @@ class AiogramSender:
                 raise delivery.NotModified(exc.message) from exc
             raise delivery.BadRequest(exc.message) from exc
         except (TimeoutError, TelegramNetworkError, TelegramServerError) as exc:
-            raise delivery.TransientError(str(exc)) from exc
+            raise delivery.TransientError(type(exc).__name__, maybe_sent=_maybe_sent(exc)) from exc
 
     async def _perform(self, chat_id: int, action: Action) -> int | None:
         match action:
@@ -130,6 +135,20 @@ class AiogramSender:
         raise TypeError(f"unknown action {type(action).__name__}")
 
 
+_NOT_SENT = (aiohttp.ClientConnectorError, getattr(aiohttp, "ConnectionTimeoutError", OSError))
+
+
+def _maybe_sent(exc: BaseException) -> bool:
+    """The request may have reached Telegram: the connection was made (a timeout waiting for
+    the answer, a dropped connection). A 5xx answer or a refused connection did nothing."""
+    if isinstance(exc, TelegramServerError):
+        return False
+    cause = exc if isinstance(exc, TimeoutError) else exc.__cause__
+    return isinstance(cause, TimeoutError | aiohttp.ClientError) and not isinstance(
+        cause, _NOT_SENT
+    )
+
+
 class AiogramDirectory:
     def __init__(self, bot: Bot, username: str) -> None:
         self.bot = bot
@@ -144,58 +163,86 @@ class AiogramDirectory:
 
 
 def _router(runtime: TelegramRuntime) -> Router:
+    """Long polling: each update joins its chat's queue; the core answers it there."""
     router = Router(name="core")
 
     @router.message()
     async def on_message(message: Message) -> None:
         """Text, commands and replies: the core decides."""
-        await runtime.process({"message": message.model_dump(by_alias=True, exclude_none=True)})
+        await runtime.accept({"message": message.model_dump(by_alias=True, exclude_none=True)})
 
     @router.chat_member()
     async def on_member(update: ChatMemberUpdated) -> None:
         """Someone joined or left the group (sent while the bot is an admin)."""
-        await runtime.process({"chat_member": update.model_dump(by_alias=True, exclude_none=True)})
+        await runtime.accept({"chat_member": update.model_dump(by_alias=True, exclude_none=True)})
 
     @router.callback_query()
     async def on_button(query: CallbackQuery) -> None:
         """Button presses: the core validates the data and answers the press."""
-        await runtime.process(
-            {"callback_query": query.model_dump(by_alias=True, exclude_none=True)}
-        )
+        await runtime.accept({"callback_query": query.model_dump(by_alias=True, exclude_none=True)})
 
     return router
+
+
+def _bot(services: Services) -> Bot:
+    """One timeout policy for both frameworks (see `REQUEST_TIMEOUT`)."""
+    settings = services.settings
+    session = AiohttpSession(
+        api=TelegramAPIServer.from_base(settings.telegram_api_url), timeout=REQUEST_TIMEOUT
+    )
+    return Bot(settings.bot_token, session=session)
+
+
+async def _connect(bot: Bot, stop: asyncio.Event) -> TelegramUser | None:
+    found: list[TelegramUser] = []
+
+    async def get_me() -> None:
+        found.append(await bot.get_me())
+
+    if not await keep_trying("connecting to Telegram", get_me, stop, TelegramUnauthorizedError):
+        return None
+    return found[0]
 
 
 async def run(services: Services, stop: asyncio.Event) -> None:
     """Runs until `stop` is set: long polling, or webhook when WEBHOOK_URL is set."""
     settings = services.settings
-    session = AiohttpSession(api=TelegramAPIServer.from_base(settings.telegram_api_url))
-    bot = Bot(settings.bot_token, session=session)
+    check_webhook_settings(settings.webhook_url, settings.webhook_secret)
+    bot = _bot(services)
+    redis = None
     try:
-        me = await bot.get_me()
-        runtime = TelegramRuntime(services, AiogramSender(bot), me.id, me.username or "")
+        me = await _connect(bot, stop)
+        if me is None:
+            return
+        redis = await open_redis(settings)
+        runtime = TelegramRuntime(services, AiogramSender(bot), me.id, me.username or "", redis)
         services.directory = AiogramDirectory(bot, me.username or "")
-        dispatcher = Dispatcher()
-        dispatcher.include_router(_router(runtime))
+        await runtime.start()
         await _set_commands(bot, services)
         if settings.webhook_url:
-            await bot.set_webhook(
-                settings.webhook_url,
-                secret_token=settings.webhook_secret or None,
-                allowed_updates=ALLOWED_UPDATES,
-            )
 
-            async def feed(data: dict[str, Any]) -> None:
-                await dispatcher.feed_webhook_update(bot, data)
+            async def set_webhook() -> None:
+                await bot.set_webhook(
+                    settings.webhook_url,
+                    secret_token=settings.webhook_secret,
+                    allowed_updates=ALLOWED_UPDATES,
+                )
 
+            if not await keep_trying("setWebhook", set_webhook, stop):
+                return
             stop_receiver = await start_webhook_receiver(
-                settings.webhook_url, settings.webhook_secret, settings.webhook_listen, feed
-            )
-            log.info("telegram (aiogram) webhook running as @%s", me.username)
+                settings.webhook_url, settings.webhook_secret, settings.webhook_listen,
+                runtime.accept,
+            )  # fmt: skip
+            log.info("telegram (aiogram) webhook running")
             await stop.wait()
             await stop_receiver()
+            await runtime.close()
             return
-        await bot.delete_webhook()
+        if not await keep_trying("deleteWebhook", bot.delete_webhook, stop):
+            return
+        dispatcher = Dispatcher()
+        dispatcher.include_router(_router(runtime))
         polling = asyncio.create_task(
             dispatcher.start_polling(
                 bot,
@@ -205,12 +252,15 @@ async def run(services: Services, stop: asyncio.Event) -> None:
                 allowed_updates=ALLOWED_UPDATES,
             )
         )
-        log.info("telegram (aiogram) polling as @%s", me.username)
+        log.info("telegram (aiogram) polling")
         await stop.wait()
         await dispatcher.stop_polling()
         await asyncio.gather(polling, return_exceptions=True)
+        await runtime.close()
     finally:
         await bot.session.close()
+        if redis is not None:
+            await redis.aclose()
 
 
 async def _set_commands(bot: Bot, services: Services) -> None:
@@ -223,12 +273,17 @@ async def _set_commands(bot: Bot, services: Services) -> None:
 
 async def send_only(services: Services, stop: asyncio.Event) -> None:
     """`branchbot scheduler`: sends (reminders) without receiving updates."""
-    settings = services.settings
-    session = AiohttpSession(api=TelegramAPIServer.from_base(settings.telegram_api_url))
-    bot = Bot(settings.bot_token, session=session)
+    bot = _bot(services)
+    redis = None
     try:
-        me = await bot.get_me()
-        TelegramRuntime(services, AiogramSender(bot), me.id, me.username or "")
+        me = await _connect(bot, stop)
+        if me is None:
+            return
+        redis = await open_redis(services.settings)
+        runtime = TelegramRuntime(services, AiogramSender(bot), me.id, me.username or "", redis)
         await stop.wait()
+        await runtime.close()
     finally:
         await bot.session.close()
+        if redis is not None:
+            await redis.aclose()

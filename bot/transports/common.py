@@ -9,26 +9,46 @@ Mapping works on the Bot API's JSON shape, which both frameworks expose (`to_dic
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hmac
+import json
 import logging
-import weakref
+import re
+import time
 from collections.abc import Awaitable, Callable
 from typing import Any
 from urllib.parse import urlsplit
 
+from bot.config import Settings
 from bot.contract import Action, AnswerButton, Chat, Event, SendText, User
 from bot.router import handle_event, parse_command
+from bot.rules import flood
 from bot.services import Services
+from bot.transports.ordering import LocalOrder, Outbox, RedisOrder
 from scheduler.delivery import Delivery, Limits, RawSender
+from scheduler.shared_rate import SharedGate
 from storage import groups
 
 log = logging.getLogger(__name__)
+
+# Start-up retries: 1 s, 2 s, 4 s ... at most a minute between attempts.
+STARTUP_FIRST_DELAY = 1.0
+STARTUP_MAX_DELAY = 60.0
+# Every Bot API call: how long to wait for the connection and for the answer. A send whose
+# answer does not come back in time may have been sent; `Delivery` then does not repeat it.
+CONNECT_TIMEOUT = 10.0
+REQUEST_TIMEOUT = 30.0
 
 GROUP_TYPES = frozenset({"group", "supergroup"})
 # chat_member must be asked for by name; Telegram sends it only while the bot is an admin.
 ALLOWED_UPDATES = ["message", "callback_query", "chat_member", "my_chat_member"]
 PRESENT = frozenset({"creator", "administrator", "member", "restricted"})
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
+# Messages without text the core answers (in a private chat: "please type"); others are ignored.
+ATTACHMENTS = (
+    "sticker", "photo", "voice", "video", "video_note", "audio", "document", "animation",
+    "location", "contact", "poll",
+)  # fmt: skip
 
 
 def display_name(user: dict[str, Any]) -> str:
@@ -67,7 +87,15 @@ def event_from_update(update: dict[str, Any], bot_id: int, bot_username: str) ->
         return None
     text = message.get("text")
     if text is None:
-        return None  # stickers, photos, joins: nothing for the core
+        kind = next((k for k in ATTACHMENTS if k in message), None)
+        if kind is None:
+            return None  # joins, pins, service messages: nothing for the core
+        return Event(
+            chat=_chat(message["chat"]),
+            user=User(message["from"]["id"], display_name(message["from"])),
+            message_id=message.get("message_id"),
+            attachment=kind,
+        )
     command = parse_command(text.strip())
     head = text.strip().split(maxsplit=1)[0] if command else ""
     if "@" in head and head.split("@", 1)[1].lower() != bot_username.lower():
@@ -90,37 +118,97 @@ def _chat(chat: dict[str, Any]) -> Chat:
 
 
 class TelegramRuntime:
-    """Runs the core for each update; one chat's updates are handled one at a time, in order,
-    so a double tap cannot be accepted twice while different chats proceed in parallel."""
+    """Runs the core for each update. A chat's updates are handled one at a time, in arrival
+    order (across processes with Redis), so a double tap cannot be accepted twice; different
+    chats proceed in parallel. Replies queue per chat and go out at Telegram's pace while the
+    next update is already handled; button answers go out at once."""
 
-    def __init__(self, services: Services, raw: RawSender, bot_id: int, bot_username: str) -> None:
+    def __init__(
+        self,
+        services: Services,
+        raw: RawSender,
+        bot_id: int,
+        bot_username: str,
+        redis: Any = None,
+    ) -> None:
         self.services = services
         self.bot_id = bot_id
         self.bot_username = bot_username
         limits = Limits(global_messages=services.settings.max_messages_per_second)
-        self.delivery = Delivery(raw, on_forbidden=self._forbidden, limits=limits)
-        # A lock lives while some update of its chat holds it, then disappears by itself.
-        self.locks: weakref.WeakValueDictionary[int, asyncio.Lock] = weakref.WeakValueDictionary()
+        namespace = f"branchbot:{bot_id}"
+        shared = SharedGate(redis, namespace, limits) if redis is not None else None
+        self.delivery = Delivery(raw, on_forbidden=self._forbidden, limits=limits, shared=shared)
+        self.outbox = Outbox(self.delivery)
+        self.order: LocalOrder | RedisOrder = (
+            RedisOrder(redis, namespace, self.handle, self.outbox)
+            if redis is not None
+            else LocalOrder(self.handle)
+        )
+        self.buckets: dict[tuple[int, int], flood.Bucket] = {}
+        self._answers: set[asyncio.Task[Any]] = set()
+        self._swept = time.monotonic()
         services.outbound = self.delivery
 
+    async def start(self) -> None:
+        await self.order.start()
+
+    async def accept(self, update: dict[str, Any]) -> None:
+        """Queues the update behind its chat's earlier ones; returns once it is queued (in
+        Redis when shared), which is when the webhook may answer Telegram."""
+        key = chat_key(update)
+        if key is None:
+            return
+        await self.order.submit(key, update)
+
     async def process(self, update: dict[str, Any]) -> None:
+        """Handles the update now, outside any queue (tests and tools)."""
+        await self.handle(update)
+
+    async def handle(self, update: dict[str, Any]) -> None:
         event = event_from_update(update, self.bot_id, self.bot_username)
         if event is None:
             return
         self.delivery.revive(event.chat.id)  # someone wrote from there: the chat is reachable
-        lock = self.locks.get(event.chat.id)
-        if lock is None:
-            lock = self.locks[event.chat.id] = asyncio.Lock()
-        async with lock:
+        if not self._admitted(event):
+            log.warning("flood: an update in chat=%s ignored", event.chat.id)
+            return
+        actions = await self._run_core(event)
+        for answer in (a for a in actions if isinstance(a, AnswerButton)):
+            task = asyncio.create_task(self.delivery.send(event.chat.id, answer))
+            self._answers.add(task)
+            task.add_done_callback(self._answers.discard)
+        self.outbox.put(event.chat.id, [a for a in actions if not isinstance(a, AnswerButton)])
+
+    async def _run_core(self, event: Event) -> list[Action]:
+        """Never a stack trace to the user. A database that lost its schema or connections
+        (recreated under the bot) is repaired once and the update handled again."""
+        for attempt in (1, 2):
             try:
-                actions = await handle_event(event, self.services)
-            except Exception:
+                return await handle_event(event, self.services)
+            except Exception as exc:
+                recover = getattr(self.services.db, "recover", None)
+                if attempt == 1 and recover is not None and await recover(exc):
+                    continue
                 log.exception("handler failed chat=%s", event.chat.id)
-                actions = self._apology(event)
-            await self.delivery.send_all(event.chat.id, actions)
+                break
+        return self._apology(event)
+
+    def _admitted(self, event: Event) -> bool:
+        """Button presses and member changes always count; text is limited per person."""
+        if event.is_button or event.member_change is not None:
+            return True
+        allowance = flood.GROUP if event.chat.kind == "group" else flood.PRIVATE
+        now = time.monotonic()
+        key = (event.chat.id, event.user.id)
+        admitted, self.buckets[key] = flood.admit(self.buckets.get(key), now, allowance)
+        if now - self._swept > 60:
+            self._swept = now
+            for old_key, bucket in list(self.buckets.items()):
+                if flood.full_again(bucket, now, flood.GROUP if old_key[0] < 0 else flood.PRIVATE):
+                    del self.buckets[old_key]
+        return admitted
 
     def _apology(self, event: Event) -> list[Action]:
-        """Never a stack trace: stop the spinner and say something went wrong."""
         text = self.services.content.text("handler_failed")
         if event.callback_id:
             return [AnswerButton(event.callback_id, text, alert=True)]
@@ -131,34 +219,107 @@ class TelegramRuntime:
         async with self.services.db.session() as session:
             await groups.deactivate_binding(session, chat_id)
 
+    async def close(self, timeout: float = 10.0) -> None:
+        """At a stop: updates already accepted are handled and their replies sent, for a while."""
+        await self.order.close(timeout)
+        await self.outbox.close(timeout)
+        if self._answers:
+            await asyncio.wait(list(self._answers), timeout=timeout)
+
+
+def chat_key(update: dict[str, Any]) -> str | None:
+    """The chat whose order the update joins; None for kinds the bot does not handle."""
+    for kind in ("message", "chat_member", "my_chat_member"):
+        if isinstance(update.get(kind), dict):
+            chat = update[kind].get("chat")
+            return str(chat["id"]) if isinstance(chat, dict) and "id" in chat else None
+    query = update.get("callback_query")
+    if isinstance(query, dict) and isinstance(query.get("message"), dict):
+        chat = query["message"].get("chat")
+        return str(chat["id"]) if isinstance(chat, dict) and "id" in chat else None
+    return None
+
 
 def command_list(services: Services) -> list[tuple[str, str]]:
     """(command, Chinese description) for setMyCommands, from knowledge/messages.yaml."""
     return [(name, str(text)) for name, text in services.content.messages["commands"].items()]
 
 
+class StartupError(Exception):
+    """Settings that must not start the bot; the message says in Chinese what to change."""
+
+
+_SECRET_CHARS = re.compile(r"[A-Za-z0-9_-]{16,256}")
+MAX_JSON_DEPTH = 64  # a real update nests a few levels; deeper is an attack
+
+
+def check_webhook_settings(webhook_url: str, secret: str) -> None:
+    """A webhook accepts POSTs from the whole internet: without the secret Telegram echoes
+    back, anyone could post updates claiming to be any user, so it never starts without one."""
+    if not webhook_url:
+        return
+    if not secret:
+        raise StartupError(
+            "已设置 WEBHOOK_URL 但未设置 WEBHOOK_SECRET：没有密钥，任何人都能冒充 Telegram "
+            "向机器人发消息，因此不启动。请在 .env 中设置 WEBHOOK_SECRET（16–256 位字母、数字、"
+            "_ 或 -，例如用 `openssl rand -hex 32` 生成）。"
+        )
+    if not _SECRET_CHARS.fullmatch(secret):
+        raise StartupError(
+            "WEBHOOK_SECRET 只能由 16–256 位字母、数字、_ 或 - 组成，请重新设置后再启动。"
+        )
+
+
+def _too_deep(value: Any, depth: int = 0) -> bool:
+    if depth > MAX_JSON_DEPTH:
+        return True
+    if isinstance(value, dict):
+        return any(_too_deep(item, depth + 1) for item in value.values())
+    if isinstance(value, list):
+        return any(_too_deep(item, depth + 1) for item in value)
+    return False
+
+
+def parse_update(body: bytes) -> dict[str, Any] | None:
+    """The update in a webhook POST, or None for anything that is not one (bad JSON, not an
+    object, nested deeper than any update: the parser would otherwise recurse to a crash)."""
+    try:
+        update = json.loads(body)
+    except (ValueError, RecursionError):
+        return None
+    if not isinstance(update, dict) or _too_deep(update):
+        return None
+    return update
+
+
 async def start_webhook_receiver(
-    url: str, secret: str, listen: str, feed: Callable[[dict[str, Any]], Awaitable[None]]
+    url: str, secret: str, listen: str, accept: Callable[[dict[str, Any]], Awaitable[None]]
 ) -> Callable[[], Awaitable[None]]:
     """Serves POSTs at the path of WEBHOOK_URL; a wrong or missing secret gets 403.
 
-    Returns a coroutine function that stops the server. Updates are handled in the
-    background so Telegram gets its 200 at once and never re-sends for a slow handler.
+    Returns a coroutine function that stops the server. Telegram gets its 200 once the update
+    is queued in its chat's order (in Redis when several workers share it), not after it is
+    handled, so a slow handler never makes Telegram send it again. When queueing fails,
+    Telegram gets a 500 and sends the update again later: nothing is lost.
     """
     from aiohttp import web
 
-    pending: set[asyncio.Task[None]] = set()
+    if not secret:
+        raise StartupError("webhook without a secret")
 
     async def receive(request: web.Request) -> web.Response:
-        if secret and not hmac.compare_digest(request.headers.get(SECRET_HEADER, ""), secret):
+        if not hmac.compare_digest(
+            request.headers.get(SECRET_HEADER, "").encode(), secret.encode()
+        ):
             return web.Response(status=403)
-        try:
-            update = await request.json()
-        except ValueError:
+        update = parse_update(await request.read())
+        if update is None:
             return web.Response(status=400)
-        task = asyncio.create_task(feed(update))
-        pending.add(task)
-        task.add_done_callback(pending.discard)
+        try:
+            await accept(update)
+        except Exception as exc:
+            log.warning("update not queued (%s): Telegram will send it again", type(exc).__name__)
+            return web.Response(status=500)
         return web.Response(text="ok")
 
     app = web.Application(client_max_size=1 << 20)
@@ -170,7 +331,41 @@ async def start_webhook_receiver(
 
     async def stop() -> None:
         await runner.cleanup()
-        if pending:
-            await asyncio.gather(*pending, return_exceptions=True)
 
     return stop
+
+
+async def open_redis(settings: Settings) -> Any:
+    """The Redis client shared by the workers, or None for one process on its own."""
+    if not settings.redis_url:
+        return None
+    import redis.asyncio as redis_asyncio  # only a deployment of several workers needs it
+
+    return redis_asyncio.from_url(settings.redis_url, health_check_interval=30)
+
+
+async def keep_trying(
+    what: str,
+    attempt: Callable[[], Awaitable[object]],
+    stop: asyncio.Event,
+    rejected: type[BaseException] | tuple[type[BaseException], ...] = (),
+) -> bool:
+    """Start-up calls to Telegram are retried with backoff like every other network error, so
+    a bot started before the network is up, or while Telegram is unreachable, comes up by
+    itself. False once `stop` is set first. Logs carry the error's class, never the token."""
+    delay = STARTUP_FIRST_DELAY
+    while not stop.is_set():
+        try:
+            await attempt()
+            return True
+        except rejected as exc:
+            log.error(
+                "%s: Telegram rejected BOT_TOKEN (%s); check it. Retrying in %.0fs",
+                what, type(exc).__name__, delay,
+            )  # fmt: skip
+        except Exception as exc:
+            log.warning("%s failed (%s); retrying in %.0fs", what, type(exc).__name__, delay)
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stop.wait(), delay)
+        delay = min(delay * 2, STARTUP_MAX_DELAY)
+    return False

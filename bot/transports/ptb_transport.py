@@ -6,7 +6,8 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
-from typing import Any
+
+import httpx
 
 # Opt in to PTB's coming behaviour now: RetryAfter.retry_after as a timedelta, no warning.
 os.environ.setdefault("PTB_TIMEDELTA", "1")
@@ -27,8 +28,13 @@ from bot.contract import Action, AnswerButton, EditText, Keyboard, SendFile, Sen
 from bot.services import Services
 from bot.transports.common import (
     ALLOWED_UPDATES,
+    CONNECT_TIMEOUT,
+    REQUEST_TIMEOUT,
     TelegramRuntime,
+    check_webhook_settings,
     command_list,
+    keep_trying,
+    open_redis,
     start_webhook_receiver,
 )
 from scheduler import delivery
@@ -71,8 +77,8 @@ class PtbSender:
             if "not modified" in exc.message.lower():
                 raise delivery.NotModified(exc.message) from exc
             raise delivery.BadRequest(exc.message) from exc
-        except (tg_error.NetworkError, tg_error.TimedOut) as exc:
-            raise delivery.TransientError(str(exc)) from exc
+        except tg_error.NetworkError as exc:  # TimedOut included
+            raise delivery.TransientError(type(exc).__name__, maybe_sent=_maybe_sent(exc)) from exc
 
     async def _perform(self, chat_id: int, action: Action) -> int | None:
         match action:
@@ -128,6 +134,14 @@ class PtbSender:
         return str(member.status)
 
 
+def _maybe_sent(exc: BaseException) -> bool:
+    """The request may have reached Telegram: the connection was made (a read timeout, a
+    dropped answer). A 5xx answer or a refused connection means nothing was done."""
+    cause = exc.__cause__
+    not_sent = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
+    return isinstance(cause, httpx.HTTPError) and not isinstance(cause, not_sent)
+
+
 class PtbDirectory:
     def __init__(self, sender: PtbSender, username: str) -> None:
         self.sender = sender
@@ -137,52 +151,67 @@ class PtbDirectory:
         return await self.sender.member_status(chat_id, user_id)
 
 
+def _application(services: Services, receives: bool) -> Application:  # type: ignore[type-arg]
+    """One timeout policy for both frameworks (see `REQUEST_TIMEOUT`)."""
+    api = services.settings.telegram_api_url
+    builder = (
+        ApplicationBuilder()
+        .token(services.settings.bot_token)
+        .base_url(f"{api}/bot")
+        .base_file_url(f"{api}/file/bot")
+        .connect_timeout(CONNECT_TIMEOUT)
+        .read_timeout(REQUEST_TIMEOUT)
+        .write_timeout(REQUEST_TIMEOUT)
+        .pool_timeout(REQUEST_TIMEOUT)
+        .concurrent_updates(True)
+    )
+    if not receives:
+        builder = builder.updater(None)
+    return builder.build()
+
+
 async def run(services: Services, stop: asyncio.Event) -> None:
     """Runs until `stop` is set: long polling, or webhook when WEBHOOK_URL is set."""
     settings = services.settings
-    api = settings.telegram_api_url
-    application = (
-        ApplicationBuilder()
-        .token(settings.bot_token)
-        .base_url(f"{api}/bot")
-        .base_file_url(f"{api}/file/bot")
-        .concurrent_updates(True)
-        .build()
-    )
-    async with application:
+    check_webhook_settings(settings.webhook_url, settings.webhook_secret)
+    application = _application(services, receives=not settings.webhook_url)
+    if not await keep_trying(
+        "connecting to Telegram", application.initialize, stop, tg_error.InvalidToken
+    ):
+        return
+    redis = await open_redis(settings)
+    try:
         me = application.bot.bot
         sender = PtbSender(application)
-        runtime = TelegramRuntime(services, sender, me.id, me.username or "")
+        runtime = TelegramRuntime(services, sender, me.id, me.username or "", redis)
         services.directory = PtbDirectory(sender, me.username or "")
+        await runtime.start()
 
         async def on_update(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-            """Every update goes to the core; its replies to `Delivery`."""
-            await runtime.process(update.to_dict())
+            """Every update joins its chat's queue; the core answers it there."""
+            await runtime.accept(update.to_dict())
 
         application.add_handler(TypeHandler(Update, on_update))
         await _set_commands(application, services)
         await application.start()
         stop_receiver = None
         if settings.webhook_url:
-            await application.bot.set_webhook(
-                settings.webhook_url,
-                secret_token=settings.webhook_secret or None,
-                allowed_updates=ALLOWED_UPDATES,
-            )
-
-            async def feed(data: dict[str, Any]) -> None:
-                await application.update_queue.put(Update.de_json(data, application.bot))
-
+            if not await keep_trying(
+                "setWebhook", lambda: _set_webhook(application, settings), stop
+            ):
+                return
             stop_receiver = await start_webhook_receiver(
-                settings.webhook_url, settings.webhook_secret, settings.webhook_listen, feed
-            )
+                settings.webhook_url, settings.webhook_secret, settings.webhook_listen,
+                runtime.accept,
+            )  # fmt: skip
         else:
-            await application.bot.delete_webhook()
+            if not await keep_trying("deleteWebhook", application.bot.delete_webhook, stop):
+                return
             assert application.updater is not None
             await application.updater.start_polling(
                 poll_interval=0.0, timeout=10, allowed_updates=ALLOWED_UPDATES
             )
-        log.info("telegram (ptb) running as @%s", me.username)
+        log.info("telegram (ptb) running")
         try:
             await stop.wait()
         finally:
@@ -190,7 +219,18 @@ async def run(services: Services, stop: asyncio.Event) -> None:
                 await stop_receiver()
             elif application.updater is not None and application.updater.running:
                 await application.updater.stop()
+            await runtime.close()
             await application.stop()
+    finally:
+        await application.shutdown()
+        if redis is not None:
+            await redis.aclose()
+
+
+async def _set_webhook(application: Application, settings) -> None:  # type: ignore[no-untyped-def,type-arg]
+    await application.bot.set_webhook(
+        settings.webhook_url, secret_token=settings.webhook_secret, allowed_updates=ALLOWED_UPDATES
+    )
 
 
 async def _set_commands(application: Application, services: Services) -> None:  # type: ignore[type-arg]
@@ -203,16 +243,18 @@ async def _set_commands(application: Application, services: Services) -> None:  
 
 async def send_only(services: Services, stop: asyncio.Event) -> None:
     """`branchbot scheduler`: sends (reminders) without receiving updates."""
-    api = services.settings.telegram_api_url
-    application = (
-        ApplicationBuilder()
-        .token(services.settings.bot_token)
-        .base_url(f"{api}/bot")
-        .base_file_url(f"{api}/file/bot")
-        .updater(None)
-        .build()
-    )
-    async with application:
+    application = _application(services, receives=False)
+    if not await keep_trying(
+        "connecting to Telegram", application.initialize, stop, tg_error.InvalidToken
+    ):
+        return
+    redis = await open_redis(services.settings)
+    try:
         me = application.bot.bot
-        TelegramRuntime(services, PtbSender(application), me.id, me.username or "")
+        runtime = TelegramRuntime(services, PtbSender(application), me.id, me.username or "", redis)
         await stop.wait()
+        await runtime.close()
+    finally:
+        await application.shutdown()
+        if redis is not None:
+            await redis.aclose()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import signal
+import sys
 
 from bot.services import Services
 
@@ -27,6 +28,18 @@ def _transport(services: Services):  # type: ignore[no-untyped-def]
     return transport
 
 
+def _refuse_unsafe(services: Services) -> None:
+    """Settings that would expose the bot are refused before anything starts."""
+    from bot.transports.common import StartupError, check_webhook_settings
+
+    settings = services.settings
+    try:
+        check_webhook_settings(settings.webhook_url, settings.webhook_secret)
+    except StartupError as exc:
+        print(exc, file=sys.stderr)
+        raise SystemExit(2) from None
+
+
 async def run_telegram(
     services: Services,
     stop: asyncio.Event | None = None,
@@ -40,6 +53,7 @@ async def run_telegram(
     from bot.reminders import run_when_ready
     from scheduler.service import TICK_SECONDS
 
+    _refuse_unsafe(services)
     stop = _stop_on_signals(stop)
     await services.db.migrate()
     scheduling = None
