@@ -145,7 +145,8 @@ class Dispatcher:
                 message_id = None
             async with self.db.session() as session:
                 if message_id is not None:
-                    await schedule.finish(session, reminder_id, schedule.SENT, message_id)
+                    # UNCONFIRMED (0): probably sent, id unknown; never sent twice.
+                    await schedule.finish(session, reminder_id, schedule.SENT, message_id or None)
                     return 1
                 # Not delivered: tried again at the next tick while the group is still bound
                 # and the event has not begun (a removed bot's group is skipped then).

@@ -254,7 +254,12 @@ async def run(services: Services, stop: asyncio.Event) -> None:
         )
         log.info("telegram (aiogram) polling")
         await stop.wait()
-        await dispatcher.stop_polling()
+        while not polling.done():  # a stop right after start comes before polling began
+            try:
+                await dispatcher.stop_polling()
+                break
+            except RuntimeError:
+                await asyncio.sleep(0.05)
         await asyncio.gather(polling, return_exceptions=True)
         await runtime.close()
     finally:

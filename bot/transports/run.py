@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import signal
-import sys
 
 from bot.services import Services
 
@@ -28,18 +27,6 @@ def _transport(services: Services):  # type: ignore[no-untyped-def]
     return transport
 
 
-def _refuse_unsafe(services: Services) -> None:
-    """Settings that would expose the bot are refused before anything starts."""
-    from bot.transports.common import StartupError, check_webhook_settings
-
-    settings = services.settings
-    try:
-        check_webhook_settings(settings.webhook_url, settings.webhook_secret)
-    except StartupError as exc:
-        print(exc, file=sys.stderr)
-        raise SystemExit(2) from None
-
-
 async def run_telegram(
     services: Services,
     stop: asyncio.Event | None = None,
@@ -51,9 +38,11 @@ async def run_telegram(
     The scheduler runs in the same process unless `with_scheduler` is off (when
     `branchbot scheduler` runs it alone)."""
     from bot.reminders import run_when_ready
+    from bot.transports.common import check_webhook_settings
     from scheduler.service import TICK_SECONDS
 
-    _refuse_unsafe(services)
+    # Raises StartupError (the message says what to set) before anything listens.
+    check_webhook_settings(services.settings.webhook_url, services.settings.webhook_secret)
     stop = _stop_on_signals(stop)
     await services.db.migrate()
     scheduling = None
