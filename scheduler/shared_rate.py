@@ -86,7 +86,7 @@ class SharedGate:
         self.prefix = f"{namespace}:rate"
         self.limits = limits
         self.sleep = sleep
-        self._tag = process_tag()
+        self._tag = f"{process_tag()}:{id(self):x}"
         self._numbers = itertools.count(1)
         self._acquire = redis.register_script(_ACQUIRE)
         self._settle = redis.register_script(_SETTLE)

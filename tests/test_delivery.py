@@ -14,6 +14,7 @@ import pytest
 
 from bot.contract import Action, AnswerButton, EditText, SendFile, SendPicture, SendText
 from scheduler.delivery import (
+    UNCONFIRMED,
     BadRequest,
     Delivery,
     Forbidden,
@@ -301,3 +302,30 @@ def test_a_window_counts_a_send_from_its_answer_when_that_came_late() -> None:
     assert window.wait(1.0) == pytest.approx(0.6)
     window.settle(0.1, 0.05)  # an answer cannot make a send earlier than it was granted
     assert list(window.times) == [0.6, 0.1]
+
+
+@pytest.mark.parametrize(
+    ("action", "attempts", "result"),
+    [
+        # A new message whose answer was lost may have arrived: never sent a second time.
+        (SendText("x"), 1, UNCONFIRMED),
+        (SendFile(b"data", "a.xlsx"), 1, UNCONFIRMED),
+        # Edits and button answers are idempotent: repeated until they get through.
+        (EditText(5, "x"), 2, 5),
+        (AnswerButton("q1"), 2, None),
+    ],
+)
+async def test_a_send_that_may_have_arrived_is_not_repeated(
+    action: Action, attempts: int, result: int | None
+) -> None:
+    vt, raw, delivery = make({GROUP: [TransientError("read timeout", maybe_sent=True)]})
+    raw.ids = itertools.count(5)
+    assert await vt.run(delivery.send(GROUP, action)) == result
+    assert len(raw.calls) == attempts
+    assert delivery.stats.unconfirmed == (attempts == 1)
+
+
+async def test_a_refused_connection_is_retried_for_every_kind() -> None:
+    vt, raw, delivery = make({GROUP: [TransientError("connection refused", maybe_sent=False)]})
+    assert await vt.run(delivery.send(GROUP, SendText("x"))) == 1
+    assert len(raw.calls) == 2

@@ -228,14 +228,14 @@ async def run(services: Services, stop: asyncio.Event) -> None:
                     allowed_updates=ALLOWED_UPDATES,
                 )
 
-            if not await keep_trying("setWebhook", set_webhook, stop):
-                return
+            # Listening first: Telegram pushes as soon as the webhook is set.
             stop_receiver = await start_webhook_receiver(
                 settings.webhook_url, settings.webhook_secret, settings.webhook_listen,
                 runtime.accept,
             )  # fmt: skip
-            log.info("telegram (aiogram) webhook running")
-            await stop.wait()
+            if await keep_trying("setWebhook", set_webhook, stop):
+                log.info("telegram (aiogram) webhook running")
+                await stop.wait()
             await stop_receiver()
             await runtime.close()
             return

@@ -195,24 +195,19 @@ async def run(services: Services, stop: asyncio.Event) -> None:
         await _set_commands(application, services)
         await application.start()
         stop_receiver = None
-        if settings.webhook_url:
-            if not await keep_trying(
-                "setWebhook", lambda: _set_webhook(application, settings), stop
-            ):
-                return
-            stop_receiver = await start_webhook_receiver(
-                settings.webhook_url, settings.webhook_secret, settings.webhook_listen,
-                runtime.accept,
-            )  # fmt: skip
-        else:
-            if not await keep_trying("deleteWebhook", application.bot.delete_webhook, stop):
-                return
-            assert application.updater is not None
-            await application.updater.start_polling(
-                poll_interval=0.0, timeout=10, allowed_updates=ALLOWED_UPDATES
-            )
-        log.info("telegram (ptb) running")
         try:
+            if settings.webhook_url:  # listening first: Telegram pushes as soon as it is set
+                stop_receiver = await start_webhook_receiver(
+                    settings.webhook_url, settings.webhook_secret, settings.webhook_listen,
+                    runtime.accept,
+                )  # fmt: skip
+                await keep_trying("setWebhook", lambda: _set_webhook(application, settings), stop)
+            elif await keep_trying("deleteWebhook", application.bot.delete_webhook, stop):
+                assert application.updater is not None
+                await application.updater.start_polling(
+                    poll_interval=0.0, timeout=10, allowed_updates=ALLOWED_UPDATES
+                )
+            log.info("telegram (ptb) running")
             await stop.wait()
         finally:
             if stop_receiver is not None:
