@@ -5,12 +5,23 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
+import errno
+import faulthandler
+import io
 import logging
 import os
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from bot.config import Settings
+from bot.logs import adopt_stray_handlers, configure_logging
+
+if TYPE_CHECKING:
+    from storage.db import DatabasePathError  # imported when needed: `ask` has no database
+
+log = logging.getLogger(__name__)
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -44,40 +55,123 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _configure_logging(settings: Settings, quiet_by_default: bool) -> None:
-    level = settings.log_level
-    if quiet_by_default and "LOG_LEVEL" not in os.environ:
-        level = "WARNING"  # keep the console transcript readable
-    logging.basicConfig(
-        level=getattr(logging, level, logging.INFO),
-        stream=sys.stderr,
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-    )
+def _harden_process() -> None:
+    """Files this process creates (the database, exports, caches) are private to its user:
+    the ledger holds personal data. A fatal signal (SIGSEGV, SIGBUS) leaves a traceback of
+    file and line numbers on stderr instead of a silent death."""
+    os.umask(0o077)
+    with contextlib.suppress(AttributeError, ValueError, io.UnsupportedOperation):
+        faulthandler.enable()
+
+
+def _log_level(settings: Settings, command: str) -> str:
+    """The console's transcript (and `run` falling back to it) stays readable unless
+    LOG_LEVEL asks for more."""
+    if command in ("console", "run") and "LOG_LEVEL" not in os.environ:
+        return "WARNING"
+    return settings.log_level
+
+
+# errno → why, in the user's words.
+REASONS = {
+    errno.EACCES: "权限不足",
+    errno.EPERM: "权限不足",
+    errno.EROFS: "文件系统只读",
+    errno.ENOSPC: "磁盘空间不足",
+    errno.EDQUOT: "超出磁盘配额",
+    errno.EISDIR: "这是一个目录",
+    errno.ENOTDIR: "路径中有一段不是目录",
+    errno.ENOENT: "路径不存在",
+    errno.ENAMETOOLONG: "路径过长",
+}
+
+
+def reason_text(code: int, blocker: Path | None = None) -> str:
+    if code == errno.ENOTDIR and blocker is not None:
+        return f"{blocker} 不是目录"
+    return REASONS.get(code, f"系统错误 {errno.errorcode.get(code, code)}")
+
+
+def database_path_message(exc: DatabasePathError) -> str:
+    """E.g. "无法写入数据库目录 /srv/data：权限不足"."""
+    what = "数据库目录" if exc.is_directory else "数据库文件"
+    return f"无法写入{what} {exc.path}：{reason_text(exc.code, exc.blocker)}"
 
 
 def main(argv: list[str] | None = None) -> int:
+    """Anything unexpected ends here: logged by class and frames only, through the same
+    formatter as every log line (no message: it may quote data), and the exit code is 1."""
+    _harden_process()
     args = _parser().parse_args(argv)
     settings = Settings.from_env()
-    _configure_logging(settings, quiet_by_default=args.command in ("console", "run"))
+    configure_logging(settings, _log_level(settings, args.command))
+    try:
+        return _command(args, settings)
+    except KeyboardInterrupt:
+        return 130
+    except Exception as exc:
+        log.critical("branchbot %s stopped by an unexpected error", args.command, exc_info=True)
+        reason = _unwritable_database(exc)
+        if reason:
+            print(
+                f"数据库无法写入（{reason}），已停止。请检查磁盘空间和文件权限。", file=sys.stderr
+            )
+        return 1
+
+
+UNWRITABLE = {
+    "read-only": "只读",
+    "cannot open": "无法打开",
+    "I/O error": "读写出错",
+    "disk full": "磁盘已满",
+    "permission denied": "权限不足",
+}
+
+
+def _unwritable_database(exc: BaseException) -> str:
+    """Why the database could not be written, in the user's words; "" for other errors."""
+    storage = sys.modules.get("storage.db")  # not loaded: the error cannot be the database's
+    reason = storage.unwritable_reason(exc) if storage is not None else None
+    return UNWRITABLE.get(reason or "", "")
+
+
+def _command(args: argparse.Namespace, settings: Settings) -> int:
     if args.command == "ask":
         return _ask(settings, args.question, args.json)
     from bot.services import build_services
+    from storage.db import DatabasePathError
 
-    services = build_services(settings)
+    try:
+        services = build_services(settings)
+    except DatabasePathError as exc:
+        print(database_path_message(exc), file=sys.stderr)
+        return 2
+    adopt_stray_handlers()  # jieba, loaded with the knowledge base, brings its own handler
     if args.command == "migrate":
         asyncio.run(_migrate(services))
         print("数据库已升级到最新结构。")
         return 0
     if args.command == "export":
-        total = asyncio.run(_export(services, args.what, args.out))
+        try:
+            total = asyncio.run(_export(services, args.what, args.out))
+        except OSError as exc:
+            if exc.errno is None:
+                raise
+            print(f"无法写入 {args.out}：{reason_text(exc.errno)}", file=sys.stderr)
+            return 2
         print(EXPORTED[args.what].format(total=total, out=args.out))
         return 0
     if args.command == "run" and settings.bot_token:
         from bot.services import settle_memory
+        from bot.transports.common import StartupError
         from bot.transports.run import run_telegram
 
         settle_memory()
-        asyncio.run(run_telegram(services, with_scheduler=not args.no_scheduler))
+        try:
+            asyncio.run(run_telegram(services, with_scheduler=not args.no_scheduler))
+        except StartupError as exc:  # settings that would expose the bot: nothing started
+            print(exc, file=sys.stderr)
+            return 2
         return 0
     if args.command == "scheduler":
         if not settings.bot_token:

@@ -26,7 +26,7 @@ from bot.contract import (
     SendText,
     User,
 )
-from bot.router import handle_event
+from bot.router import answer
 from bot.services import Services
 from storage import dialogs
 
@@ -74,7 +74,7 @@ class ConsoleSession:
             )
         else:
             event = Event(self.chat, self.user, text=line)
-        self.show(await handle_event(event, self.services))
+        self.show(await answer(event, self.services))
 
     def show(self, actions: list[Action]) -> None:
         for action in actions:

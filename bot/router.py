@@ -2,6 +2,8 @@
 
 Commands (also `/cmd@botname`), button presses by prefix, and free text, which goes to the
 running dialog if there is one. Every button's data is re-validated here: never trusted.
+Text, names and titles are cleaned here once (`bot.rules.text_safety`), so no handler and no
+table ever sees a control or invisible character.
 """
 
 from __future__ import annotations
@@ -24,14 +26,16 @@ from bot import (
     selfcheck,
     themeday,
 )
-from bot.contract import Action, AnswerButton, Event, SendText
+from bot.contract import Action, AnswerButton, Chat, Event, SendText, User
 from bot.dialog.engine import DialogButton
+from bot.rules.text_safety import clean_name, clean_text
 from bot.services import Services
 from storage import dialogs
 
 log = logging.getLogger(__name__)
 
 MAX_TEXT = 10_000  # longer messages are cut before any parsing; Telegram allows 4096 anyway
+MAX_TITLE = 128  # Telegram's limit for a group's title
 
 Handler = Callable[[AsyncSession, Event, Services, str], Awaitable[list[Action]]]
 
@@ -47,29 +51,65 @@ def parse_command(text: str) -> tuple[str, str] | None:
     return name, rest.strip()
 
 
+def clean_event(event: Event, unnamed: str) -> Event:
+    """The event as handlers may see it: text and names cleaned, text cut to MAX_TEXT, a name
+    left empty by cleaning replaced by `unnamed`. Button data is not rewritten: it is checked
+    as it came, and data with anything odd in it matches no button."""
+    text = None if event.text is None else clean_text(event.text[: MAX_TEXT * 2])[:MAX_TEXT]
+    user = User(event.user.id, clean_name(event.user.name) or unnamed)
+    chat = Chat(event.chat.id, event.chat.kind, clean_name(event.chat.title, MAX_TITLE))
+    return replace(event, text=text, user=user, chat=chat)
+
+
+async def answer(event: Event, services: Services) -> list[Action]:
+    """What every transport calls: never a stack trace to the user. A database that lost its
+    schema or connections (recreated under the bot) is repaired once and the event handled
+    again; any other failure is logged (class and frames only) and apologised for."""
+    for attempt in (1, 2):
+        try:
+            return await handle_event(event, services)
+        except Exception as exc:
+            if attempt == 1 and await services.db.recover(exc):
+                continue
+            log.exception("handler failed chat=%s", event.chat.id)
+            break
+    text = services.content.text("handler_failed")
+    if event.callback_id:
+        return [AnswerButton(event.callback_id, text, alert=True)]
+    return [SendText(text)]
+
+
 async def handle_event(event: Event, services: Services) -> list[Action]:
-    """The single entry point every transport calls."""
-    if event.text is not None and len(event.text) > MAX_TEXT:
-        event = _truncated(event)
+    """One event through the router, in one unit of work; failures propagate (see `answer`)."""
+    event = clean_event(event, services.content.text("unnamed_user", id=event.user.id))
     async with services.db.session() as session:
         if event.member_change is not None:
             actions = await roster.on_member_change(session, event, services)
         elif event.button_data is not None:
             actions = await _on_button(session, event, services)
+        elif event.text is None and event.attachment is not None:
+            actions = await _on_attachment(session, event, services)
         else:
             actions = await _on_text(session, event, services)
     log.info(
         "event chat=%s kind=%s button=%s actions=%d",
         event.chat.kind,
-        "button" if event.is_button else "text",
+        "button" if event.is_button else event.attachment or "text",
         (event.button_data or "")[:2],
         len(actions),
     )
     return actions
 
 
-def _truncated(event: Event) -> Event:
-    return replace(event, text=(event.text or "")[:MAX_TEXT])
+async def _on_attachment(session: AsyncSession, event: Event, services: Services) -> list[Action]:
+    """A sticker, photo or voice note: the bot reads text only. In private it says so (in a
+    dialog, with the question again); a group is never answered, to keep it quiet."""
+    if event.chat.kind == "group":
+        return []
+    state = await dialogs.get_state(session, event.chat.id, event.user.id)
+    if state is not None:
+        return services.engine.ask(state, notice=services.content.text("attachment_in_dialog"))
+    return [SendText(services.content.text("attachment_hint"))]
 
 
 async def _on_text(session: AsyncSession, event: Event, services: Services) -> list[Action]:

@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
+from typing import Any
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
@@ -19,6 +21,22 @@ log = logging.getLogger(__name__)
 TICK_SECONDS = 20
 
 
+def repairing(job: Callable[[], Awaitable[int]], db: Any) -> Callable[[], Awaitable[int]]:
+    """A run that failed because the database lost its tables or connections (recreated
+    under the bot) is repaired and run once more, instead of failing every tick until a
+    restart."""
+
+    async def run() -> int:
+        try:
+            return await job()
+        except Exception as exc:
+            if await db.recover(exc):
+                return await job()
+            raise
+
+    return run
+
+
 def build_scheduler(
     dispatcher: Dispatcher, timezone: str, tick_seconds: float = TICK_SECONDS
 ) -> AsyncIOScheduler:
@@ -26,7 +44,7 @@ def build_scheduler(
     now = datetime.now(UTC)
     # Both jobs also run at once: after downtime, what fell due is sent straight away.
     scheduler.add_job(
-        dispatcher.expand_all,
+        repairing(dispatcher.expand_all, dispatcher.db),
         "cron",
         hour=0,
         minute=5,
@@ -37,7 +55,7 @@ def build_scheduler(
         max_instances=1,
     )
     scheduler.add_job(
-        dispatcher.tick,
+        repairing(dispatcher.tick, dispatcher.db),
         "interval",
         seconds=tick_seconds,
         id="tick",

@@ -19,9 +19,15 @@ from typing import Any
 
 from scheduler.delivery import Limits
 
+IN_FLIGHT_MS = 40_000  # longer than any request may take (the transports give up at 30 s)
+
 # KEYS: global window, chat window, pause key.
-# ARGV: global limit, global window ms, chat limit, chat window ms, member.
+# ARGV: global limit, global window ms, chat limit, chat window ms, member, in-flight ms.
 # Returns 0 when the slot is taken, else milliseconds to wait before asking again.
+# A send counts from the moment its answer comes back (`_SETTLE`); until then it is in
+# flight and stamped in the future, so it never leaves a window early however long it takes
+# to reach Telegram (a busy machine can hold a request back for a second). A process that
+# dies mid-send frees its slot once the in-flight time has passed.
 _ACQUIRE = """
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
@@ -35,13 +41,18 @@ for _, w in ipairs(limits) do
   local count = redis.call('ZCARD', w[1])
   if count >= w[2] then
     local oldest = redis.call('ZRANGE', w[1], count - w[2], count - w[2], 'WITHSCORES')
-    wait = math.max(wait, tonumber(oldest[2]) + w[3] - now)
+    local stamp = tonumber(oldest[2])
+    if stamp > now then
+      wait = math.max(wait, 20)
+    else
+      wait = math.max(wait, stamp + w[3] - now)
+    end
   end
 end
 if wait > 0 then return math.max(1, wait) end
 for _, w in ipairs(limits) do
-  redis.call('ZADD', w[1], now, ARGV[5])
-  redis.call('PEXPIRE', w[1], w[3] + 1000)
+  redis.call('ZADD', w[1], now + tonumber(ARGV[6]), ARGV[5])
+  redis.call('PEXPIRE', w[1], w[3] + tonumber(ARGV[6]) + 1000)
 end
 return 0
 """
@@ -110,6 +121,7 @@ class SharedGate:
             chat_limit,
             round(chat_seconds * lim.margin * 1000),
             member,
+            IN_FLIGHT_MS,
         ]
         while wait_ms := int(
             await self._acquire(keys=[global_key, chat_key, f"{self.prefix}:pause"], args=args)

@@ -409,17 +409,36 @@ class Faults:
 # --- webhook -----------------------------------------------------------------------------------
 
 
+def _update_chat(update: Json) -> Any:
+    """The chat an update belongs to, or None."""
+    for kind, body in update.items():
+        if kind == "update_id" or not isinstance(body, dict):
+            continue
+        message = body.get("message") if kind == "callback_query" else body
+        chat = (message or {}).get("chat") if isinstance(message, dict) else None
+        return chat.get("id") if isinstance(chat, dict) else None
+    return None
+
+
 class WebhookPusher:
-    """Pushes updates one at a time, in order, retrying with backoff like Telegram: a failing
-    receiver delays delivery but never loses an update nor stops the server."""
+    """Pushes updates in order, retrying with backoff like Telegram: a failing receiver
+    delays delivery but never loses an update nor stops the server.
+
+    With `connections` above 1 (setWebhook's max_connections), that many requests are in
+    flight at once, as with Telegram; one chat's updates still go one at a time, in order."""
 
     first_delay = 0.1
     max_delay = 2.0
 
-    def __init__(self, server: FakeTelegram, url: str, secret: str | None) -> None:
+    def __init__(
+        self, server: FakeTelegram, url: str, secret: str | None, connections: int = 1
+    ) -> None:
         self.server = server
         self.url = url
         self.secret = secret
+        self.connections = max(1, connections)
+        self._busy_updates: set[int] = set()
+        self._busy_chats: set[Any] = set()
         self.task = asyncio.create_task(self._run())
 
     async def stop(self) -> None:
@@ -430,15 +449,41 @@ class WebhookPusher:
             await self.task
 
     async def _run(self) -> None:
-        delay = self.first_delay
         async with ClientSession(timeout=ClientTimeout(total=self.server.webhook_timeout)) as http:
-            while True:
-                changed = self.server._changed
-                pending = self.server._deliverable()
-                if not pending:
-                    await changed.wait()
-                    continue
-                update = pending[0]
+            lanes = [asyncio.create_task(self._lane(http)) for _ in range(self.connections)]
+            try:
+                await asyncio.gather(*lanes)
+            finally:
+                for lane in lanes:
+                    lane.cancel()
+                await asyncio.gather(*lanes, return_exceptions=True)
+
+    def _next(self) -> Json | None:
+        """The oldest update not in flight whose chat has none in flight either; an update
+        waits behind an older one of its chat even while that one is being retried."""
+        blocked: set[Any] = set(self._busy_chats)
+        for update in self.server._deliverable():
+            chat = _update_chat(update)
+            if update["update_id"] in self._busy_updates or (chat is not None and chat in blocked):
+                if chat is not None:
+                    blocked.add(chat)
+                continue
+            return update
+        return None
+
+    async def _lane(self, http: ClientSession) -> None:
+        delay = self.first_delay
+        while True:
+            changed = self.server._changed
+            update = self._next()
+            if update is None:
+                await changed.wait()
+                continue
+            chat = _update_chat(update)
+            self._busy_updates.add(update["update_id"])
+            if chat is not None:
+                self._busy_chats.add(chat)
+            try:
                 try:
                     error = await self._post(http, update)
                 except Exception as exc:  # a bug here must not end delivery for the whole test
@@ -454,6 +499,10 @@ class WebhookPusher:
                 self.server._webhook_error(error)
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, self.max_delay)
+            finally:
+                self._busy_updates.discard(update["update_id"])
+                self._busy_chats.discard(chat)
+                self.server._notify()
 
     async def _post(self, http: ClientSession, update: Json) -> str | None:
         headers = {SECRET_HEADER: self.secret} if self.secret else {}
@@ -493,6 +542,7 @@ class WebhookPusher:
 class WebhookState:
     url: str = ""
     secret: str | None = None
+    max_connections: int = 1
     last_error_date: int | None = None
     last_error_message: str | None = None
 
@@ -855,7 +905,9 @@ class FakeTelegram:
         sender, state = self._user_of(user), self._chat_of(chat)
         file = {"file_id": f"CAACAgIAAxkBAAI{next(self._ids)}", "file_unique_id": "AgADx"}
         shapes: Json = {
-            "sticker": file | {"type": "regular", "width": 512, "height": 512},
+            "sticker": file
+            | {"type": "regular", "width": 512, "height": 512, "is_animated": False}
+            | {"is_video": False},
             "photo": [file | {"width": 90, "height": 90}],
             "voice": file | {"duration": 3},
             "document": file | {"file_name": "a.pdf"},
@@ -1072,9 +1124,12 @@ class FakeTelegram:
         if self._pusher is not None:
             await self._pusher.stop()
             self._pusher = None
-        self.webhook = WebhookState(url=url, secret=secret)
+        connections = int(params.get("max_connections") or 1)
+        if not 1 <= connections <= 100:
+            raise bad_request("bad webhook: max_connections must be between 1 and 100")
+        self.webhook = WebhookState(url=url, secret=secret, max_connections=connections)
         if url:
-            self._pusher = WebhookPusher(self, url, secret)
+            self._pusher = WebhookPusher(self, url, secret, connections)
         self._notify()
         return True
 
@@ -1090,7 +1145,7 @@ class FakeTelegram:
             "pending_update_count": len(self._deliverable()),
         }
         if self.webhook.url:
-            info |= {"max_connections": 40, "ip_address": "127.0.0.1"}
+            info |= {"max_connections": self.webhook.max_connections, "ip_address": "127.0.0.1"}
         if self._allowed:
             info["allowed_updates"] = list(self._allowed)
         if self.webhook.last_error_date is not None:

@@ -163,3 +163,151 @@ def test_validate(step: Step, text: str, answers: dict[str, Any], expected: Any)
 )
 def test_numerals_to_digits(text: str, expected: str) -> None:
     assert numerals_to_digits(text) == expected
+
+
+# Integers as secretaries type them: what is read, and what is asked again. A malformed
+# Chinese numeral must never be read as some number ("万万万万万万" was taken as 0 employees).
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("0", 0),
+        ("007", 7),
+        ("1，200", 1200),
+        ("30人", 30),
+        ("三十人", 30),
+        ("两人", 2),
+        ("两", 2),
+        ("零", 0),
+        ("〇", 0),
+        ("十", 10),
+        ("一十五", 15),
+        ("一百零五", 105),
+        ("一千零五", 1005),
+        ("一千零五十", 1050),
+        ("一千零十", 1010),
+        ("一千五", 1500),  # spoken short form: 一千五 is 1500, not 1005
+        ("一千五百", 1500),
+        ("三百五", 350),
+        ("一百二", 120),
+        ("两千五百", 2500),
+        ("两万五", 25000),
+        ("一万零五", 10005),
+        ("一万零五百", 10500),
+        ("十万", 100000),
+        ("二十万", 200000),
+        ("九千九百九十九万九千九百九十九", 99_999_999),
+        ("5千", 5000),
+        ("5千5", 5500),
+        ("12万", 120000),
+        ("1.2万", 12000),
+        ("2.5千", 2500),
+        ("1.2345万", 12345),
+    ],
+)
+def test_parse_integer_reads(text: str, expected: int) -> None:
+    assert parse_integer(text) == expected
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "万",
+        "万万",
+        "万万万万万万",
+        "千",
+        "千千",
+        "百",
+        "十十",
+        "一万万",
+        "零零",
+        "零五",
+        "一一",
+        "三五",
+        "一百零",
+        "一千零五百",
+        "五百一千",
+        "十零五",
+        "两十",
+        "二十两",
+        "一万二百",
+        "万五",
+        "一亿",
+        "5千千",
+        "1.23456万",
+        "1.5千5",
+        "3.5",
+        "1.5",
+        "١٢",  # Arabic-Indic digits: not what anyone here types
+        "😀",
+        "3️⃣",
+        "",
+        " ",
+        "一百二十a",
+    ],
+)
+def test_parse_integer_refuses(text: str) -> None:
+    assert parse_integer(text) is None
+
+
+DAY = Step("day", "date", "日期")
+AT = Step("at", "time", "时间")
+
+
+@pytest.mark.parametrize(
+    ("step", "text", "answers", "expected"),
+    [
+        (EMPLOYEES, "万万万万万万", {}, Invalid("integer", {})),
+        (EMPLOYEES, "千千", {}, Invalid("integer", {})),
+        (EMPLOYEES, "零零", {}, Invalid("integer", {})),
+        (EMPLOYEES, "3.5", {}, Invalid("integer", {})),
+        (EMPLOYEES, "😀😀", {}, Invalid("integer", {})),
+        (EMPLOYEES, "", {}, Invalid("integer", {})),
+        (EMPLOYEES, "-3", {}, Invalid("min", {"min": 0})),
+        (EMPLOYEES, "负三", {}, Invalid("integer", {})),
+        (EMPLOYEES, "一百万零一", {}, Invalid("max", {"max": 1_000_000})),
+        (EMPLOYEES, "两百万", {}, Invalid("max", {"max": 1_000_000})),
+        (EMPLOYEES, "9999999999", {}, Invalid("max", {"max": 1_000_000})),  # said as too big
+        (EMPLOYEES, "9" * 5000, {}, Invalid("max", {"max": 1_000_000})),
+        (EMPLOYEES, "-" + "9" * 20, {}, Invalid("min", {"min": 0})),
+        (EMPLOYEES, "一千五", {}, 1500),
+        (EMPLOYEES, "1.2万人", {}, 12000),
+        (FORMAL, "9999999999", {"employees": 120}, Invalid("integer", {})),  # no max: no bound
+        (DAY, "😀", {}, Invalid("date", {})),
+        (AT, "⏰", {}, Invalid("time", {})),
+        (MULTI, "👍", {}, Invalid("multi", {})),
+        (KIND, "🏢", {}, Invalid("choice", {})),
+        (YESNO, "🤔", {}, Invalid("yesno", {})),
+        (NAME, "👨‍👩‍👧👨‍👩‍👧", {}, Invalid("text_empty", {})),
+    ],
+)
+def test_validate_hostile(step: Step, text: str, answers: dict[str, Any], expected: Any) -> None:
+    options = list(step.options) if step.kind != "yesno" else ["是", "否"]
+    assert validate(step, text, answers, options, TODAY) == expected
+
+
+def chinese_reading(number: int) -> str:
+    """The standard reading of 0..99,999,999 (一万零五百, 二十), written independently of the
+    parser so that each checks the other."""
+    digits = "零一二三四五六七八九"
+
+    def section(n: int) -> str:
+        out, gap = "", False
+        for size, name in ((1000, "千"), (100, "百"), (10, "十"), (1, "")):
+            digit = n // size % 10
+            if digit:
+                out += ("零" if gap and out else "") + digits[digit] + name
+            gap = not digit
+        return out
+
+    if number == 0:
+        return "零"
+    high, low = divmod(number, 10_000)
+    head = section(high) + "万" + ("零" if 0 < low < 1000 else "") if high else ""
+    return head + (section(low) if low else "")
+
+
+def test_every_standard_reading_is_read_back() -> None:
+    numbers = [*range(0, 30_000), 99_999_999, 10_000_005, 20_000_001, 1_000_000]
+    wrong = [n for n in numbers if parse_integer(chinese_reading(n)) != n]
+    assert wrong == []
+    assert chinese_reading(10_500) == "一万零五百" and chinese_reading(15) == "一十五"

@@ -1,7 +1,8 @@
 """The bot facing the internet, both frameworks, against the local Bot API server: a webhook
 never runs without its secret and refuses junk, one member's flood holds nobody else's
 buttons, a slow Telegram gets each reply once, and a bot started before Telegram is
-reachable (or while it rejects the token) comes up by itself."""
+reachable (or while it rejects the token) comes up by itself, and a PostgreSQL database
+dropped and created again under it is repaired without a restart."""
 
 from __future__ import annotations
 
@@ -16,11 +17,15 @@ from typing import Any
 
 import pytest
 from aiohttp import ClientSession
+from sqlalchemy import text
+from sqlalchemy.engine import make_url
+from sqlalchemy.ext.asyncio import create_async_engine
 
 from bot.config import Settings
 from bot.services import build_services
 from bot.transports import aiogram_transport, common, ptb_transport
 from bot.transports.run import run_telegram
+from tests.conftest import POSTGRES_URL, _drop_postgres_database, _fresh_postgres_database
 from tests.telegram_server import FakeTelegram
 from tests.test_telegram_e2e import free_port
 from tests.test_telegram_theme_days import (  # noqa: F401  (bot is a fixture)
@@ -36,14 +41,14 @@ TOKEN = "123456:SAFETY-TOKEN-never-logged"
 
 
 def settings_for(framework: str, api_url: str, tmp_path: Path, **extra: Any) -> Settings:
-    return Settings(
-        bot_token=TOKEN,
-        bot_framework=framework,
-        telegram_api_url=api_url,
-        database_url=f"sqlite+aiosqlite:///{tmp_path / 'bot.db'}",
-        cache_dir=tmp_path / "cache",
-        **extra,
-    )
+    fields: dict[str, Any] = {
+        "bot_token": TOKEN,
+        "bot_framework": framework,
+        "telegram_api_url": api_url,
+        "database_url": f"sqlite+aiosqlite:///{tmp_path / 'bot.db'}",
+        "cache_dir": tmp_path / "cache",
+    }
+    return Settings(**(fields | extra))
 
 
 async def started(server: FakeTelegram, settings: Settings) -> tuple[asyncio.Event, asyncio.Task]:
@@ -297,3 +302,39 @@ async def test_a_rejected_token_is_retried_and_never_logged(
     finally:
         await stopped(stop, task)
         await server.stop()
+
+
+# --- 6. the database recreated under the bot --------------------------------------------------
+
+
+async def _recreate(url: str) -> None:
+    name = make_url(url).database
+    admin = create_async_engine(
+        make_url(url).set(database="postgres"), isolation_level="AUTOCOMMIT"
+    )
+    async with admin.connect() as connection:
+        await connection.execute(text(f'DROP DATABASE "{name}" WITH (FORCE)'))
+        await connection.execute(text(f'CREATE DATABASE "{name}"'))
+    await admin.dispose()
+
+
+@pytest.mark.skipif(not POSTGRES_URL, reason="needs TEST_POSTGRES_URL")
+async def test_a_database_recreated_under_the_bot_is_repaired(tmp_path: Path) -> None:
+    url = await _fresh_postgres_database()
+    server = await FakeTelegram.start()
+    stop, task = await started(server, settings_for("ptb", server.url, tmp_path, database_url=url))
+    try:
+        user = await server.user(4300, "用户")
+        chat_id = (await server.private_chat(user))["id"]
+        apology = build_services(Settings()).content.text("handler_failed")
+        for round_ in range(3):
+            if round_ == 1:
+                await _recreate(url)
+            before = len(replies_to(server, {chat_id}))
+            await server.send_text(user, chat_id, "党费怎么交")  # reads the dialog table first
+            await server.wait_for(lambda _, n=before: len(replies_to(server, {chat_id})) > n, 15)
+            assert replies_to(server, {chat_id})[-1]["text"] != apology
+    finally:
+        await stopped(stop, task)
+        await server.stop()
+        await _drop_postgres_database(url)

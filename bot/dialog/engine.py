@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.contract import Action, AnswerButton, Button, EditText, Event, Keyboard, SendText
 from bot.dialog.flows import Flow, Step, parse_flow
 from bot.dialog.inputs import Invalid, validate
+from bot.rules.text_safety import clean_answers
 from knowledge.content import Content
 from storage import dialogs
 from storage.models import DialogState
@@ -284,6 +285,9 @@ class DialogEngine:
     ) -> list[Action]:
         flow = self.flow_of(state)
         answers = {k: v for k, v in flow.prune(self.view(state)).items() if k in state.answers}
+        # New answers arrive clean; a state saved before that may hold a NUL, which the
+        # record's columns refuse, and the same failure would then come back at every try.
+        answers = clean_answers(answers)
         await dialogs.drop_state(session, state.chat_id, state.user_id)
         if flow.on_complete is None:
             return []

@@ -36,6 +36,7 @@ from bot.services import Services
 from bot.transports.common import (
     ALLOWED_UPDATES,
     REQUEST_TIMEOUT,
+    WEBHOOK_CONNECTIONS,
     TelegramRuntime,
     check_webhook_settings,
     command_list,
@@ -226,6 +227,7 @@ async def run(services: Services, stop: asyncio.Event) -> None:
                     settings.webhook_url,
                     secret_token=settings.webhook_secret,
                     allowed_updates=ALLOWED_UPDATES,
+                    max_connections=WEBHOOK_CONNECTIONS,
                 )
 
             # Listening first: Telegram pushes as soon as the webhook is set.

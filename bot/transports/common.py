@@ -20,8 +20,8 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from bot.config import Settings
-from bot.contract import Action, AnswerButton, Chat, Event, SendText, User
-from bot.router import handle_event, parse_command
+from bot.contract import AnswerButton, Chat, Event, User
+from bot.router import answer, parse_command
 from bot.rules import flood
 from bot.services import Services
 from bot.transports.ordering import LocalOrder, Outbox, RedisOrder
@@ -38,6 +38,8 @@ STARTUP_MAX_DELAY = 60.0
 # answer does not come back in time may have been sent; `Delivery` then does not repeat it.
 CONNECT_TIMEOUT = 10.0
 REQUEST_TIMEOUT = 30.0
+# Webhook requests Telegram may have in flight at once (its default); order is kept per chat.
+WEBHOOK_CONNECTIONS = 40
 
 GROUP_TYPES = frozenset({"group", "supergroup"})
 # chat_member must be asked for by name; Telegram sends it only while the bot is an admin.
@@ -117,6 +119,9 @@ def _chat(chat: dict[str, Any]) -> Chat:
     return Chat(chat["id"], kind, chat.get("title") or "")
 
 
+ALLOWANCE = {"group": flood.GROUP, "private": flood.PRIVATE}
+
+
 class TelegramRuntime:
     """Runs the core for each update. A chat's updates are handled one at a time, in arrival
     order (across processes with Redis), so a double tap cannot be accepted twice; different
@@ -144,7 +149,7 @@ class TelegramRuntime:
             if redis is not None
             else LocalOrder(self.handle)
         )
-        self.buckets: dict[tuple[int, int], flood.Bucket] = {}
+        self.buckets: dict[tuple[int, int, str], flood.Bucket] = {}
         self._answers: set[asyncio.Task[Any]] = set()
         self._swept = time.monotonic()
         services.outbound = self.delivery
@@ -160,10 +165,6 @@ class TelegramRuntime:
             return
         await self.order.submit(key, update)
 
-    async def process(self, update: dict[str, Any]) -> None:
-        """Handles the update now, outside any queue (tests and tools)."""
-        await self.handle(update)
-
     async def handle(self, update: dict[str, Any]) -> None:
         event = event_from_update(update, self.bot_id, self.bot_username)
         if event is None:
@@ -172,47 +173,26 @@ class TelegramRuntime:
         if not self._admitted(event):
             log.warning("flood: an update in chat=%s ignored", event.chat.id)
             return
-        actions = await self._run_core(event)
-        for answer in (a for a in actions if isinstance(a, AnswerButton)):
-            task = asyncio.create_task(self.delivery.send(event.chat.id, answer))
+        actions = await answer(event, self.services)
+        for spinner in (a for a in actions if isinstance(a, AnswerButton)):
+            task = asyncio.create_task(self.delivery.send(event.chat.id, spinner))
             self._answers.add(task)
             task.add_done_callback(self._answers.discard)
         self.outbox.put(event.chat.id, [a for a in actions if not isinstance(a, AnswerButton)])
-
-    async def _run_core(self, event: Event) -> list[Action]:
-        """Never a stack trace to the user. A database that lost its schema or connections
-        (recreated under the bot) is repaired once and the update handled again."""
-        for attempt in (1, 2):
-            try:
-                return await handle_event(event, self.services)
-            except Exception as exc:
-                recover = getattr(self.services.db, "recover", None)
-                if attempt == 1 and recover is not None and await recover(exc):
-                    continue
-                log.exception("handler failed chat=%s", event.chat.id)
-                break
-        return self._apology(event)
 
     def _admitted(self, event: Event) -> bool:
         """Button presses and member changes always count; text is limited per person."""
         if event.is_button or event.member_change is not None:
             return True
-        allowance = flood.GROUP if event.chat.kind == "group" else flood.PRIVATE
         now = time.monotonic()
-        key = (event.chat.id, event.user.id)
-        admitted, self.buckets[key] = flood.admit(self.buckets.get(key), now, allowance)
-        if now - self._swept > 60:
+        key = (event.chat.id, event.user.id, event.chat.kind)
+        admitted, self.buckets[key] = flood.admit(self.buckets.get(key), now, ALLOWANCE[key[2]])
+        if now - self._swept > 60:  # memory follows who is active, not who ever wrote
             self._swept = now
-            for old_key, bucket in list(self.buckets.items()):
-                if flood.full_again(bucket, now, flood.GROUP if old_key[0] < 0 else flood.PRIVATE):
-                    del self.buckets[old_key]
+            for old, bucket in list(self.buckets.items()):
+                if flood.full_again(bucket, now, ALLOWANCE[old[2]]):
+                    del self.buckets[old]
         return admitted
-
-    def _apology(self, event: Event) -> list[Action]:
-        text = self.services.content.text("handler_failed")
-        if event.callback_id:
-            return [AnswerButton(event.callback_id, text, alert=True)]
-        return [SendText(text)]
 
     async def _forbidden(self, chat_id: int) -> None:
         """403: the bot was removed from the group or blocked; stop sending there."""

@@ -30,6 +30,7 @@ from bot.transports.common import (
     ALLOWED_UPDATES,
     CONNECT_TIMEOUT,
     REQUEST_TIMEOUT,
+    WEBHOOK_CONNECTIONS,
     TelegramRuntime,
     check_webhook_settings,
     command_list,
@@ -224,7 +225,10 @@ async def run(services: Services, stop: asyncio.Event) -> None:
 
 async def _set_webhook(application: Application, settings) -> None:  # type: ignore[no-untyped-def,type-arg]
     await application.bot.set_webhook(
-        settings.webhook_url, secret_token=settings.webhook_secret, allowed_updates=ALLOWED_UPDATES
+        settings.webhook_url,
+        secret_token=settings.webhook_secret,
+        allowed_updates=ALLOWED_UPDATES,
+        max_connections=WEBHOOK_CONNECTIONS,
     )
 
 

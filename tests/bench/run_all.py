@@ -170,8 +170,9 @@ async def main() -> None:
 
 if __name__ == "__main__":
     asyncio.run(main())
-    from tests.bench import knowledge, telegram, theme_days
+    from tests.bench import knowledge, telegram, theme_days, workers
 
     knowledge.main()
     asyncio.run(telegram.main())
     asyncio.run(theme_days.main())
+    asyncio.run(workers.main())
