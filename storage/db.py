@@ -7,17 +7,13 @@ messages (`hide_parameters`)."""
 from __future__ import annotations
 
 import asyncio
-import errno
 import logging
-import os
-import sqlite3
-import stat
 import time
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterator, Callable
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from sqlalchemy import create_engine, event, text
 from sqlalchemy.engine import Connection, Engine, make_url
@@ -29,6 +25,11 @@ from sqlalchemy.ext.asyncio import (
     create_async_engine,
 )
 
+from storage.db_failures import RESET_INTERVAL_SECONDS, failure_kind
+from storage.db_failures import unwritable_reason as unwritable_reason
+from storage.sqlite_files import DatabasePathError as DatabasePathError
+from storage.sqlite_files import guard_shared_memory, prepare_sqlite_file
+
 if TYPE_CHECKING:
     from alembic.config import Config
 
@@ -39,95 +40,7 @@ HEAD_REVISION = "0003"
 # Any constant: taken for the migration's transaction, so processes starting (or recovering)
 # together upgrade one after the other instead of creating the same tables twice.
 MIGRATION_LOCK_KEY = 0x6272_616E_6368  # "branch"
-# SQLite keeps these beside the database; they hold the same data.
-SQLITE_COMPANIONS = ("-wal", "-shm", "-journal")
-
 log = logging.getLogger(__name__)
-
-
-class DatabasePathError(Exception):
-    """The SQLite database's directory or file cannot be made or written: found at start,
-    before any work, so the command can say which path and why instead of a traceback."""
-
-    def __init__(self, path: Path, is_directory: bool, code: int, blocker: Path | None = None):
-        super().__init__(path, errno.errorcode.get(code, str(code)))
-        self.path = path
-        self.is_directory = is_directory
-        self.code = code
-        self.blocker = blocker  # for ENOTDIR: the path component that is a file
-
-
-def _not_a_directory(path: Path) -> Path | None:
-    """The nearest existing path component of `path` that is not a directory, if any."""
-    for candidate in (path, *path.parents):
-        if candidate.exists() or candidate.is_symlink():
-            return None if candidate.is_dir() else candidate
-    return None
-
-
-def _unwritable_code(path: Path) -> int:
-    """Why a path that `os.access` refuses cannot be written: read-only mount or permission."""
-    try:
-        read_only = bool(os.statvfs(path).f_flag & os.ST_RDONLY)
-    except OSError:
-        read_only = False
-    return errno.EROFS if read_only else errno.EACCES
-
-
-def _shared_directory(directory: Path) -> bool:
-    """Directories that are not the database's own and must keep their mode: sticky ones
-    (/tmp), the working directory and its parents (a checkout, a home), the home directory."""
-    try:
-        if directory.stat().st_mode & stat.S_ISVTX:
-            return True
-        resolved = directory.resolve()
-        cwd = Path.cwd().resolve()
-    except OSError:
-        return True
-    return resolved == cwd or resolved in cwd.parents or resolved == Path.home().resolve()
-
-
-def _make_private(path: Path) -> None:
-    """Drops the group and other bits of a path we own; others' paths are left alone."""
-    try:
-        info = path.stat()
-        if info.st_uid == os.geteuid() and info.st_mode & 0o077:
-            path.chmod(stat.S_IMODE(info.st_mode) & 0o700)
-    except OSError:
-        pass  # gone meanwhile, or not ours to change: SQLite reports what matters
-
-
-def prepare_sqlite_file(database: Path) -> None:
-    """Makes the database's directory (0700) and file (0600, so SQLite's -wal and -shm, which
-    copy its mode, are private too), tightens them when they exist with wider modes, and
-    checks they can be written. Raises DatabasePathError saying which path and why."""
-    directory = database.parent
-    blocker = _not_a_directory(directory)
-    if blocker is not None:
-        raise DatabasePathError(directory, True, errno.ENOTDIR, blocker)
-    try:
-        directory.mkdir(parents=True, exist_ok=True, mode=0o700)
-    except OSError as exc:
-        raise DatabasePathError(directory, True, exc.errno or errno.EIO) from exc
-    if not os.access(directory, os.W_OK | os.X_OK):
-        raise DatabasePathError(directory, True, _unwritable_code(directory))
-    if database.is_dir():
-        raise DatabasePathError(database, False, errno.EISDIR)
-    files = [database, *(Path(f"{database}{suffix}") for suffix in SQLITE_COMPANIONS)]
-    for path in files:
-        if path.exists() and not os.access(path, os.R_OK | os.W_OK):
-            raise DatabasePathError(path, False, _unwritable_code(path))
-    if not database.exists():
-        try:  # an empty file is an empty database to SQLite
-            os.close(os.open(database, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
-        except FileExistsError:
-            pass
-        except OSError as exc:
-            raise DatabasePathError(database, False, exc.errno or errno.EIO) from exc
-    if not _shared_directory(directory):
-        _make_private(directory)
-    for path in files:
-        _make_private(path)
 
 
 def _enable_sqlite_foreign_keys(dbapi_connection, _record) -> None:  # type: ignore[no-untyped-def]
@@ -142,24 +55,6 @@ def _begin_immediate(connection: Connection) -> None:
     """The write lock is taken at BEGIN, so what a batch reads cannot change before it writes
     (a deferred BEGIN would let another writer in between, and fail the upgrade)."""
     connection.exec_driver_sql("BEGIN IMMEDIATE")
-
-
-def _guard_shared_memory(database: str) -> Callable[[Connection], None]:
-    """SQLite maps a WAL database's `-shm` file into memory. If that file stops being
-    writable under the running process (an immutable flag set on it), the next transaction
-    touching the mapping kills the process with SIGBUS, beyond any handler. So each
-    transaction first checks the file can still be written (one syscall) and fails with
-    SQLite's own "read-only" error instead: the user gets an answer, the log says why."""
-    shm = f"{database}-shm"
-
-    def check(_connection: Connection) -> None:
-        if not os.access(shm, os.W_OK) and os.path.exists(shm):
-            error = sqlite3.OperationalError("attempt to write a readonly database")
-            error.sqlite_errorcode = sqlite3.SQLITE_READONLY  # type: ignore[attr-defined]
-            error.sqlite_errorname = "SQLITE_READONLY"  # type: ignore[attr-defined]
-            raise error
-
-    return check
 
 
 def _own_transactions(dbapi_connection, _record) -> None:  # type: ignore[no-untyped-def]
@@ -180,79 +75,6 @@ async def _in_thread(
             return work(connection, *args)
 
     return await asyncio.get_running_loop().run_in_executor(thread, in_transaction)
-
-
-Failure = Literal["schema missing", "connection lost"]
-RESET_INTERVAL_SECONDS = 1.0
-# PostgreSQL: undefined_table; admin_shutdown, crash_shutdown, cannot_connect_now, and a
-# database that does not exist (yet: dropped and being created again).
-_SCHEMA_SQLSTATES = frozenset({"42P01"})
-_CONNECTION_SQLSTATES = frozenset({"57P01", "57P02", "57P03", "3D000"})
-# asyncpg's names for a connection gone or a statement cache made stale by a schema change.
-_CONNECTION_ERRORS = frozenset(
-    {"ConnectionDoesNotExistError", "InvalidCachedStatementError", "OutdatedSchemaCacheError"}
-)
-
-
-def _related(exc: BaseException) -> Iterator[BaseException]:
-    """The exception, what it wraps (SQLAlchemy's `.orig`) and what it was raised from."""
-    seen: set[int] = set()
-    stack: list[Any] = [exc]
-    while stack and len(seen) < 32:
-        current = stack.pop()
-        if not isinstance(current, BaseException) or id(current) in seen:
-            continue
-        seen.add(id(current))
-        yield current
-        stack += [current.__cause__, current.__context__, getattr(current, "orig", None)]
-
-
-def failure_kind(exc: BaseException) -> Failure | None:
-    """Whether a failed unit of work failed for the database's state (which `recover`
-    repairs) rather than its own: tables missing, or a connection gone or stale."""
-    kinds: set[str] = set()
-    for current in _related(exc):
-        sqlstate = getattr(current, "sqlstate", None)
-        name = type(current).__name__
-        if sqlstate in _SCHEMA_SQLSTATES or (
-            name == "OperationalError"
-            and type(current).__module__ == "sqlite3"
-            and str(current).startswith("no such table")
-        ):
-            kinds.add("schema missing")
-        elif (
-            sqlstate in _CONNECTION_SQLSTATES
-            or (isinstance(sqlstate, str) and sqlstate.startswith("08"))
-            or name in _CONNECTION_ERRORS
-            or (isinstance(current, DBAPIError) and current.connection_invalidated)
-        ):
-            kinds.add("connection lost")
-    if "schema missing" in kinds:
-        return "schema missing"
-    return "connection lost" if kinds else None
-
-
-# SQLite's result codes (by their names, Python 3.11+) for a database that cannot be written.
-_SQLITE_UNWRITABLE = {
-    "SQLITE_READONLY": "read-only",
-    "SQLITE_CANTOPEN": "cannot open",
-    "SQLITE_IOERR": "I/O error",
-    "SQLITE_FULL": "disk full",
-    "SQLITE_PERM": "permission denied",
-}
-
-
-def unwritable_reason(exc: BaseException) -> str | None:
-    """Why SQLite could not write (`read-only`, `cannot open`, `I/O error`, `disk full`,
-    `permission denied`), when that is why `exc` happened; for a log line and for choosing
-    the user's answer. The codes say nothing of the data."""
-    for current in _related(exc):
-        name = getattr(current, "sqlite_errorname", None)
-        if isinstance(name, str):
-            for prefix, reason in _SQLITE_UNWRITABLE.items():
-                if name == prefix or name.startswith(prefix + "_"):
-                    return reason
-    return None
 
 
 def alembic_config() -> Config:
@@ -364,7 +186,7 @@ class Database:
     def _guard_file(self, engine: Engine) -> None:
         parsed = make_url(self.url)
         if self._sqlite_file() and parsed.query.get("uri") != "true":
-            event.listen(engine, "begin", _guard_shared_memory(str(parsed.database)))
+            event.listen(engine, "begin", guard_shared_memory(str(parsed.database)))
 
     def _sqlite_file(self) -> bool:
         database = make_url(self.url).database

@@ -48,6 +48,18 @@ def said(server: FakeTelegram, chat_id: int, needle: str) -> dict[str, Any] | No
     return None
 
 
+async def answered(
+    server: FakeTelegram, pressed: dict[str, float], timeout: float
+) -> list[dict[str, Any]]:
+    """The server's answerCallbackQuery records, once every press in `pressed` has one."""
+
+    def found(sent: list[dict[str, Any]]) -> list[dict[str, Any]] | None:
+        answers = [m for m in sent if m.get("callback_query_id") in pressed]
+        return answers if len(answers) == len(pressed) else None
+
+    return await server.wait_for(found, timeout=timeout)
+
+
 async def flood(framework: str, workdir: Path) -> tuple[list[float], float]:
     server = await FakeTelegram.start()
     settings = Settings(
@@ -80,13 +92,7 @@ async def flood(framework: str, workdir: Path) -> tuple[list[float], float]:
             member = await server.user(100 + i, f"党员{i}")
             query = await server.press_button(member, group, reminder["message_id"], yes)
             pressed[query] = time.monotonic()
-        answers = await server.wait_for(
-            lambda sent: (
-                found if len(found := [m for m in sent if m.get("callback_query_id") in pressed])
-                == len(pressed) else None
-            ),
-            timeout=120,
-        )  # fmt: skip
+        answers = await answered(server, pressed, timeout=120)
         delays = [m["at"] - pressed[m["callback_query_id"]] for m in answers]
         asked = time.monotonic()
         await server.send_text(100, group, "/ask 党费怎么交")
@@ -142,13 +148,7 @@ async def workers(workdir: Path, database_url: str, redis_url: str) -> dict[str,
                 await asyncio.sleep(max(0.0, due - time.monotonic()))
                 query = await server.press_button(user, groups[index], reminder["message_id"], yes)
                 presses[query] = time.monotonic()
-        answers = await server.wait_for(
-            lambda sent: (
-                found if len(found := [m for m in sent if m.get("callback_query_id") in presses])
-                == len(presses) else None
-            ),
-            timeout=300,
-        )  # fmt: skip
+        answers = await answered(server, presses, timeout=300)
         pressed_in = max(m["at"] for m in answers) - press_began
         waits = [m["at"] - presses[m["callback_query_id"]] for m in answers]
         return {
