@@ -204,3 +204,35 @@ async def test_shared_gate_holds_every_worker_to_one_limit(redis_client: Any) ->
         assert time.monotonic() - paused >= 0.9
     finally:
         await cleanup(redis_client, prefix)
+
+
+async def test_one_failing_update_does_not_end_its_chats_queue() -> None:
+    handled: list[int] = []
+
+    async def handle(update: dict[str, Any]) -> None:
+        if update["n"] == 3:
+            raise KeyError("a shape nobody expected")
+        handled.append(update["n"])
+
+    order = LocalOrder(handle)
+    for n in range(6):
+        await order.submit("-1", {"n": n})
+    await order.close(5)
+    assert handled == [0, 1, 2, 4, 5]
+
+
+async def test_an_update_of_an_unexpected_shape_is_ignored(tmp_path: Any) -> None:
+    from bot.config import Settings
+    from bot.services import build_services
+    from bot.transports.common import TelegramRuntime
+
+    services = build_services(Settings(database_url=f"sqlite+aiosqlite:///{tmp_path / 'b.db'}"))
+    runtime = TelegramRuntime(services, Recorder(), 1, "bot")
+    for odd in (
+        {"update_id": 1, "message": {"chat": {"id": -1}, "from": "x", "text": "/help"}},
+        {"update_id": 2, "message": {"chat": {"id": -1, "type": 5}, "from": {}, "text": 7}},
+        {"update_id": 3, "callback_query": {"id": "q", "message": {"chat": {"id": -1}}}},
+    ):
+        await runtime.handle(odd)  # no exception, nothing sent
+    await runtime.close(1)
+    await services.db.close()

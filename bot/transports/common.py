@@ -166,7 +166,11 @@ class TelegramRuntime:
         await self.order.submit(key, update)
 
     async def handle(self, update: dict[str, Any]) -> None:
-        event = event_from_update(update, self.bot_id, self.bot_username)
+        try:
+            event = event_from_update(update, self.bot_id, self.bot_username)
+        except (KeyError, TypeError, ValueError, AttributeError) as exc:  # not Telegram's shape
+            log.warning("update of an unexpected shape ignored (%s)", type(exc).__name__)
+            return
         if event is None:
             return
         self.delivery.revive(event.chat.id)  # someone wrote from there: the chat is reachable

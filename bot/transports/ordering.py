@@ -36,6 +36,14 @@ Update = dict[str, Any]
 Handle = Callable[[Update], Awaitable[None]]
 
 
+async def _safely(handle: Handle, update: Update) -> None:
+    """One update's failure must not end its chat's queue (the ones behind it would be lost)."""
+    try:
+        await handle(update)
+    except Exception:
+        log.exception("update handling failed")
+
+
 class Outbox:
     """Per chat, one task sends the queued replies in order and ends when none are left."""
 
@@ -98,7 +106,7 @@ class LocalOrder:
         queue = self._queues[key]
         try:
             while queue:
-                await self.handle(queue[0])
+                await _safely(self.handle, queue[0])
                 queue.popleft()
         finally:
             del self._queues[key]
@@ -225,7 +233,7 @@ class RedisOrder:
             except ValueError:
                 update = None
             if isinstance(update, dict):
-                await self.handle(update)
+                await _safely(self.handle, update)
             await self.redis.lpop(inbox)
 
     async def start(self) -> None:
