@@ -130,7 +130,7 @@ async def workers(workdir: Path, database_url: str, redis_url: str) -> dict[str,
         await server.wait_for(
             lambda _: all(said(server, chat_id, last.title) for chat_id in groups), timeout=300
         )
-        answered = time.monotonic() - began
+        all_answered = time.monotonic() - began
         reminders = await server.wait_for(
             lambda _: (
                 found if all(found := [said(server, c, "【支部主题党日提醒】") for c in groups])
@@ -154,7 +154,7 @@ async def workers(workdir: Path, database_url: str, redis_url: str) -> dict[str,
         return {
             "updates": updates,
             "taken_per_s": updates / taken,
-            "answered_per_s": updates / answered,
+            "answered_per_s": updates / all_answered,
             "presses": len(presses),
             "presses_per_s": len(presses) / pressed_in,
             "press_p50": statistics.median(waits),
