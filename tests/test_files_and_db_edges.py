@@ -325,6 +325,34 @@ async def test_a_recreated_database_recovers_for_sessions_and_the_writer() -> No
 
 
 @pg
+async def test_a_scheduler_run_after_the_database_was_recreated_is_repaired() -> None:
+    from scheduler.service import repairing
+
+    url = await _fresh_postgres_database()
+    db = Database(url)
+    runs: list[int] = []
+
+    async def tick() -> int:  # any run of the scheduler reads the database first
+        runs.append(1)
+        return await _count(db)
+
+    async def broken() -> int:
+        raise ValueError(NAME)
+
+    try:
+        await db.migrate()
+        await _count(db)  # the pool holds a connection to the old database
+        await _recreate(url)
+        assert await repairing(tick, db)() == 0
+        assert len(runs) == 2  # failed once, repaired, ran again
+        with pytest.raises(ValueError):  # a failure that is not the database's stays one
+            await repairing(broken, db)()
+    finally:
+        await db.close()
+        await _drop_postgres_database(url)
+
+
+@pg
 async def test_many_failures_at_once_migrate_once() -> None:
     import asyncio
 

@@ -17,9 +17,6 @@ from typing import Any
 
 import pytest
 from aiohttp import ClientSession
-from sqlalchemy import text
-from sqlalchemy.engine import make_url
-from sqlalchemy.ext.asyncio import create_async_engine
 
 from bot.config import Settings
 from bot.services import build_services
@@ -27,6 +24,7 @@ from bot.transports import aiogram_transport, common, ptb_transport
 from bot.transports.run import run_telegram
 from tests.conftest import POSTGRES_URL, _drop_postgres_database, _fresh_postgres_database
 from tests.telegram_server import FakeTelegram
+from tests.test_files_and_db_edges import _recreate
 from tests.test_telegram_e2e import free_port
 from tests.test_telegram_theme_days import (  # noqa: F401  (bot is a fixture)
     FRAMEWORKS,
@@ -305,17 +303,6 @@ async def test_a_rejected_token_is_retried_and_never_logged(
 
 
 # --- 6. the database recreated under the bot --------------------------------------------------
-
-
-async def _recreate(url: str) -> None:
-    name = make_url(url).database
-    admin = create_async_engine(
-        make_url(url).set(database="postgres"), isolation_level="AUTOCOMMIT"
-    )
-    async with admin.connect() as connection:
-        await connection.execute(text(f'DROP DATABASE "{name}" WITH (FORCE)'))
-        await connection.execute(text(f'CREATE DATABASE "{name}"'))
-    await admin.dispose()
 
 
 @pytest.mark.skipif(not POSTGRES_URL, reason="needs TEST_POSTGRES_URL")
