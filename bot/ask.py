@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot import dues
 from bot.contract import Action, AnswerButton, Button, Event, Keyboard, SendText
 from knowledge.content import Content
 from knowledge.retrieval import Answer, Entry
@@ -44,6 +45,8 @@ async def ask_command(
 ) -> list[Action]:
     if not question.strip():
         return [SendText(services.content.text("ask_usage"))]
+    if dues.is_dues_question(question):
+        return [SendText(dues.answer(question, services))]
     return [render_answer(services.knowledge.ask(question), services)]
 
 
@@ -52,6 +55,8 @@ def answer_text(event: Event, services: Services) -> list[Action]:
     text = event.text or ""
     if services.directory.bot_username:
         text = re.sub(f"@{re.escape(services.directory.bot_username)}", " ", text, flags=re.I)
+    if dues.is_dues_question(text):
+        return [SendText(dues.answer(text, services))]
     return [render_answer(services.knowledge.ask(text), services)]
 
 
