@@ -1,0 +1,31 @@
+"""The blind set is measured on, never tuned on: it was written from the topic list alone
+(tests/data/blind_topics.txt) by someone who never saw the entries, and frozen. Any edit to
+it changes its hash and fails here; a new blind set is a new file with its own hash."""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+
+import yaml
+
+DATA = Path(__file__).parent / "data"
+FROZEN_SHA256 = "382a484b072fb13cc172cea9afbef82fe62d3761e91826f6765eb00f2fd9404a"
+
+
+def test_the_blind_set_is_unchanged() -> None:
+    digest = hashlib.sha256((DATA / "blindset.yaml").read_bytes()).hexdigest()
+    assert digest == FROZEN_SHA256
+
+
+def test_the_blind_set_is_big_enough_and_labelled_with_known_topics() -> None:
+    questions = yaml.safe_load((DATA / "blindset.yaml").read_text(encoding="utf-8"))["questions"]
+    topics = {
+        line.split(":", 1)[0].strip()
+        for line in (DATA / "blind_topics.txt").read_text(encoding="utf-8").splitlines()
+        if line.strip()
+    }
+    assert len(questions) >= 300
+    assert sum(q["topic"] == "off" for q in questions) >= 60
+    assert sum(bool(q.get("near")) for q in questions) >= 20
+    assert {q["topic"] for q in questions} <= topics | {"off", "greeting"}
