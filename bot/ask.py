@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import dues
 from bot.contract import Action, AnswerButton, Button, Event, Keyboard, SendText
+from bot.rules.smalltalk import small_talk
 from knowledge.content import Content
 from knowledge.retrieval import Answer, Entry
 
@@ -57,6 +58,9 @@ def answer_text(event: Event, services: Services) -> list[Action]:
         text = re.sub(f"@{re.escape(services.directory.bot_username)}", " ", text, flags=re.I)
     if dues.is_dues_question(text):
         return [SendText(dues.answer(text, services))]
+    table = services.content.messages["smalltalk"]
+    if (kind := small_talk(text, table)) is not None:
+        return [SendText(str(table[kind]["reply"]))]
     return [render_answer(services.knowledge.ask(text), services)]
 
 
