@@ -8,6 +8,7 @@ import sys
 import time
 
 from knowledge.retrieval import KnowledgeBase, load_entries, load_knowledge_base
+from tests.blind_eval import evaluate_baseline, evaluate_blind, load_blindset
 from tests.knowledge_eval import evaluate, load_devset, synthetic_entries
 
 
@@ -39,6 +40,23 @@ def cold_start(runs: int = 5) -> list[float]:
     return walls
 
 
+def print_blind(kb: KnowledgeBase) -> None:
+    """The frozen blind set beside the dev set (tuned on), and a plain BM25 baseline at its
+    most favourable threshold on the same questions."""
+    items = load_blindset()
+    ours = evaluate_blind(kb, items)
+    baseline, threshold = evaluate_baseline(kb, items)
+    print(
+        f"  blind set ({ours.in_domain} in domain, {ours.uncovered} of them on topics no entry "
+        f"covers yet; {ours.off_topic} off-topic or small talk):"
+    )
+    for name, r in (("ours", ours), (f"plain BM25 (threshold {threshold:.2f})", baseline)):
+        print(
+            f"    {name}: right entry {r.answer_rate:.3f}, off-topic refused "
+            f"{r.refusal_rate:.3f}, (right answers + right refusals) / all {r.overall:.3f}"
+        )
+
+
 def main() -> None:
     devset = load_devset()
     questions = [str(item["q"]) for item in devset]
@@ -51,6 +69,7 @@ def main() -> None:
     print(f"  top-1 accuracy {report.top1:.3f}, MRR {report.mrr:.3f}, refusal {report.refusal:.3f}")
     for miss in report.misses:
         print(f"    {miss}")
+    print_blind(kb)
     timings = latencies(kb, questions)
     p50, p99 = statistics.median(timings), percentile(timings, 0.99)
     print(f"  per question: p50 {p50:.2f} ms, p99 {p99:.2f} ms")
