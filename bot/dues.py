@@ -23,7 +23,8 @@ def _money(value: Decimal) -> str:
 
 
 def _income(value: Decimal) -> str:
-    return f"{value:f}".rstrip("0").rstrip(".") if "." in f"{value:f}" else f"{value:f}"
+    """5500 -> "5500", 5500.50 -> "5500.5": as typed, without trailing zeros."""
+    return f"{value.normalize():f}"
 
 
 def _percent(rate: Decimal) -> str:

@@ -1,1 +1,2 @@
-"""Content as data (YAML, Chinese) and, from the knowledge issue on, retrieval over it."""
+"""Content as data (YAML, Chinese) and retrieval over the knowledge base (jieba, BM25,
+rapidfuzz)."""

@@ -1,4 +1,5 @@
-"""Theme-day rules, reminder dispatch and rate-limited delivery (the reminders issue fills this).
+"""Theme-day rules, reminder dispatch and rate-limited delivery (shared through Redis when
+several processes send).
 
 The scheduler only ever holds a `bot.contract.Messenger`, never a framework object.
 """

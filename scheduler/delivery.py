@@ -15,7 +15,7 @@ import time
 from collections import deque
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, Protocol, TypeVar
 
 from bot.contract import Action, AnswerButton, EditText
 
@@ -23,6 +23,7 @@ if TYPE_CHECKING:
     from scheduler.shared_rate import SharedGate
 
 log = logging.getLogger(__name__)
+Result = TypeVar("Result")
 
 # Tolerance for float round-off between `clock() + wait` and the instant a window frees.
 _EPS = 1e-9
@@ -132,6 +133,15 @@ class _Chat:
     window: _Window
     lock: asyncio.Lock = field(default_factory=asyncio.Lock)  # keeps the chat's order
     users: int = 0  # senders holding or awaiting the lock: the state must outlive them
+
+
+async def _unless_unavailable(call: Awaitable[Result]) -> Result | None:
+    """A shared-limit call; Redis gone is logged and read as "count locally" (None)."""
+    try:
+        return await call
+    except Exception as exc:
+        log.warning("shared rate limit unavailable (%s): counting locally", type(exc).__name__)
+        return None
 
 
 class Delivery:
@@ -260,26 +270,15 @@ class Delivery:
         instead) without Redis, or while Redis does not answer."""
         if self.shared is None:
             return None
-        try:
-            return await self.shared.acquire(chat_id, self.is_group(chat_id))
-        except Exception as exc:
-            log.warning("shared rate limit unavailable (%s): counting locally", type(exc).__name__)
-            return None
+        return await _unless_unavailable(self.shared.acquire(chat_id, self.is_group(chat_id)))
 
     async def _shared_settle(self, chat_id: int, member: str) -> None:
         assert self.shared is not None
-        try:
-            await self.shared.settle(chat_id, member)
-        except Exception as exc:
-            log.warning("shared rate limit unavailable (%s)", type(exc).__name__)
+        await _unless_unavailable(self.shared.settle(chat_id, member))
 
     async def _shared_pause(self, seconds: float) -> None:
-        if self.shared is None:
-            return
-        try:
-            await self.shared.pause(seconds)
-        except Exception as exc:
-            log.warning("shared rate limit unavailable (%s)", type(exc).__name__)
+        if self.shared is not None:
+            await _unless_unavailable(self.shared.pause(seconds))
 
     async def _slot(self, chat: _Chat) -> float:
         """Waits for the chat's window, then for a global one; the caller holds the chat lock,

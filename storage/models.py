@@ -1,5 +1,5 @@
-"""Typed SQLAlchemy models. Every table later issues need exists from the first migration on,
-so the migration history stays linear while features fill them in.
+"""Typed SQLAlchemy models. Tables for features built later were created by the first
+migration already, so the migration history stays linear as features fill them in.
 
 Times are stored as timezone-aware UTC; dates of plans and events are local calendar dates.
 """

@@ -5,6 +5,7 @@ one way a running process can be killed outright by its database files (see
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import os
 import sqlite3
@@ -62,12 +63,11 @@ def _shared_directory(directory: Path) -> bool:
 
 def _make_private(path: Path) -> None:
     """Drops the group and other bits of a path we own; others' paths are left alone."""
-    try:
+    # Gone meanwhile, or not ours to change: opening the database reports what matters.
+    with contextlib.suppress(OSError):
         info = path.stat()
         if info.st_uid == os.geteuid() and info.st_mode & 0o077:
             path.chmod(stat.S_IMODE(info.st_mode) & 0o700)
-    except OSError:
-        pass  # gone meanwhile, or not ours to change: SQLite reports what matters
 
 
 def prepare_sqlite_file(database: Path) -> None:

@@ -159,27 +159,46 @@ async def test_webhook_receiver_refuses_forged_and_junk_posts() -> None:
 # --- 3. one member's flood --------------------------------------------------------------------
 
 
+async def flood_then_press(
+    server: FakeTelegram,
+    group: dict[str, Any],
+    reminder: dict[str, Any],
+    flooder_id: int,
+    first_member: int,
+) -> dict[str, float]:
+    """One member sends /help 30 times, then 10 others press ✅ on the reminder; returns
+    each press's query id with the moment it was made."""
+    yes = reminder["reply_markup"]["inline_keyboard"][0][0]["callback_data"]
+    flooder = await server.user(flooder_id, "刷屏的人")
+    for _ in range(30):
+        await server.send_text(flooder, group, "/help")
+    pressed: dict[str, float] = {}
+    for i in range(10):
+        member = await server.user(first_member + i, f"党员{i}")
+        query = await server.press_button(member, group, reminder["message_id"], yes)
+        pressed[query] = time.monotonic()
+    return pressed
+
+
+async def all_answered(
+    server: FakeTelegram, pressed: dict[str, float], timeout: float
+) -> list[dict[str, Any]]:
+    """The server's answerCallbackQuery records, once every press in `pressed` has one."""
+
+    def found(sent: list[dict[str, Any]]) -> list[dict[str, Any]] | None:
+        answers = [m for m in sent if m.get("callback_query_id") in pressed]
+        return answers if len(answers) == len(pressed) else None
+
+    return await server.wait_for(found, timeout=timeout)
+
+
 async def test_a_flooding_member_holds_back_nobody(bot: Bot) -> None:  # noqa: F811
     server = bot.server
     group = await bound_group(bot, -100700, 1, "第七支部群")
     await server.send_text(1, group, f"/themeday {rule_two_days_ahead()}")
     reminder = await server.wait_for(lambda s: _said(s, -100700, "【支部主题党日提醒】"), 10)
-    yes = reminder["reply_markup"]["inline_keyboard"][0][0]["callback_data"]
-    flooder = await server.user(2000, "刷屏的人")
-    for _ in range(30):
-        await server.send_text(flooder, group, "/help")
-    pressed: dict[str, float] = {}
-    for i in range(10):
-        member = await server.user(3000 + i, f"党员{i}")
-        pressed[await server.press_button(member, group, reminder["message_id"], yes)] = (
-            time.monotonic()
-        )
-
-    def answered(sent: list[dict[str, Any]]) -> list[dict[str, Any]] | None:
-        found = [m for m in sent if m.get("callback_query_id") in pressed]
-        return found if len(found) == len(pressed) else None
-
-    answers = await server.wait_for(answered, timeout=20)
+    pressed = await flood_then_press(server, group, reminder, flooder_id=2000, first_member=3000)
+    answers = await all_answered(server, pressed, timeout=20)
     delays = [m["at"] - pressed[m["callback_query_id"]] for m in answers]
     assert max(delays) <= 1.0, delays
     # Another member's question is answered at once: the flood was throttled, not queued.

@@ -8,17 +8,14 @@ import re
 import unicodedata
 from collections.abc import Mapping
 
-# Particles and marks around small talk: 你好呀！ 在吗？ 谢谢啦~ 好的哦 🙏
-_NOISE = re.compile(r"[\s\W_]+|[呀啊哦噢嘛噶咯啦吧呢哈嗯喔哇]+$")
+# Particles people add to small talk: 你好呀 谢谢啦 好的哦 (marks and emoji go first).
+_PARTICLES = re.compile(r"[呀啊哦噢嘛噶咯啦吧呢哈嗯喔哇]+$")
 
 
 def _bare(text: str) -> str:
     text = unicodedata.normalize("NFKC", text).lower()
     text = "".join(ch for ch in text if unicodedata.category(ch)[0] in "LN")
-    previous = None
-    while previous != text:
-        previous, text = text, _NOISE.sub("", text)
-    return text
+    return _PARTICLES.sub("", text)
 
 
 def small_talk(text: str, table: Mapping[str, Mapping[str, object]]) -> str | None:

@@ -23,8 +23,8 @@ import json
 import logging
 import time
 from collections import deque
-from collections.abc import Awaitable, Callable
-from typing import Any
+from collections.abc import Awaitable, Callable, Iterable
+from typing import Any, Generic, TypeVar
 
 from bot.contract import Action
 from scheduler.delivery import Delivery
@@ -34,6 +34,8 @@ log = logging.getLogger(__name__)
 
 Update = dict[str, Any]
 Handle = Callable[[Update], Awaitable[None]]
+Key = TypeVar("Key")
+Item = TypeVar("Item")
 
 
 async def _safely(handle: Handle, update: Update) -> None:
@@ -44,83 +46,77 @@ async def _safely(handle: Handle, update: Update) -> None:
         log.exception("update handling failed")
 
 
-class Outbox:
-    """Per chat, one task sends the queued replies in order and ends when none are left."""
+class Lanes(Generic[Key, Item]):
+    """Per key, one task works through the queued items in order and ends when none are
+    left; `work` must not raise (a failure would drop the items behind it)."""
 
-    def __init__(self, delivery: Delivery) -> None:
-        self.delivery = delivery
-        self._queues: dict[int, deque[Action]] = {}
-        self._senders: dict[int, asyncio.Task[None]] = {}
+    def __init__(self, work: Callable[[Key, Item], Awaitable[object]]) -> None:
+        self.work = work
+        self._queues: dict[Key, deque[Item]] = {}
+        self._workers: dict[Key, asyncio.Task[None]] = {}
 
-    def put(self, chat_id: int, actions: list[Action]) -> None:
-        if not actions:
-            return
-        self._queues.setdefault(chat_id, deque()).extend(actions)
-        if chat_id not in self._senders:
-            self._senders[chat_id] = asyncio.create_task(self._send(chat_id))
-
-    def busy(self, chat_id: int) -> bool:
-        return chat_id in self._senders
-
-    async def idle(self, chat_id: int) -> None:
-        sender = self._senders.get(chat_id)
-        if sender is not None:
-            await asyncio.shield(sender)
-
-    async def _send(self, chat_id: int) -> None:
-        queue = self._queues[chat_id]
-        try:
-            while queue:
-                await self.delivery.send(chat_id, queue[0])  # never raises
-                queue.popleft()
-        finally:
-            del self._queues[chat_id]
-            del self._senders[chat_id]
-
-    async def close(self, timeout: float) -> None:
-        """At a stop, what was already answered is still sent, for a while."""
-        senders = list(self._senders.values())
-        if not senders:
-            return
-        _, late = await asyncio.wait(senders, timeout=timeout)
-        for task in late:
-            task.cancel()
-        if late:
-            log.warning("stopping: %d chats' replies not sent", len(late))
-
-
-class LocalOrder:
-    """One process: each chat's updates in a deque, handled by one task at a time."""
-
-    def __init__(self, handle: Handle) -> None:
-        self.handle = handle
-        self._queues: dict[str, deque[Update]] = {}
-        self._workers: dict[str, asyncio.Task[None]] = {}
-
-    async def submit(self, key: str, update: Update) -> None:
-        self._queues.setdefault(key, deque()).append(update)
-        if key not in self._workers:
+    def put(self, key: Key, items: Iterable[Item]) -> None:
+        queue = self._queues.setdefault(key, deque())
+        queue.extend(items)
+        if not queue:
+            del self._queues[key]
+        elif key not in self._workers:
             self._workers[key] = asyncio.create_task(self._drain(key))
 
-    async def _drain(self, key: str) -> None:
+    def busy(self, key: Key) -> bool:
+        return key in self._workers
+
+    async def idle(self, key: Key) -> None:
+        worker = self._workers.get(key)
+        if worker is not None:
+            await asyncio.shield(worker)
+
+    async def _drain(self, key: Key) -> None:
         queue = self._queues[key]
         try:
             while queue:
-                await _safely(self.handle, queue[0])
+                await self.work(key, queue[0])
                 queue.popleft()
         finally:
             del self._queues[key]
             del self._workers[key]
 
+    async def close(self, timeout: float) -> int:
+        """Lets the work under way finish, for a while; returns how many keys it cut off."""
+        workers = list(self._workers.values())
+        if not workers:
+            return 0
+        _, late = await asyncio.wait(workers, timeout=timeout)
+        for task in late:
+            task.cancel()
+        return len(late)
+
+
+class Outbox(Lanes[int, Action]):
+    """Each chat's replies, sent in order by one task per chat (`Delivery.send` never raises)."""
+
+    def __init__(self, delivery: Delivery) -> None:
+        super().__init__(delivery.send)
+
+    async def close(self, timeout: float) -> int:
+        """At a stop, what was already answered is still sent, for a while."""
+        late = await super().close(timeout)
+        if late:
+            log.warning("stopping: %d chats' replies not sent", late)
+        return late
+
+
+class LocalOrder(Lanes[str, Update]):
+    """One process: each chat's updates handled by one task at a time, in arrival order."""
+
+    def __init__(self, handle: Handle) -> None:
+        super().__init__(lambda _key, update: _safely(handle, update))
+
+    async def submit(self, key: str, update: Update) -> None:
+        self.put(key, (update,))
+
     async def start(self) -> None:
         return None
-
-    async def close(self, timeout: float) -> None:
-        workers = list(self._workers.values())
-        if workers:
-            _, late = await asyncio.wait(workers, timeout=timeout)
-            for task in late:
-                task.cancel()
 
 
 # KEYS: seen marker, the chat's inbox. ARGV: the update as JSON, seconds to remember it.

@@ -16,10 +16,8 @@ import os
 import statistics
 import tempfile
 import time
-from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from bot.config import Settings
 from bot.services import build_services
@@ -28,6 +26,8 @@ from knowledge.retrieval import load_knowledge_base
 from tests.cluster import cluster, peak_rate, sends
 from tests.conftest import POSTGRES_URL, _drop_postgres_database, _fresh_postgres_database
 from tests.telegram_server import FakeTelegram
+from tests.test_telegram_safety import all_answered, flood_then_press
+from tests.test_telegram_theme_days import _said, rule_two_days_ahead
 
 GROUPS = 100
 MEMBERS = 10
@@ -35,29 +35,8 @@ PRESS_RATE = 100  # button presses a second, spread evenly (a busy county at its
 QUESTIONS = ["党费怎么交", "三会一课是什么", "主题党日多久开一次"]
 
 
-def soon_rule() -> str:
-    """A theme day two days away: its 3-day reminder is due at once."""
-    day = (datetime.now(ZoneInfo("Asia/Shanghai")) + timedelta(days=2)).day
-    return f"每月{day}日 23:50"
-
-
 def said(server: FakeTelegram, chat_id: int, needle: str) -> dict[str, Any] | None:
-    for message in reversed(server.sent):
-        if message["chat_id"] == chat_id and needle in (message.get("text") or ""):
-            return message
-    return None
-
-
-async def answered(
-    server: FakeTelegram, pressed: dict[str, float], timeout: float
-) -> list[dict[str, Any]]:
-    """The server's answerCallbackQuery records, once every press in `pressed` has one."""
-
-    def found(sent: list[dict[str, Any]]) -> list[dict[str, Any]] | None:
-        answers = [m for m in sent if m.get("callback_query_id") in pressed]
-        return answers if len(answers) == len(pressed) else None
-
-    return await server.wait_for(found, timeout=timeout)
+    return _said(server.sent, chat_id, needle)
 
 
 async def flood(framework: str, workdir: Path) -> tuple[list[float], float]:
@@ -79,20 +58,12 @@ async def flood(framework: str, workdir: Path) -> tuple[list[float], float]:
         group = await server.group(-100900, "支部群", {owner["id"]: "creator"})
         await server.send_text(owner, group, "/bind")
         await server.wait_for(lambda _: said(server, -100900, "已将本群绑定"), 10)
-        await server.send_text(owner, group, f"/themeday {soon_rule()}")
+        await server.send_text(owner, group, f"/themeday {rule_two_days_ahead()}")
         reminder = await server.wait_for(
             lambda _: said(server, -100900, "【支部主题党日提醒】"), 20
         )
-        yes = reminder["reply_markup"]["inline_keyboard"][0][0]["callback_data"]
-        flooder = await server.user(2, "刷屏的人")
-        for _ in range(30):
-            await server.send_text(flooder, group, "/help")
-        pressed: dict[str, float] = {}
-        for i in range(10):
-            member = await server.user(100 + i, f"党员{i}")
-            query = await server.press_button(member, group, reminder["message_id"], yes)
-            pressed[query] = time.monotonic()
-        answers = await answered(server, pressed, timeout=120)
+        pressed = await flood_then_press(server, group, reminder, flooder_id=2, first_member=100)
+        answers = await all_answered(server, pressed, timeout=120)
         delays = [m["at"] - pressed[m["callback_query_id"]] for m in answers]
         asked = time.monotonic()
         await server.send_text(100, group, "/ask 党费怎么交")
@@ -117,7 +88,7 @@ async def workers(workdir: Path, database_url: str, redis_url: str) -> dict[str,
         for index, chat_id in enumerate(groups):
             owner = await server.user(60_000 + index, f"书记{index}")
             await server.group(chat_id, f"第{index}支部群", {owner["id"]: "creator"})
-        texts = ["/bind", f"/themeday {soon_rule()}", *(f"/ask {q}" for q in QUESTIONS)]
+        texts = ["/bind", f"/themeday {rule_two_days_ahead()}", *(f"/ask {q}" for q in QUESTIONS)]
         began = time.monotonic()
         for text in texts:
             for index, chat_id in enumerate(groups):
@@ -130,7 +101,7 @@ async def workers(workdir: Path, database_url: str, redis_url: str) -> dict[str,
         await server.wait_for(
             lambda _: all(said(server, chat_id, last.title) for chat_id in groups), timeout=300
         )
-        all_answered = time.monotonic() - began
+        answered_after = time.monotonic() - began
         reminders = await server.wait_for(
             lambda _: (
                 found if all(found := [said(server, c, "【支部主题党日提醒】") for c in groups])
@@ -148,13 +119,13 @@ async def workers(workdir: Path, database_url: str, redis_url: str) -> dict[str,
                 await asyncio.sleep(max(0.0, due - time.monotonic()))
                 query = await server.press_button(user, groups[index], reminder["message_id"], yes)
                 presses[query] = time.monotonic()
-        answers = await answered(server, presses, timeout=300)
+        answers = await all_answered(server, presses, timeout=300)
         pressed_in = max(m["at"] for m in answers) - press_began
         waits = [m["at"] - presses[m["callback_query_id"]] for m in answers]
         return {
             "updates": updates,
             "taken_per_s": updates / taken,
-            "answered_per_s": updates / all_answered,
+            "answered_per_s": updates / answered_after,
             "presses": len(presses),
             "presses_per_s": len(presses) / pressed_in,
             "press_p50": statistics.median(waits),
