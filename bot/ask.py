@@ -12,6 +12,7 @@ from bot import dues
 from bot.contract import Action, AnswerButton, Button, Event, Keyboard, SendText
 from bot.rules.smalltalk import small_talk
 from knowledge.content import Content
+from knowledge.decision import TOO_BROAD
 from knowledge.retrieval import Answer, Entry
 
 if TYPE_CHECKING:  # services import the steps, whose cards use the button below
@@ -36,6 +37,11 @@ def render_entry(entry: Entry, services: Services) -> SendText:
 def render_answer(answer: Answer, services: Services) -> SendText:
     if answer.found and answer.entry is not None:
         return render_entry(answer.entry, services)
+    if answer.suggestions and answer.why == TOO_BROAD:
+        term = answer.question.strip()[:MAX_BUTTON_LABEL]
+        return SendText(
+            services.content.text("ask_too_broad", term=term), _buttons(answer.suggestions)
+        )
     if answer.suggestions:
         return SendText(services.content.text("ask_not_found"), _buttons(answer.suggestions))
     return SendText(services.content.text("ask_not_found_nothing"))

@@ -1,9 +1,12 @@
 """Answers users' questions from the knowledge base, and says honestly when it does not know.
 
-Pipeline: normalise (NFKC, synonyms, Chinese numerals to digits) -> jieba words (domain user
-dictionary) -> BM25 over every entry's title, questions, keywords and answer, normalised by the
-query's own weight so it can be thresholded -> rapidfuzz similarity to the entry's questions
-for typos and near-duplicates -> one combined score; below the threshold `found` is false.
+Pipeline: normalise (NFKC, synonyms and dialect words, Chinese numerals to digits) -> jieba
+words (domain user dictionary) -> BM25 over every entry's title, questions, keywords and answer,
+normalised by the query's own weight -> rapidfuzz similarity to the entry's questions for typos
+and near-duplicates -> one combined score that ranks the entries. Whether the best one answers
+the question is decided by a calibrated model over those signals (knowledge/decision.py). A long
+message is read twice, whole and reduced to its asking sentence, and the more confident reading
+wins.
 
 BM25 is hand-written over an inverted index (about 60 lines) rather than taken from bm25s:
 that library needs NumPy and SciPy, whose import alone would eat much of the 2-second cold
@@ -28,12 +31,15 @@ from typing import Any
 from rapidfuzz import fuzz, process
 
 from knowledge.content import KNOWLEDGE_DIR, read_yaml
+from knowledge.decision import NO_MATCH, Model, Signals, decide
+from knowledge.question_point import point_of
 from knowledge.textnorm import normalise, numerals_to_digits
 
 KB_DIR = KNOWLEDGE_DIR / "kb"
-MAX_QUESTION_CHARS = 200  # longer input is cut: nobody asks a 10,000-character question
+MAX_QUESTION_CHARS = 200  # one reading is cut here: nobody asks a 10,000-character question
+MAX_MESSAGE_CHARS = 2000  # where the asking sentence of a long message is looked for
 
-# Weights of the combined score and the threshold below which the bot says it does not know.
+# Weights of the combined score that ranks the entries.
 WORD_COVER = 0.15
 PAIR_COVER = 0.5
 RELATIVE_BM25 = 0.2
@@ -41,10 +47,18 @@ FUZZY = 0.3
 # Share of the question's weight in words no entry uses ("年检", "补贴"): a question about
 # something else that merely mentions 党员 or 党费 must not borrow a neighbouring answer.
 UNKNOWN_PENALTY = 0.3
-THRESHOLD = 0.45
 CANDIDATES = 50
 PARALLEL_FROM = 2000  # entries; below this a worker pool costs more than it saves
 SUGGESTION_FLOOR = 0.25  # weaker matches are noise, not "closest topics"
+# A question that is one bare word used by at least this many entries, and not itself the
+# title or a question of one entry, is too broad to answer with one entry ("党费", "支部").
+BROAD_FROM = 15
+EXACT_PHRASE = 0.9
+# Domain terms also match with one character mistyped (两心组织, 党废收缴, 三会一棵) when they
+# keep enough characters to be recognised: numbers ("#") do not count as characters, and a
+# three-character term with one wrong is too often an everyday word ("##要" for ##人).
+NEAR_CHARACTERS = 3
+NEAR_CHARACTERS_LONG = 2  # for terms of four or more characters ("#会#课", "#企#策")
 K1, B = 1.2, 0.75
 
 log = logging.getLogger(__name__)
@@ -67,11 +81,13 @@ class Answer:
     question: str
     found: bool
     entry: Entry | None
-    score: float
+    score: float  # the model's confidence that `entry` answers the question, 0..1
     suggestions: tuple[Entry, ...] = ()
+    why: str | None = None  # why it was not answered (knowledge.decision), None when found
+    signals: dict[str, Any] | None = None  # each signal and its effect on the confidence
 
     def as_json(self) -> dict[str, Any]:
-        """The `branchbot ask --json` object (DESIGN.md)."""
+        """The `branchbot ask --json` object (DESIGN.md), with `why` and `signals` added."""
         return {
             "question": self.question,
             "found": self.found,
@@ -80,7 +96,17 @@ class Answer:
             "score": round(self.score, 4),
             "source": self.entry.source if self.found and self.entry else None,
             "suggestions": [s.id for s in self.suggestions],
+            "why": self.why,
+            "signals": self.signals,
         }
+
+
+@dataclass(frozen=True)
+class Reading:
+    """One way of reading a question: its ranking and the signals of its best entry."""
+
+    ranked: list[tuple[float, int]]
+    signals: Signals | None
 
 
 class Normaliser:
@@ -208,6 +234,11 @@ def _numberless(text: str) -> str:
     return _NUMBERS.sub("#", text)
 
 
+def _recognisable(term: str) -> bool:
+    characters = len(term) - term.count("#")
+    return characters >= NEAR_CHARACTERS or (len(term) >= 4 and characters >= NEAR_CHARACTERS_LONG)
+
+
 def bigrams(text: str) -> set[str]:
     """Character pairs within runs of letters and digits: robust to segmentation and typos."""
     pairs: set[str] = set()
@@ -224,9 +255,12 @@ class KnowledgeBase:
         entries: Sequence[Entry],
         normaliser: Normaliser,
         segmenter: Segmenter,
+        model: Model,
         domain_terms: Iterable[str] = (),
+        other_domains: Iterable[str] = (),
     ) -> None:
         self.entries = list(entries)
+        self.model = model
         self.by_id = {e.id: e for e in self.entries}
         self.normaliser = normaliser
         self.segmenter = segmenter
@@ -262,37 +296,71 @@ class KnowledgeBase:
         terms |= {_numberless(normaliser(k)) for e in self.entries for k in e.keywords}
         self.domain_terms = sorted((t for t in terms if len(t) >= 2), key=len, reverse=True)
         self.domain_pattern = re.compile("|".join(map(re.escape, self.domain_terms)) or "(?!)")
-        # Terms of 3+ characters also match with one character mistyped (两心组织, 党废收缴).
-        self.near_terms = {
-            t[:i] + "\0" + t[i + 1 :]
-            for t in self.domain_terms
-            if len(t) >= 3
-            for i in range(len(t))
-        }
-        self.near_lengths = sorted({len(t) for t in self.domain_terms if len(t) >= 3})
+        typed = [t for t in self.domain_terms if _recognisable(t)]
+        self.near_terms = {t[:i] + "\0" + t[i + 1 :] for t in typed for i in range(len(t))}
+        self.near_lengths = sorted({len(t) for t in typed})
+        # Another field's words, unless an entry uses the word itself (个体工商户, 留党察看处分).
+        own_text = "\n".join(
+            normaliser(text) for e in self.entries for text in (e.title, e.answer, *e.questions)
+        )
+        foreign = {normaliser(t) for t in other_domains}
+        self.foreign_pattern = re.compile(
+            "|".join(
+                map(
+                    re.escape,
+                    sorted((t for t in foreign if t and t not in own_text), key=len, reverse=True),
+                )
+            )
+            or "(?!)"
+        )
 
-    def ask(self, question: str, limit: int = 3) -> Answer:
-        ranked = self.rank(question)
-        if not ranked:
-            return Answer(question, False, None, 0.0)
-        best_score, best = ranked[0]
-        in_domain = self.in_domain(question)
-        found = best_score >= THRESHOLD and in_domain
+    def ask(self, question: str, limit: int = 3, broad_limit: int = 5) -> Answer:
+        message = question[:MAX_MESSAGE_CHARS]
+        point = point_of(message)
+        texts = [message] if point == message.strip() else [message, point]
+        # The background names the field ("我们支部……"), so both readings share one verdict.
+        context = self.context(*texts)
+        readings = [self.read(text, context) for text in texts]
+        scored = [
+            (self.model.confidence(r.signals), n, r)
+            for n, r in enumerate(readings)
+            if r.signals is not None
+        ]
+        if not scored:
+            return Answer(question, False, None, 0.0, why=NO_MATCH)
+        _, _, reading = max(scored, key=lambda item: (item[0], -item[1]))
+        assert reading.signals is not None
+        found, confidence, why = decide(reading.signals, self.model)
+        best = reading.ranked[0][1]
         start = 1 if found else 0
+        if reading.signals.broad:
+            limit = broad_limit
         # Closest topics only for a question about this domain: none for "讲个笑话".
         others = tuple(
             self.entries[i]
-            for score, i in ranked[start : start + limit]
-            if score >= SUGGESTION_FLOOR and in_domain
+            for score, i in reading.ranked[start : start + limit]
+            if score >= SUGGESTION_FLOOR and reading.signals.in_domain
         )
-        return Answer(question, found, self.entries[best], best_score, others)
+        explained = self.model.explain(reading.signals)
+        return Answer(question, found, self.entries[best], confidence, others, why, explained)
 
     def rank(self, question: str) -> list[tuple[float, int]]:
         """(score, entry index), best first; empty when nothing in the question is informative."""
+        return self.read(question).ranked
+
+    def context(self, *texts: str) -> tuple[bool, bool]:
+        """(names this domain, names another field) in any of the texts."""
+        return (
+            any(self.in_domain(text) for text in texts),
+            any(self.foreign_pattern.search(self.normaliser(text)) for text in texts),
+        )
+
+    def read(self, question: str, context: tuple[bool, bool] | None = None) -> Reading:
+        in_domain, foreign = context if context is not None else self.context(question)
         text = self.normaliser(question)
         words = set(self.segmenter.words(text))
         if not words:
-            return []
+            return Reading([], None)
         bm25, word_cover = self.words.match(words)
         best_bm25 = max(bm25.values(), default=0.0) or 1.0
         weights = {w: self.words.weight(w) for w in words}
@@ -310,12 +378,14 @@ class KnowledgeBase:
         candidates = set(heapq.nlargest(CANDIDATES, bm25, key=bm25.__getitem__)) | set(fuzzy)
         pairs = {p: self.pair_idf.get(p, self.unknown_pair_idf) for p in bigrams(text)}
         pair_total = sum(pairs.values()) or 1.0
+        pair_cover = {
+            e: sum(v for p, v in pairs.items() if p in self.entry_pairs[e]) / pair_total
+            for e in candidates
+        }
         combined = [
             (
                 WORD_COVER * word_cover.get(e, 0.0)
-                + PAIR_COVER
-                * sum(v for p, v in pairs.items() if p in self.entry_pairs[e])
-                / pair_total
+                + PAIR_COVER * pair_cover[e]
                 + RELATIVE_BM25 * bm25.get(e, 0.0) / best_bm25
                 + FUZZY * fuzzy.get(e, 0.0)
                 - penalty,
@@ -324,7 +394,31 @@ class KnowledgeBase:
             for e in candidates
         ]
         combined.sort(key=lambda pair: (-pair[0], pair[1]))
-        return combined
+        if not combined:
+            return Reading([], None)
+        score, best = combined[0]
+        runner_up = combined[1][0] if len(combined) > 1 else 0.0
+        signals = Signals(
+            score=score,
+            margin=score - runner_up,
+            word_cover=word_cover.get(best, 0.0),
+            pair_cover=pair_cover[best],
+            fuzzy=fuzzy.get(best, 0.0),
+            unknown=unknown,
+            in_domain=in_domain,
+            foreign=foreign,
+            short=len(words) <= 2,
+            broad=self._bare(text, words) and fuzzy.get(best, 0.0) < EXACT_PHRASE,
+        )
+        return Reading(combined, signals)
+
+    def _bare(self, text: str, words: set[str]) -> bool:
+        """The question is nothing but one word that many entries are about ("党费？")."""
+        if len(words) != 1:
+            return False
+        (word,) = words
+        bare = "".join(ch for ch in text if ch.isalnum())
+        return bare == word and len(self.words.postings.get(word, ())) >= BROAD_FROM
 
     def in_domain(self, question: str) -> bool:
         text = _numberless(self.normaliser(question))
@@ -345,7 +439,7 @@ class KnowledgeBase:
 def load_entries(directory: Path = KB_DIR) -> list[Entry]:
     entries: list[Entry] = []
     for path in sorted(directory.glob("*.yaml")):
-        if path.name == "synonyms.yaml":
+        if path.name in ("synonyms.yaml", "decision.yaml"):
             continue
         for raw in read_yaml(path)["entries"]:
             entries.append(
@@ -379,4 +473,19 @@ def load_knowledge_base(
     # jieba's own dictionary cut to its 60,000 most frequent words: a fifth of the memory and
     # start-up time; domain terms come from userdict.txt and everyday words stay segmented.
     segmenter = Segmenter(terms, stopwords, cache_dir, directory / "jieba_dict.txt")
-    return KnowledgeBase(load_entries(directory), normaliser, segmenter, [t for t, _ in terms])
+    model = Model.load(directory / "decision.yaml")
+    domain_words = _word_list(directory / "domain_words.txt")
+    return KnowledgeBase(
+        load_entries(directory),
+        normaliser,
+        segmenter,
+        model,
+        [*(t for t, _ in terms), *domain_words],
+        _word_list(directory / "other_domains.txt"),
+    )
+
+
+def _word_list(path: Path) -> list[str]:
+    """One word per line; `#` starts a comment line."""
+    lines = path.read_text(encoding="utf-8").splitlines()
+    return [line.strip() for line in lines if line.strip() and not line.startswith("#")]

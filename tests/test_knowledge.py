@@ -115,7 +115,7 @@ def test_ask_command_json_lines_on_stdin(tmp_path: Path) -> None:
     assert result.returncode == 0, result.stderr
     first, second = (json.loads(line) for line in result.stdout.splitlines())
     keys = {"question", "found", "answer", "entry", "score", "source", "suggestions"}
-    assert set(first) == keys and set(second) == keys
+    assert set(first) == set(second) == keys | {"why", "signals"}  # DESIGN.md's keys, and why
     assert first["found"] and first["entry"] == "six-steps" and "抓摸底" in first["answer"]
     assert first["source"]
     assert second["found"] is False and second["answer"] is None

@@ -78,12 +78,12 @@ def main() -> None:
     print(f"  cold start `branchbot ask`: median {median:.2f} s, max {max(walls):.2f} s")
     entries = load_entries()
     started = time.perf_counter()
-    KnowledgeBase(entries, kb.normaliser, kb.segmenter)
+    KnowledgeBase(entries, kb.normaliser, kb.segmenter, kb.model)
     build = time.perf_counter() - started
     print(f"  index build ({len(entries)} entries, jieba already loaded): {build:.3f} s")
     big = entries + synthetic_entries(entries, 10_000)
     started = time.perf_counter()
-    large = KnowledgeBase(big, kb.normaliser, kb.segmenter)
+    large = KnowledgeBase(big, kb.normaliser, kb.segmenter, kb.model)
     build = time.perf_counter() - started
     timings = latencies(large, questions, rounds=1)
     print(

@@ -1,0 +1,202 @@
+"""Fits the answer-or-refuse model (knowledge/decision.py) on the dev and tuning sets and writes
+knowledge/kb/decision.yaml. Never reads the blind set: that one only measures.
+
+    .venv/bin/python -m tests.fit_decision          # fit, print cross-checks, write the file
+    .venv/bin/python -m tests.fit_decision --check  # exit 1 when the file is not what fitting gives
+
+Each reading of a question (whole, and reduced to its asking sentence) is one example: label 1
+when its best entry answers the question, 0 when the question is off-topic or the best entry is
+wrong. Logistic regression by Newton's method with a small ridge: eight features and a thousand
+examples need no library. The threshold is the one that maximises (right answers + right
+refusals) / all on the same data, the figure the issue measures.
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+import yaml
+
+from knowledge.content import read_yaml
+from knowledge.decision import FEATURES, Model, Signals
+from knowledge.question_point import point_of
+from knowledge.retrieval import KB_DIR, MAX_MESSAGE_CHARS, KnowledgeBase, load_knowledge_base
+from tests.blind_eval import answers_of_topics
+from tests.knowledge_eval import load_devset
+
+DATA = Path(__file__).parent / "data"
+OUTPUT = KB_DIR / "decision.yaml"
+RIDGE = 1.0
+ROUND = 3  # written weights are rounded so the file is stable and readable
+
+
+@dataclass(frozen=True)
+class Example:
+    question: str
+    accepted: frozenset[str]  # empty: off-topic
+    readings: tuple[tuple[Signals, str], ...]  # signals and best entry id of each reading
+
+
+def labelled_questions(kb: KnowledgeBase) -> list[tuple[str, frozenset[str]]]:
+    """Dev set (labelled by entry) and tuning set (labelled by topic) together."""
+    items = [
+        (str(item["q"]), frozenset({item["id"], *item.get("also", [])} if item["id"] else ()))
+        for item in load_devset()
+    ]
+    topics = answers_of_topics(kb)
+    for item in read_yaml(DATA / "tuneset.yaml")["questions"]:
+        topic = item["topic"]
+        accepted = frozenset() if topic in ("off", "greeting") else frozenset(topics.get(topic, ()))
+        items.append((str(item["q"]), accepted))
+    return items
+
+
+def examples(kb: KnowledgeBase) -> list[Example]:
+    result = []
+    for question, accepted in labelled_questions(kb):
+        message = question[:MAX_MESSAGE_CHARS]
+        point = point_of(message)
+        texts = [message] if point == message.strip() else [message, point]
+        context = kb.context(*texts)
+        readings = []
+        for text in texts:
+            reading = kb.read(text, context)
+            if reading.signals is not None and reading.signals.in_domain:
+                readings.append((reading.signals, kb.entries[reading.ranked[0][1]].id))
+        result.append(Example(question, accepted, tuple(readings)))
+    return result
+
+
+def fit(rows: list[tuple[list[float], int, float]], ridge: float = RIDGE) -> list[float]:
+    """Newton-Raphson for L2-regularised logistic regression; returns [bias, *weights]."""
+    size = len(FEATURES) + 1
+    w = [0.0] * size
+    for _ in range(100):
+        gradient = [0.0] * size
+        hessian = [[0.0] * size for _ in range(size)]
+        for features, label, weight in rows:
+            x = [1.0, *features]
+            logit = sum(a * b for a, b in zip(w, x, strict=True))
+            p = 1 / (1 + math.exp(-max(-30.0, min(30.0, logit))))
+            for i in range(size):
+                gradient[i] += weight * (label - p) * x[i]
+                for j in range(size):
+                    hessian[i][j] += weight * p * (1 - p) * x[i] * x[j]
+        for i in range(1, size):
+            gradient[i] -= ridge * w[i]
+            hessian[i][i] += ridge
+        hessian[0][0] += 1e-9
+        step = solve(hessian, gradient)
+        w = [a + b for a, b in zip(w, step, strict=True)]
+        if max(abs(s) for s in step) < 1e-7:
+            break
+    return w
+
+
+def solve(matrix: list[list[float]], vector: list[float]) -> list[float]:
+    """Gaussian elimination with partial pivoting (the matrix is small and positive definite)."""
+    n = len(vector)
+    a = [[*row, vector[i]] for i, row in enumerate(matrix)]
+    for col in range(n):
+        pivot = max(range(col, n), key=lambda r: abs(a[r][col]))
+        a[col], a[pivot] = a[pivot], a[col]
+        for r in range(col + 1, n):
+            factor = a[r][col] / a[col][col]
+            for c in range(col, n + 1):
+                a[r][c] -= factor * a[col][c]
+    x = [0.0] * n
+    for r in range(n - 1, -1, -1):
+        x[r] = (a[r][n] - sum(a[r][c] * x[c] for c in range(r + 1, n))) / a[r][r]
+    return x
+
+
+def model_of(w: list[float], threshold: float) -> Model:
+    return Model(bias=w[0], weights=tuple(w[1:]), threshold=threshold)
+
+
+def outcome(model: Model, example: Example) -> bool:
+    """Right when it answers with an accepted entry, or refuses an off-topic question."""
+    if not example.readings:
+        return not example.accepted
+    signals, entry = max(example.readings, key=lambda r: model.confidence(r[0]))
+    answered = model.confidence(signals) >= model.threshold
+    return (answered and entry in example.accepted) or (not answered and not example.accepted)
+
+
+def accuracy(model: Model, data: list[Example]) -> float:
+    return sum(outcome(model, e) for e in data) / max(len(data), 1)
+
+
+def balanced(model: Model, data: list[Example]) -> float:
+    """The mean of the answer rate (questions in scope) and the refusal rate (off-topic): the
+    two targets weigh alike however many questions of each kind the sets hold."""
+    asked = [e for e in data if e.accepted]
+    other = [e for e in data if not e.accepted]
+    return (accuracy(model, asked) + accuracy(model, other)) / 2
+
+
+def best_threshold(w: list[float], data: list[Example]) -> float:
+    """The cut-off with the best balanced accuracy; among equals, the one nearest 0.5."""
+    grid = [round(0.05 * i, 2) for i in range(2, 19)]
+    return max(grid, key=lambda t: (balanced(model_of(w, t), data), -abs(t - 0.5)))
+
+
+def train(data: list[Example]) -> Model:
+    # Off-topic questions are fewer: weighted up so both kinds count alike, as in `balanced`.
+    off_topic = sum(not e.accepted for e in data) or 1
+    up = (len(data) - off_topic) / off_topic
+    rows = [
+        (signals.vector(), int(entry in example.accepted), 1.0 if example.accepted else up)
+        for example in data
+        for signals, entry in example.readings
+    ]
+    w = [round(v, ROUND) for v in fit(rows)]
+    return model_of(w, best_threshold(w, data))
+
+
+def as_yaml(model: Model) -> str:
+    header = (
+        "# Written by `python -m tests.fit_decision` from the dev and tuning sets (never the\n"
+        "# blind set). Log-odds that the best entry answers = bias + sum(weight * signal);\n"
+        "# answer at or above `threshold` (a probability). Signals: knowledge/decision.py.\n"
+    )
+    body = {
+        "bias": model.bias,
+        "threshold": model.threshold,
+        "weights": dict(zip(FEATURES, model.weights, strict=True)),
+    }
+    return header + yaml.safe_dump(body, sort_keys=False, allow_unicode=True)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--check", action="store_true")
+    args = parser.parse_args()
+    kb = load_knowledge_base()
+    data = examples(kb)
+    dev_size = len(load_devset())
+    dev, tune = data[:dev_size], data[dev_size:]
+    model = train(data)
+    text = as_yaml(model)
+    if args.check:
+        same = OUTPUT.read_text(encoding="utf-8") == text
+        print("decision.yaml is up to date" if same else "decision.yaml differs from a fresh fit")
+        return 0 if same else 1
+    print(f"fitted on {len(data)} questions: balanced accuracy {balanced(model, data):.3f}")
+    for name, train_part, test_part in (("dev", dev, tune), ("tune", tune, dev)):
+        crossed = train(train_part)
+        print(
+            f"  fitted on {name} only: on itself {balanced(crossed, train_part):.3f}, "
+            f"on the other set {balanced(crossed, test_part):.3f}"
+        )
+    OUTPUT.write_text(text, encoding="utf-8")
+    print(text)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
