@@ -43,13 +43,17 @@ MAX_MESSAGE_CHARS = 2000  # where the asking sentence of a long message is looke
 WORD_COVER = 0.15
 PAIR_COVER = 0.5
 RELATIVE_BM25 = 0.2
+ASKED_BM25 = 0.15  # BM25 over the entries' questions with their question words kept
 FUZZY = 0.3
 # Share of the question's weight in words no entry uses ("年检", "补贴"): a question about
 # something else that merely mentions 党员 or 党费 must not borrow a neighbouring answer.
 UNKNOWN_PENALTY = 0.3
 CANDIDATES = 50
 PARALLEL_FROM = 2000  # entries; below this a worker pool costs more than it saves
-SUGGESTION_FLOOR = 0.25  # weaker matches are noise, not "closest topics"
+# Closest topics are offered when the model gives the best entry at least this confidence, and
+# only entries scoring at least this share of the best: below that they are noise.
+SUGGEST_FROM = 0.2
+SUGGEST_SHARE = 0.5
 # A question that is one bare word used by at least this many entries, and not itself the
 # title or a question of one entry, is too broad to answer with one entry ("党费", "支部").
 BROAD_FROM = 15
@@ -150,30 +154,34 @@ class Segmenter:
             self.jieba.add_word(word, frequency)
         self.stopwords = frozenset(stopwords)
 
-    def words_of_many(self, texts: list[str]) -> list[list[str]]:
+    def tokens_of_many(self, texts: list[str]) -> list[list[str]]:
         """Large bases are segmented on every core (forked workers share the loaded dictionary)."""
         workers = os.cpu_count() or 1
         if len(texts) < PARALLEL_FROM or workers < 2 or "fork" not in mp.get_all_start_methods():
-            return [self.words(text) for text in texts]
+            return [self.tokens(text) for text in texts]
         global _FORKED
         _FORKED = self
         with mp.get_context("fork").Pool(workers) as pool:
-            return pool.map(_words_in_worker, texts, chunksize=256)
+            return pool.map(_tokens_in_worker, texts, chunksize=256)
+
+    def tokens(self, text: str) -> list[str]:
+        """Every informative token, question words (怎么, 为什么, 多少) included."""
+        return [w for w in self.jieba.lcut(text, HMM=False) if w.strip() and _informative(w)]
+
+    def content(self, tokens: list[str]) -> list[str]:
+        """The tokens that say what the question is about: stop words and question words out."""
+        return [w for w in tokens if w not in self.stopwords]
 
     def words(self, text: str) -> list[str]:
-        return [
-            w
-            for w in self.jieba.lcut(text, HMM=False)
-            if w.strip() and w not in self.stopwords and _informative(w)
-        ]
+        return self.content(self.tokens(text))
 
 
 _FORKED: Segmenter | None = None
 
 
-def _words_in_worker(text: str) -> list[str]:
+def _tokens_in_worker(text: str) -> list[str]:
     assert _FORKED is not None
-    return _FORKED.words(text)
+    return _FORKED.tokens(text)
 
 
 def _informative(word: str) -> bool:
@@ -274,9 +282,14 @@ class KnowledgeBase:
             for e in self.entries
         ]
         # Words from what users ask (segmenting is the slow part of a build); the answer's
-        # wording still counts through its character pairs.
-        for words in segmenter.words_of_many([" ".join(texts) for texts in asked]):
-            self.words.add(words)
+        # wording still counts through its character pairs. A second index keeps the question
+        # words too: "为什么" and "怎么" are what tell brand-why from brand-how.
+        self.asked = TermIndex()
+        for texts, tokens in zip(
+            asked, segmenter.tokens_of_many([" ".join(texts[:-1]) for texts in asked]), strict=True
+        ):
+            self.words.add(segmenter.content(tokens) + segmenter.words(texts[-1]))
+            self.asked.add(tokens)
         for number, entry in enumerate(self.entries):
             *texts, keywords = asked[number]
             pairs = frozenset(
@@ -287,6 +300,7 @@ class KnowledgeBase:
             self.phrases.extend(texts)
             self.phrase_entry.extend([number] * len(texts))
         self.words.finish()
+        self.asked.finish()
         n = len(self.entries)
         self.pair_idf = {p: math.log(1 + (n - c + 0.5) / (c + 0.5)) for p, c in pair_counts.items()}
         self.unknown_pair_idf = math.log(1 + (n + 0.5) / 0.5)
@@ -299,9 +313,10 @@ class KnowledgeBase:
         typed = [t for t in self.domain_terms if _recognisable(t)]
         self.near_terms = {t[:i] + "\0" + t[i + 1 :] for t in typed for i in range(len(t))}
         self.near_lengths = sorted({len(t) for t in typed})
-        # Another field's words, unless an entry uses the word itself (个体工商户, 留党察看处分).
+        # Another field's words, unless an entry is about the word itself (its title or
+        # keywords name it); an answer mentioning 工会 in passing does not make it ours.
         own_text = "\n".join(
-            normaliser(text) for e in self.entries for text in (e.title, e.answer, *e.questions)
+            normaliser(text) for e in self.entries for text in (e.title, *e.keywords)
         )
         foreign = {normaliser(t) for t in other_domains}
         self.foreign_pattern = re.compile(
@@ -332,17 +347,28 @@ class KnowledgeBase:
         assert reading.signals is not None
         found, confidence, why = decide(reading.signals, self.model)
         best = reading.ranked[0][1]
-        start = 1 if found else 0
         if reading.signals.broad:
-            limit = broad_limit
-        # Closest topics only for a question about this domain: none for "讲个笑话".
-        others = tuple(
-            self.entries[i]
-            for score, i in reading.ranked[start : start + limit]
-            if score >= SUGGESTION_FLOOR and reading.signals.in_domain
-        )
+            closest = self._broadest_first(message, reading.ranked)[:broad_limit]
+        else:
+            floor = reading.ranked[0][0] * SUGGEST_SHARE
+            start = 1 if found else 0
+            closest = [(s, i) for s, i in reading.ranked[start : start + limit] if s >= floor]
+        # Closest topics only for a question about this domain: none for "讲个笑话", none for
+        # "党员能不能炒股" (in the domain's words, but nothing here is close to it).
+        offer = reading.signals.in_domain and (reading.signals.broad or confidence >= SUGGEST_FROM)
+        others = tuple(self.entries[i] for _, i in closest) if offer else ()
         explained = self.model.explain(reading.signals)
         return Answer(question, found, self.entries[best], confidence, others, why, explained)
+
+    def _broadest_first(
+        self, word: str, ranked: list[tuple[float, int]]
+    ) -> list[tuple[float, int]]:
+        """For a bare word: the entries with the word in their title, shortest title first
+        ("党费按什么比例交" before "党费能不能返还给企业党组织"), then the rest by score."""
+        word = "".join(ch for ch in self.normaliser(word) if ch.isalnum())
+        titled = [(s, i) for s, i in ranked if word in self.normaliser(self.entries[i].title)]
+        titled.sort(key=lambda pair: (len(self.entries[pair[1]].title), -pair[0]))
+        return titled + [pair for pair in ranked if pair not in titled]
 
     def rank(self, question: str) -> list[tuple[float, int]]:
         """(score, entry index), best first; empty when nothing in the question is informative."""
@@ -358,11 +384,14 @@ class KnowledgeBase:
     def read(self, question: str, context: tuple[bool, bool] | None = None) -> Reading:
         in_domain, foreign = context if context is not None else self.context(question)
         text = self.normaliser(question)
-        words = set(self.segmenter.words(text))
+        tokens = self.segmenter.tokens(text)
+        words = set(self.segmenter.content(tokens))
         if not words:
             return Reading([], None)
         bm25, word_cover = self.words.match(words)
         best_bm25 = max(bm25.values(), default=0.0) or 1.0
+        asked, _ = self.asked.match(set(tokens))
+        best_asked = max(asked.values(), default=0.0) or 1.0
         weights = {w: self.words.weight(w) for w in words}
         unknown = sum(v for w, v in weights.items() if w not in self.words.idf) / sum(
             weights.values()
@@ -387,6 +416,7 @@ class KnowledgeBase:
                 WORD_COVER * word_cover.get(e, 0.0)
                 + PAIR_COVER * pair_cover[e]
                 + RELATIVE_BM25 * bm25.get(e, 0.0) / best_bm25
+                + ASKED_BM25 * asked.get(e, 0.0) / best_asked
                 + FUZZY * fuzzy.get(e, 0.0)
                 - penalty,
                 e,

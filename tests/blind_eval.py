@@ -45,6 +45,11 @@ def load_blindset() -> list[dict]:
     return read_yaml(DATA / "blindset.yaml")["questions"]
 
 
+def load_tuneset() -> list[dict]:
+    """Written like the blind set, from the topic list alone, but used to calibrate and tune."""
+    return read_yaml(DATA / "tuneset.yaml")["questions"]
+
+
 def answers_of_topics(kb: KnowledgeBase) -> dict[str, set[str]]:
     """A topic is answered by the entry of the same id, and by the entries listed for it."""
     listed = read_yaml(DATA / "blind_answers.yaml") or {}

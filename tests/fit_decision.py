@@ -17,18 +17,15 @@ import argparse
 import math
 import sys
 from dataclasses import dataclass
-from pathlib import Path
 
 import yaml
 
-from knowledge.content import read_yaml
 from knowledge.decision import FEATURES, Model, Signals
 from knowledge.question_point import point_of
 from knowledge.retrieval import KB_DIR, MAX_MESSAGE_CHARS, KnowledgeBase, load_knowledge_base
-from tests.blind_eval import answers_of_topics
+from tests.blind_eval import answers_of_topics, load_tuneset
 from tests.knowledge_eval import load_devset
 
-DATA = Path(__file__).parent / "data"
 OUTPUT = KB_DIR / "decision.yaml"
 RIDGE = 1.0
 ROUND = 3  # written weights are rounded so the file is stable and readable
@@ -48,7 +45,7 @@ def labelled_questions(kb: KnowledgeBase) -> list[tuple[str, frozenset[str]]]:
         for item in load_devset()
     ]
     topics = answers_of_topics(kb)
-    for item in read_yaml(DATA / "tuneset.yaml")["questions"]:
+    for item in load_tuneset():
         topic = item["topic"]
         accepted = frozenset() if topic in ("off", "greeting") else frozenset(topics.get(topic, ()))
         items.append((str(item["q"]), accepted))

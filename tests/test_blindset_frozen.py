@@ -29,3 +29,4 @@ def test_the_blind_set_is_big_enough_and_labelled_with_known_topics() -> None:
     assert sum(q["topic"] == "off" for q in questions) >= 60
     assert sum(bool(q.get("near")) for q in questions) >= 20
     assert {q["topic"] for q in questions} <= topics | {"off", "greeting"}
+

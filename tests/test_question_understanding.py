@@ -150,3 +150,10 @@ async def test_in_chat_a_bare_word_offers_topics_and_a_press_answers(tmp_path: P
         assert ("来源：" in unsure) or ("没把握" in unsure and "[1]" in unsure)
         nothing = await chat.say("明天楚雄下不下雨")
         assert "答不上来" in nothing and "[1]" not in nothing
+
+
+def test_the_shipped_model_is_what_fitting_on_the_current_content_gives(kb: KnowledgeBase) -> None:
+    """Entries, synonyms or signals changed without a refit: run `python -m tests.fit_decision`."""
+    from tests.fit_decision import OUTPUT, as_yaml, examples, train
+
+    assert OUTPUT.read_text(encoding="utf-8") == as_yaml(train(examples(kb)))
