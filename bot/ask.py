@@ -6,8 +6,6 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING
 
-from sqlalchemy.ext.asyncio import AsyncSession
-
 from bot import dues
 from bot.contract import Action, AnswerButton, Button, Event, Keyboard, SendText
 from bot.rules.smalltalk import small_talk
@@ -15,7 +13,10 @@ from knowledge.content import Content
 from knowledge.decision import TOO_BROAD
 from knowledge.retrieval import Answer, Entry
 
-if TYPE_CHECKING:  # services import the steps, whose cards use the button below
+if TYPE_CHECKING:
+    from sqlalchemy.ext.asyncio import AsyncSession
+
+    # services import the steps, whose cards use the button below
     from bot.services import Services
 
 MAX_BUTTON_LABEL = 24
@@ -34,17 +35,17 @@ def render_entry(entry: Entry, services: Services) -> SendText:
     return SendText(text, _buttons(related[:3]))
 
 
+def not_found_text(answer: Answer, content: Content) -> str:
+    """A bare word asks the user to pick; an unsure answer offers the closest topics; else no."""
+    if answer.suggestions and answer.why == TOO_BROAD:
+        return content.text("ask_too_broad", term=answer.question.strip()[:MAX_BUTTON_LABEL])
+    return content.text("ask_not_found" if answer.suggestions else "ask_not_found_nothing")
+
+
 def render_answer(answer: Answer, services: Services) -> SendText:
     if answer.found and answer.entry is not None:
         return render_entry(answer.entry, services)
-    if answer.suggestions and answer.why == TOO_BROAD:
-        term = answer.question.strip()[:MAX_BUTTON_LABEL]
-        return SendText(
-            services.content.text("ask_too_broad", term=term), _buttons(answer.suggestions)
-        )
-    if answer.suggestions:
-        return SendText(services.content.text("ask_not_found"), _buttons(answer.suggestions))
-    return SendText(services.content.text("ask_not_found_nothing"))
+    return SendText(not_found_text(answer, services.content), _buttons(answer.suggestions))
 
 
 async def ask_command(

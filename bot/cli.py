@@ -197,6 +197,7 @@ def _ask(settings: Settings, question: str | None, as_json: bool) -> int:
     """Needs no database: only the knowledge base is loaded, so a cold answer stays fast."""
     import json
 
+    from bot.ask import not_found_text
     from knowledge.content import load_content
     from knowledge.retrieval import load_knowledge_base
 
@@ -216,7 +217,7 @@ def _ask(settings: Settings, question: str | None, as_json: bool) -> int:
             )
             print(flush=True)
         else:
-            print(content.text("ask_not_found" if answer.suggestions else "ask_not_found_nothing"))
+            print(not_found_text(answer, content))
             print("\n".join(f"- {entry.title}" for entry in answer.suggestions) + "\n", flush=True)
     return 0
 

@@ -7,12 +7,12 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
-from sqlalchemy.ext.asyncio import AsyncSession
-
 from bot.contract import Action, Event, SendText
 from bot.rules.dues import Dues, Kind, amount_in, kind_in, monthly_dues
 
 if TYPE_CHECKING:
+    from sqlalchemy.ext.asyncio import AsyncSession
+
     from bot.services import Services
 
 DUES_WORDS = ("党费", "党废")  # the second: a common slip of the pinyin keyboard

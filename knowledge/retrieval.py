@@ -375,10 +375,12 @@ class KnowledgeBase:
         return self.read(question).ranked
 
     def context(self, *texts: str) -> tuple[bool, bool]:
-        """(names this domain, names another field) in any of the texts."""
+        """(names this domain, names another field) for a message and its point, last. The
+        background may set the field ("我们支部……") but may also mention anything (扣完社保
+        公积金): another field counts only where the user asks, in the last text."""
         return (
             any(self.in_domain(text) for text in texts),
-            any(self.foreign_pattern.search(self.normaliser(text)) for text in texts),
+            self.foreign_pattern.search(self.normaliser(texts[-1])) is not None,
         )
 
     def read(self, question: str, context: tuple[bool, bool] | None = None) -> Reading:

@@ -10,8 +10,8 @@ from knowledge.retrieval import KnowledgeBase, load_knowledge_base
 from tests.blind_eval import evaluate_blind, load_blindset
 
 # What `make bench` printed for the blind set when these figures were last raised.
-REPORTED_RIGHT_ENTRY = 0.839
-REPORTED_REFUSED = 0.977
+REPORTED_RIGHT_ENTRY = 0.952
+REPORTED_REFUSED = 0.965
 SLACK = 0.02
 
 

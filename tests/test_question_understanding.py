@@ -157,3 +157,25 @@ def test_the_shipped_model_is_what_fitting_on_the_current_content_gives(kb: Know
     from tests.fit_decision import OUTPUT, as_yaml, examples, train
 
     assert OUTPUT.read_text(encoding="utf-8") == as_yaml(train(examples(kb)))
+
+
+def test_ask_loads_no_database_library(tmp_path: Path) -> None:
+    """`branchbot ask` must start fast: the database layer (SQLAlchemy, 0.3 s) stays unloaded."""
+    import subprocess
+    import sys
+
+    probe = (
+        "import sys; from bot.cli import main; code = main(['ask', '党费']); "
+        "assert 'sqlalchemy' not in sys.modules, 'sqlalchemy loaded'; sys.exit(code)"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", probe],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        cwd=Path(__file__).parent.parent,
+        env={"PATH": "/usr/bin:/bin", "CACHE_DIR": str(tmp_path / "cache"),
+             "BRANCHBOT_DOTENV": str(tmp_path / "absent.env")},
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert "党费" in done.stdout
