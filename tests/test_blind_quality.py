@@ -1,5 +1,5 @@
 """The blind-set figures reported in the closing note are a floor: a change that answers
-fewer of its questions right, or refuses fewer off-topic ones, by more than 2 points fails
+fewer of their questions right, or refuses fewer off-topic ones, by more than 2 points fails
 here. Raise the figures when the knowledge base gets better; never tune on the questions."""
 
 from __future__ import annotations
@@ -9,9 +9,12 @@ import pytest
 from knowledge.retrieval import KnowledgeBase, load_knowledge_base
 from tests.blind_eval import evaluate_blind, load_blindset
 
-# What `make bench` printed for the blind set when these figures were last raised.
-REPORTED_RIGHT_ENTRY = 0.952
-REPORTED_REFUSED = 0.965
+# What `make bench` printed for each blind set when these figures were last raised:
+# (right entry, off-topic refused).
+REPORTED = {
+    "blindset.yaml": (0.952, 0.965),
+    "blindset2.yaml": (0.849, 0.963),
+}
 SLACK = 0.02
 
 
@@ -20,7 +23,9 @@ def kb() -> KnowledgeBase:
     return load_knowledge_base()
 
 
-def test_blind_set_figures_hold(kb: KnowledgeBase) -> None:
-    report = evaluate_blind(kb, load_blindset())
-    assert report.answer_rate >= REPORTED_RIGHT_ENTRY - SLACK, report.answer_rate
-    assert report.refusal_rate >= REPORTED_REFUSED - SLACK, report.refusal_rate
+@pytest.mark.parametrize("name", sorted(REPORTED))
+def test_blind_set_figures_hold(kb: KnowledgeBase, name: str) -> None:
+    right_entry, refused = REPORTED[name]
+    report = evaluate_blind(kb, load_blindset(name))
+    assert report.answer_rate >= right_entry - SLACK, report.answer_rate
+    assert report.refusal_rate >= refused - SLACK, report.refusal_rate

@@ -82,7 +82,9 @@ def main() -> None:
     print_set(kb, "tuning set (calibrated and tuned on)", tuning)
     blind = load_blindset()
     print_set(kb, "blind set (frozen, never tuned on)", blind)
-    every = questions + [str(item["q"]) for item in tuning + blind]
+    second = load_blindset("blindset2.yaml")
+    print_set(kb, "second blind set (frozen later, never tuned on or looked into)", second)
+    every = questions + [str(item["q"]) for item in tuning + blind + second]
     timings = latencies(kb, every)
     p50, p99 = statistics.median(timings), percentile(timings, 0.99)
     print(f"  per question ({len(every)} questions): p50 {p50:.2f} ms, p99 {p99:.2f} ms")
