@@ -17,6 +17,8 @@ _ASKING = re.compile(
     "[?？]|吗|嘛|么|噶|咯|呢|怎么|咋|如何|什么|啥|哪样|哪些|哪个|哪里|几|多少|好多|多久|多长|"
     "能不能|能否|可不可以|可以不|可否|是否|是不是|要不要|有没有|得不得|行不行|算不算|请问|想问"
 )
+# A question tacked on after the main one ("另外党费能不能也在上面交？") is not the point.
+_BY_THE_WAY = re.compile("^(另外|顺便|还有|再问|再请问|对了|此外|还想问|以及)|次要")
 
 
 def sentences(text: str) -> list[str]:
@@ -24,8 +26,9 @@ def sentences(text: str) -> list[str]:
 
 
 def point_of(text: str) -> str:
-    """The asking part of a long message: its last asking sentence, with the sentence before it
-    when that sentence alone is too short to name its subject. Short messages come back whole."""
+    """The asking part of a long message: its last asking sentence that is not a by-the-way,
+    with the sentence before it when that sentence alone is too short to name its subject.
+    Short messages come back whole."""
     text = text.strip()
     if len(text) < LONG_FROM:
         return text
@@ -35,7 +38,8 @@ def point_of(text: str) -> str:
     asking = [n for n, part in enumerate(parts) if _ASKING.search(part)]
     if not asking:
         return text
-    last = asking[-1]
+    main = [n for n in asking if not _BY_THE_WAY.search(parts[n])] or asking
+    last = main[-1]
     point = parts[last]
     start = last
     while len(point) < SHORT_POINT and start > 0:

@@ -47,9 +47,10 @@ def load_blindset(name: str = "blindset.yaml") -> list[dict]:
     return read_yaml(DATA / name)["questions"]
 
 
-def load_tuneset() -> list[dict]:
-    """Written like the blind set, from the topic list alone, but used to calibrate and tune."""
-    return read_yaml(DATA / "tuneset.yaml")["questions"]
+def load_tuneset(name: str = "tuneset.yaml") -> list[dict]:
+    """Written like the blind set, from the topic list alone, but used to calibrate and tune;
+    tuneset_long.yaml holds long messages with background."""
+    return read_yaml(DATA / name)["questions"]
 
 
 def answers_of_topics(kb: KnowledgeBase) -> dict[str, set[str]]:

@@ -45,7 +45,7 @@ def labelled_questions(kb: KnowledgeBase) -> list[tuple[str, frozenset[str]]]:
         for item in load_devset()
     ]
     topics = answers_of_topics(kb)
-    for item in load_tuneset():
+    for item in load_tuneset() + load_tuneset("tuneset_long.yaml"):
         topic = item["topic"]
         accepted = frozenset() if topic in ("off", "greeting") else frozenset(topics.get(topic, ()))
         items.append((str(item["q"]), accepted))

@@ -12,7 +12,7 @@ from tests.blind_eval import evaluate_blind, load_blindset
 # What `make bench` printed for each blind set when these figures were last raised:
 # (right entry, off-topic refused).
 REPORTED = {
-    "blindset.yaml": (0.952, 0.965),
+    "blindset.yaml": (0.949, 0.965),
     "blindset2.yaml": (0.849, 0.963),
 }
 SLACK = 0.02

@@ -36,4 +36,3 @@ def test_the_blind_sets_are_big_enough_and_labelled_with_known_topics(name: str)
     assert sum(q["topic"] == "off" for q in questions) >= 60
     assert sum(bool(q.get("near")) for q in questions) >= 20
     assert {q["topic"] for q in questions} <= topics | {"off", "greeting"}
-

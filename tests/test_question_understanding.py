@@ -40,6 +40,11 @@ def kb() -> KnowledgeBase:
             "现在在企业上班，请问怎么办？",
             "现在在企业上班，请问怎么办？",
         ),
+        (  # a by-the-way question after the main one is not the point
+            "我们律所支部刚成立，县里让我们在网上把支部建起来。想知道网上党支部的建立有什么要求？"
+            "另外党费能不能也在上面交？",
+            "想知道网上党支部的建立有什么要求？",
+        ),
         (  # no asking sentence: the whole message
             "我们这边是一家做建材的小公司，员工八十多人，老板人很好，大家关系也处得不错。",
             "我们这边是一家做建材的小公司，员工八十多人，老板人很好，大家关系也处得不错。",
@@ -47,7 +52,7 @@ def kb() -> KnowledgeBase:
         (
             "支部今年换届，我是第一次组织选举，心里没底。上级说要差额选举。"
             "差额比例是好多噶？另外投票有啥子要求",
-            "差额比例是好多噶？另外投票有啥子要求",  # a short point keeps the sentence before
+            "上级说要差额选举。差额比例是好多噶？",  # a short point keeps the sentence before
         ),
     ],
 )

@@ -80,11 +80,13 @@ def main() -> None:
         print(f"    {miss}")
     tuning = load_tuneset()
     print_set(kb, "tuning set (calibrated and tuned on)", tuning)
+    long_messages = load_tuneset("tuneset_long.yaml")
+    print_set(kb, "long-message tuning set (calibrated and tuned on)", long_messages)
     blind = load_blindset()
     print_set(kb, "blind set (frozen, never tuned on)", blind)
     second = load_blindset("blindset2.yaml")
     print_set(kb, "second blind set (frozen later, never tuned on or looked into)", second)
-    every = questions + [str(item["q"]) for item in tuning + blind + second]
+    every = questions + [str(item["q"]) for item in tuning + long_messages + blind + second]
     timings = latencies(kb, every)
     p50, p99 = statistics.median(timings), percentile(timings, 0.99)
     print(f"  per question ({len(every)} questions): p50 {p50:.2f} ms, p99 {p99:.2f} ms")
