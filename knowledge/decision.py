@@ -45,7 +45,7 @@ class Signals:
     short: bool
     foreign: bool
     in_domain: bool  # a hard gate, not a feature: see decide()
-    broad: bool = False  # the question is one or two words that many entries are about
+    broad: bool = False  # the question is one bare word that many entries are about
 
     def vector(self) -> list[float]:
         return [float(getattr(self, name)) for name in FEATURES]

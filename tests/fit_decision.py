@@ -1,14 +1,16 @@
-"""Fits the answer-or-refuse model (knowledge/decision.py) on the dev and tuning sets and writes
-knowledge/kb/decision.yaml. Never reads the blind set: that one only measures.
+"""Fits the answer-or-refuse model (knowledge/decision.py) on the dev set and the two tuning
+sets (tuneset.yaml, tuneset_long.yaml) and writes knowledge/kb/decision.yaml. Never reads the
+blind sets: they only measure.
 
     .venv/bin/python -m tests.fit_decision          # fit, print cross-checks, write the file
     .venv/bin/python -m tests.fit_decision --check  # exit 1 when the file is not what fitting gives
 
 Each reading of a question (whole, and reduced to its asking sentence) is one example: label 1
 when its best entry answers the question, 0 when the question is off-topic or the best entry is
-wrong. Logistic regression by Newton's method with a small ridge: eight features and a thousand
-examples need no library. The threshold is the one that maximises (right answers + right
-refusals) / all on the same data, the figure the issue measures.
+wrong. Logistic regression by Newton's method with a small ridge: eight features and 1,500
+questions need no library. Off-topic questions are weighted up to count as much as the rest,
+and the threshold is the one with the best mean of the answer rate and the refusal rate on the
+same data: the two figures the issue sets a target for.
 """
 
 from __future__ import annotations
