@@ -5,7 +5,7 @@ nudge, the confirmation of who came, /attendance with the month's rate, and a me
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -277,8 +277,9 @@ async def attendance_card(
             .limit(6)
         )
     ).scalars()
-    month = (now + timedelta(hours=8)).strftime("%Y-%m")
-    for _, when, events, present, counted in await attendance.monthly_rates(session, [branch.id]):
+    month = attendance.local_month(now, tz)
+    rates = await attendance.monthly_rates(session, services.settings.timezone, [branch.id])
+    for _, when, events, present, counted in rates:
         if when == month:
             lines.append(
                 content.text("attendance_rate", rate=_rate(present, counted), events=events)

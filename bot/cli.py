@@ -248,7 +248,7 @@ async def _export(services, what: str, out: Path) -> int:  # type: ignore[no-unt
         if what == "attendance":
             from bot.exports.attendance import export_attendance
 
-            return await export_attendance(services.db, out)
+            return await export_attendance(services.db, out, services.settings.timezone)
         if what == "selfcheck":
             from bot.exports.selfcheck import export_selfcheck
 

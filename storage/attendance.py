@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from functools import cache
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import Select, bindparam, func, select
 from sqlalchemy.engine import Connection
@@ -155,20 +156,34 @@ async def toggle_attended(session: AsyncSession, event_id: int, member_id: int) 
     return row.attended
 
 
+def local_month(instant: datetime, zone: str) -> str:
+    """ "YYYY-MM" of an instant on the branch's own calendar: a meeting at 23:30 on 31 March in
+    UTC+6 belongs to March there, although it is already April in UTC+8."""
+    return instant.astimezone(ZoneInfo(zone)).strftime("%Y-%m")
+
+
 async def monthly_rates(
-    session: AsyncSession, branch_ids: Sequence[int] | None = None
+    session: AsyncSession, default_zone: str, branch_ids: Sequence[int] | None = None
 ) -> list[tuple[int, str, int, int, int]]:
-    """(branch, "YYYY-MM" in UTC+8, events confirmed, present, counted) per branch and month."""
+    """(branch, "YYYY-MM" in the branch's time zone, events confirmed, present, counted) per
+    branch and month; a branch without a zone of its own uses `default_zone`."""
     query = (
-        select(Event.branch_id, Event.starts_at, Attendance.event_id, Attendance.attended)
+        select(
+            Event.branch_id,
+            Event.starts_at,
+            Attendance.event_id,
+            Attendance.attended,
+            Branch.timezone,
+        )
         .join(Attendance, Attendance.event_id == Event.id)
+        .join(Branch, Branch.id == Event.branch_id)
         .where(Attendance.attended.is_not(None))
     )
     if branch_ids is not None:
         query = query.where(Event.branch_id.in_(branch_ids))
     table: dict[tuple[int, str], tuple[set[int], int, int]] = {}
-    for branch_id, starts_at, event_id, attended in (await session.execute(query)).all():
-        month = (starts_at + timedelta(hours=8)).strftime("%Y-%m")
+    for branch_id, starts_at, event_id, attended, zone in (await session.execute(query)).all():
+        month = local_month(starts_at, zone or default_zone)
         events, present, counted = table.get((branch_id, month), (set(), 0, 0))
         events.add(event_id)
         table[(branch_id, month)] = (events, present + bool(attended), counted + 1)

@@ -14,14 +14,16 @@ from storage.attendance import monthly_rates
 from storage.db import Database
 from storage.models import Attendance, Branch, Event, Member
 
-LOCAL_TIME = ZoneInfo("Asia/Shanghai")
 RESPONSES = {"attend": "参加", "leave": "请假", None: "未回复"}
 ATTENDED = {True: "到会", False: "未到", None: "未确认"}
 
 
-async def export_attendance(db: Database, out: Path) -> int:
+async def export_attendance(db: Database, out: Path, default_zone: str) -> int:
+    """Times and months on each branch's own clock; `default_zone` for a branch without one."""
     async with db.session() as session:
-        names = {b.id: b.name for b in (await session.execute(select(Branch))).scalars()}
+        branches = list((await session.execute(select(Branch))).scalars())
+        names = {b.id: b.name for b in branches}
+        zones = {b.id: ZoneInfo(b.timezone or default_zone) for b in branches}
         query = (
             select(Event, Attendance, Member)
             .join(Attendance, Attendance.event_id == Event.id)
@@ -31,7 +33,7 @@ async def export_attendance(db: Database, out: Path) -> int:
         rows = [
             [
                 names.get(event.branch_id, ""),
-                event.starts_at.astimezone(LOCAL_TIME).strftime("%Y-%m-%d %H:%M"),
+                event.starts_at.astimezone(zones[event.branch_id]).strftime("%Y-%m-%d %H:%M"),
                 event.theme or "支部主题党日",
                 member.display_name,
                 RESPONSES.get(answer.response, answer.response),
@@ -49,7 +51,9 @@ async def export_attendance(db: Database, out: Path) -> int:
                 counted,
                 f"{half_up(100 * present / counted)}%" if counted else "—",
             ]
-            for branch_id, month, events, present, counted in await monthly_rates(session)
+            for branch_id, month, events, present, counted in await monthly_rates(
+                session, default_zone
+            )
         ]
     workbook = new_workbook()
     add_table(
