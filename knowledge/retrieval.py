@@ -32,6 +32,7 @@ from rapidfuzz import fuzz, process
 
 from knowledge.content import KNOWLEDGE_DIR, read_yaml
 from knowledge.decision import NO_MATCH, Model, Signals, decide
+from knowledge.domain import FieldCheck
 from knowledge.question_point import point_of
 from knowledge.textnorm import normalise, numerals_to_digits
 
@@ -58,11 +59,6 @@ SUGGEST_SHARE = 0.5
 # title or a question of one entry, is too broad to answer with one entry ("党费", "支部").
 BROAD_FROM = 15
 EXACT_PHRASE = 0.9
-# Domain terms also match with one character mistyped (两心组织, 党废收缴, 三会一棵) when they
-# keep enough characters to be recognised: numbers ("#") do not count as characters, and a
-# three-character term with one wrong is too often an everyday word ("##要" for ##人).
-NEAR_CHARACTERS = 3
-NEAR_CHARACTERS_LONG = 2  # for terms of four or more characters ("#会#课", "#企#策")
 K1, B = 1.2, 0.75
 
 log = logging.getLogger(__name__)
@@ -234,19 +230,6 @@ class TermIndex:
         return bm25, covered
 
 
-_NUMBERS = re.compile("[0-9零〇一二两三四五六七八九十百千万]")
-
-
-def _numberless(text: str) -> str:
-    """Numbers are compared by the scoring; the domain check only asks which terms are named."""
-    return _NUMBERS.sub("#", text)
-
-
-def _recognisable(term: str) -> bool:
-    characters = len(term) - term.count("#")
-    return characters >= NEAR_CHARACTERS or (len(term) >= 4 and characters >= NEAR_CHARACTERS_LONG)
-
-
 def bigrams(text: str) -> set[str]:
     """Character pairs within runs of letters and digits: robust to segmentation and typos."""
     pairs: set[str] = set()
@@ -305,40 +288,20 @@ class KnowledgeBase:
         self.pair_idf = {p: math.log(1 + (n - c + 0.5) / (c + 0.5)) for p, c in pair_counts.items()}
         self.unknown_pair_idf = math.log(1 + (n + 0.5) / 0.5)
         # A question is in domain only if it names at least one term of the domain: one
-        # everyday word shared with a paraphrase ("随便") is not enough to answer.
-        terms = {_numberless(normaliser(t)) for t in domain_terms}
-        terms |= {_numberless(normaliser(k)) for e in self.entries for k in e.keywords}
-        self.domain_terms = sorted((t for t in terms if len(t) >= 2), key=len, reverse=True)
-        self.domain_pattern = re.compile("|".join(map(re.escape, self.domain_terms)) or "(?!)")
-        typed = [t for t in self.domain_terms if _recognisable(t)]
-        self.near_terms = {t[:i] + "\0" + t[i + 1 :] for t in typed for i in range(len(t))}
-        self.near_lengths = sorted({len(t) for t in typed})
-        # Another field's words, unless an entry is about the word itself (its title or
-        # keywords name it); an answer mentioning 工会 in passing does not make it ours.
-        own_text = "\n".join(
-            normaliser(text) for e in self.entries for text in (e.title, *e.keywords)
-        )
-        foreign = {normaliser(t) for t in other_domains}
-        self.foreign_pattern = re.compile(
-            "|".join(
-                map(
-                    re.escape,
-                    sorted((t for t in foreign if t and t not in own_text), key=len, reverse=True),
-                )
-            )
-            or "(?!)"
+        # everyday word shared with a paraphrase ("随便") is not enough to answer. Another
+        # field's word counts unless an entry is about it (its title or keywords name it): an
+        # answer mentioning 工会 in passing does not make it ours.
+        self.field = FieldCheck(
+            normaliser,
+            [*domain_terms, *(k for e in self.entries for k in e.keywords)],
+            "\n".join(normaliser(t) for e in self.entries for t in (e.title, *e.keywords)),
+            other_domains,
         )
 
     def ask(self, question: str, limit: int = 3, broad_limit: int = 5) -> Answer:
-        message = question[:MAX_MESSAGE_CHARS]
-        point = point_of(message)
-        texts = [message] if point == message.strip() else [message, point]
-        # The background names the field ("我们支部……"), so both readings share one verdict.
-        context = self.context(*texts)
-        readings = [self.read(text, context) for text in texts]
         scored = [
             (self.model.confidence(r.signals), n, r)
-            for n, r in enumerate(readings)
+            for n, r in enumerate(self.readings(question))
             if r.signals is not None
         ]
         if not scored:
@@ -348,7 +311,7 @@ class KnowledgeBase:
         found, confidence, why = decide(reading.signals, self.model)
         best = reading.ranked[0][1]
         if reading.signals.broad:
-            closest = self._broadest_first(message, reading.ranked)[:broad_limit]
+            closest = self._broadest_first(question, reading.ranked)[:broad_limit]
         else:
             floor = reading.ranked[0][0] * SUGGEST_SHARE
             start = 1 if found else 0
@@ -374,14 +337,20 @@ class KnowledgeBase:
         """(score, entry index), best first; empty when nothing in the question is informative."""
         return self.read(question).ranked
 
+    def readings(self, question: str) -> list[Reading]:
+        """The message whole and, when it is long, its asking sentence. The background names
+        the field ("我们支部……"), so both readings share one verdict on it."""
+        message = question[:MAX_MESSAGE_CHARS]
+        point = point_of(message)
+        texts = [message] if point == message.strip() else [message, point]
+        context = self.context(*texts)
+        return [self.read(text, context) for text in texts]
+
     def context(self, *texts: str) -> tuple[bool, bool]:
         """(names this domain, names another field) for a message and its point, last. The
         background may set the field ("我们支部……") but may also mention anything (扣完社保
         公积金): another field counts only where the user asks, in the last text."""
-        return (
-            any(self.in_domain(text) for text in texts),
-            self.foreign_pattern.search(self.normaliser(texts[-1])) is not None,
-        )
+        return any(self.field.ours(text) for text in texts), self.field.others(texts[-1])
 
     def read(self, question: str, context: tuple[bool, bool] | None = None) -> Reading:
         in_domain, foreign = context if context is not None else self.context(question)
@@ -451,18 +420,6 @@ class KnowledgeBase:
         (word,) = words
         bare = "".join(ch for ch in text if ch.isalnum())
         return bare == word and len(self.words.postings.get(word, ())) >= BROAD_FROM
-
-    def in_domain(self, question: str) -> bool:
-        text = _numberless(self.normaliser(question))
-        if self.domain_pattern.search(text):
-            return True
-        for length in self.near_lengths:
-            for start in range(len(text) - length + 1):
-                window = text[start : start + length]
-                for i in range(length):
-                    if window[:i] + "\0" + window[i + 1 :] in self.near_terms:
-                        return True
-        return False
 
     def entries_of_step(self, step: str) -> list[Entry]:
         return [e for e in self.entries if e.step == step]

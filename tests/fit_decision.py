@@ -23,8 +23,7 @@ from dataclasses import dataclass
 import yaml
 
 from knowledge.decision import FEATURES, Model, Signals
-from knowledge.question_point import point_of
-from knowledge.retrieval import KB_DIR, MAX_MESSAGE_CHARS, KnowledgeBase, load_knowledge_base
+from knowledge.retrieval import KB_DIR, KnowledgeBase, load_knowledge_base
 from tests.blind_eval import answers_of_topics, load_tuneset
 from tests.knowledge_eval import load_devset
 
@@ -57,15 +56,11 @@ def labelled_questions(kb: KnowledgeBase) -> list[tuple[str, frozenset[str]]]:
 def examples(kb: KnowledgeBase) -> list[Example]:
     result = []
     for question, accepted in labelled_questions(kb):
-        message = question[:MAX_MESSAGE_CHARS]
-        point = point_of(message)
-        texts = [message] if point == message.strip() else [message, point]
-        context = kb.context(*texts)
-        readings = []
-        for text in texts:
-            reading = kb.read(text, context)
-            if reading.signals is not None and reading.signals.in_domain:
-                readings.append((reading.signals, kb.entries[reading.ranked[0][1]].id))
+        readings = [
+            (r.signals, kb.entries[r.ranked[0][1]].id)
+            for r in kb.readings(question)
+            if r.signals is not None and r.signals.in_domain
+        ]
         result.append(Example(question, accepted, tuple(readings)))
     return result
 

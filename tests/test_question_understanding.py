@@ -20,6 +20,7 @@ from knowledge.decision import (
 from knowledge.question_point import point_of
 from knowledge.retrieval import KB_DIR, KnowledgeBase, load_knowledge_base
 from tests.chat import Conversation, bot_services
+from tests.test_console_process import _env
 
 
 @pytest.fixture(scope="module")
@@ -178,9 +179,8 @@ def test_ask_loads_no_database_library(tmp_path: Path) -> None:
         capture_output=True,
         text=True,
         timeout=60,
-        cwd=Path(__file__).parent.parent,
-        env={"PATH": "/usr/bin:/bin", "CACHE_DIR": str(tmp_path / "cache"),
-             "BRANCHBOT_DOTENV": str(tmp_path / "absent.env")},
-    )  # fmt: skip
+        cwd=tmp_path,
+        env=_env(tmp_path),
+    )
     assert done.returncode == 0, done.stderr[-2000:]
     assert "党费" in done.stdout
