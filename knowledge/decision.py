@@ -25,6 +25,7 @@ FEATURES = (
     "unknown",  # IDF share of the question's words that no entry uses at all
     "short",  # 1 for a question of one or two words ("党委", "换届 时间")
     "foreign",  # 1 when the question names another field's business (工会, 团支部, 社保)
+    "learned",  # the learned ranker's probability for the best entry (knowledge/ranker.py)
 )
 
 # Why a question was not answered, as `ask --json` reports it.
@@ -46,6 +47,7 @@ class Signals:
     foreign: bool
     in_domain: bool  # a hard gate, not a feature: see decide()
     broad: bool = False  # the question is one bare word that many entries are about
+    learned: float = 0.0
 
     def vector(self) -> list[float]:
         return [float(getattr(self, name)) for name in FEATURES]
@@ -63,7 +65,8 @@ class Model:
         weights = raw["weights"]
         return cls(
             bias=float(raw["bias"]),
-            weights=tuple(float(weights[name]) for name in FEATURES),
+            # A model fitted before a signal existed gives it no weight.
+            weights=tuple(float(weights.get(name, 0.0)) for name in FEATURES),
             threshold=float(raw["threshold"]),
         )
 

@@ -34,6 +34,7 @@ from knowledge.content import KNOWLEDGE_DIR, read_yaml
 from knowledge.decision import NO_MATCH, Model, Signals, decide
 from knowledge.domain import FieldCheck
 from knowledge.question_point import point_of
+from knowledge.ranker import LearnedRanker, features_of
 from knowledge.textnorm import normalise, numerals_to_digits
 
 KB_DIR = KNOWLEDGE_DIR / "kb"
@@ -49,6 +50,12 @@ FUZZY = 0.3
 # Share of the question's weight in words no entry uses ("年检", "补贴"): a question about
 # something else that merely mentions 党员 or 党费 must not borrow a neighbouring answer.
 UNKNOWN_PENALTY = 0.3
+# The learned ranker's say: LEARNED * log(p / LEARNED_FLOOR), so an entry it finds 1,000 times
+# likelier gains 1.4, about the whole lexical score's range; below the floor it adds nothing.
+# Chosen by cross-validation on the tuning sets (tests/fit_ranker.py --blend).
+LEARNED = 0.2
+LEARNED_FLOOR = 1e-3
+LEARNED_CANDIDATES = 5  # its likeliest entries are scored even when no word is shared
 CANDIDATES = 50
 PARALLEL_FROM = 2000  # entries; below this a worker pool costs more than it saves
 # Closest topics are offered when the model gives the best entry at least this confidence, and
@@ -107,6 +114,7 @@ class Reading:
 
     ranked: list[tuple[float, int]]
     signals: Signals | None
+    lexical: dict[int, float] | None = None  # the score without the learned ranker's share
 
 
 class Normaliser:
@@ -249,10 +257,13 @@ class KnowledgeBase:
         model: Model,
         domain_terms: Iterable[str] = (),
         other_domains: Iterable[str] = (),
+        ranker: LearnedRanker | None = None,
     ) -> None:
         self.entries = list(entries)
         self.model = model
+        self.ranker = ranker
         self.by_id = {e.id: e for e in self.entries}
+        self.number_of = {e.id: n for n, e in enumerate(self.entries)}
         self.normaliser = normaliser
         self.segmenter = segmenter
         self.words = TermIndex()
@@ -313,9 +324,14 @@ class KnowledgeBase:
         if reading.signals.broad:
             closest = self._broadest_first(question, reading.ranked)[:broad_limit]
         else:
-            floor = reading.ranked[0][0] * SUGGEST_SHARE
+            lexical = reading.lexical or {}
+            floor = lexical.get(best, 0.0) * SUGGEST_SHARE
             start = 1 if found else 0
-            closest = [(s, i) for s, i in reading.ranked[start : start + limit] if s >= floor]
+            closest = [
+                (s, i)
+                for s, i in reading.ranked[start : start + limit]
+                if lexical.get(i, 0.0) >= floor
+            ]
         # Closest topics only for a question about this domain: none for "讲个笑话", none for
         # "党员能不能炒股" (in the domain's words, but nothing here is close to it).
         offer = reading.signals.in_domain and (reading.signals.broad or confidence >= SUGGEST_FROM)
@@ -374,22 +390,29 @@ class KnowledgeBase:
         ):
             entry = self.phrase_entry[phrase]
             fuzzy[entry] = max(fuzzy[entry], similarity / 100)
+        pairs = {p: self.pair_idf.get(p, self.unknown_pair_idf) for p in bigrams(text)}
+        learned = self.learned(tokens, pairs)
         # Only the likeliest entries get the finer comparison: a large base stays fast.
         candidates = set(heapq.nlargest(CANDIDATES, bm25, key=bm25.__getitem__)) | set(fuzzy)
-        pairs = {p: self.pair_idf.get(p, self.unknown_pair_idf) for p in bigrams(text)}
+        candidates |= set(heapq.nlargest(LEARNED_CANDIDATES, learned, key=learned.__getitem__))
         pair_total = sum(pairs.values()) or 1.0
         pair_cover = {
             e: sum(v for p, v in pairs.items() if p in self.entry_pairs[e]) / pair_total
             for e in candidates
         }
+        lexical = {
+            e: WORD_COVER * word_cover.get(e, 0.0)
+            + PAIR_COVER * pair_cover[e]
+            + RELATIVE_BM25 * bm25.get(e, 0.0) / best_bm25
+            + ASKED_BM25 * asked.get(e, 0.0) / best_asked
+            + FUZZY * fuzzy.get(e, 0.0)
+            - penalty
+            for e in candidates
+        }
         combined = [
             (
-                WORD_COVER * word_cover.get(e, 0.0)
-                + PAIR_COVER * pair_cover[e]
-                + RELATIVE_BM25 * bm25.get(e, 0.0) / best_bm25
-                + ASKED_BM25 * asked.get(e, 0.0) / best_asked
-                + FUZZY * fuzzy.get(e, 0.0)
-                - penalty,
+                lexical[e]
+                + LEARNED * math.log(max(learned.get(e, 0.0), LEARNED_FLOOR) / LEARNED_FLOOR),
                 e,
             )
             for e in candidates
@@ -410,8 +433,16 @@ class KnowledgeBase:
             foreign=foreign,
             short=len(words) <= 2,
             broad=self._bare(text, words) and fuzzy.get(best, 0.0) < EXACT_PHRASE,
+            learned=learned.get(best, 0.0),
         )
-        return Reading(combined, signals)
+        return Reading(combined, signals, lexical)
+
+    def learned(self, tokens: list[str], pairs: Iterable[str]) -> dict[int, float]:
+        """Entry number -> the learned ranker's probability; empty without a ranker."""
+        if self.ranker is None:
+            return {}
+        probabilities = self.ranker.probabilities(features_of(tokens, pairs))
+        return {self.number_of[i]: p for i, p in probabilities.items() if i in self.number_of}
 
     def _bare(self, text: str, words: set[str]) -> bool:
         """The question is nothing but one word that many entries are about ("党费？")."""
@@ -463,6 +494,7 @@ def load_knowledge_base(
     # start-up time; domain terms come from userdict.txt and everyday words stay segmented.
     segmenter = Segmenter(terms, stopwords, cache_dir, directory / "jieba_dict.txt")
     model = Model.load(directory / "decision.yaml")
+    ranker = LearnedRanker.load(directory / "ranker.json")
     domain_words = _word_list(directory / "domain_words.txt")
     return KnowledgeBase(
         load_entries(directory),
@@ -471,6 +503,7 @@ def load_knowledge_base(
         model,
         [*(t for t, _ in terms), *domain_words],
         _word_list(directory / "other_domains.txt"),
+        ranker,
     )
 
 

@@ -2,12 +2,16 @@
 sets (tuneset.yaml, tuneset_long.yaml) and writes knowledge/kb/decision.yaml. Never reads the
 blind sets: they only measure.
 
-    .venv/bin/python -m tests.fit_decision          # fit, print cross-checks, write the file
-    .venv/bin/python -m tests.fit_decision --check  # exit 1 when the file is not what fitting gives
+    .venv/bin/python -m tests.fit_decision          # fit both, print cross-checks, write them
+    .venv/bin/python -m tests.fit_decision --check  # exit 1 when their inputs have changed since
+
+It first fits the learned ranker (tests/fit_ranker.py) on everything and writes
+knowledge/kb/ranker.json. The signals this model learns from are read with fold rankers that
+never saw the question, so its trust in the ranker is what the ranker earns on new questions.
 
 Each reading of a question (whole, and reduced to its asking sentence) is one example: label 1
 when its best entry answers the question, 0 when the question is off-topic or the best entry is
-wrong. Logistic regression by Newton's method with a small ridge: eight features and 1,500
+wrong. Logistic regression by Newton's method with a small ridge: nine features and 1,500
 questions need no library. Off-topic questions are weighted up to count as much as the rest,
 and the threshold is the one with the best mean of the answer rate and the refusal rate on the
 same data: the two figures the issue sets a target for.
@@ -25,6 +29,9 @@ import yaml
 from knowledge.decision import FEATURES, Model, Signals
 from knowledge.retrieval import KB_DIR, KnowledgeBase, load_knowledge_base
 from tests.blind_eval import answers_of_topics, load_tuneset
+from tests.fit_ranker import FOLDS, Labelled, fold_of, inputs_digest, ranking_with
+from tests.fit_ranker import OUTPUT as RANKER_OUTPUT
+from tests.fit_ranker import fit as fit_ranker
 from tests.knowledge_eval import load_devset
 
 OUTPUT = KB_DIR / "decision.yaml"
@@ -39,7 +46,7 @@ class Example:
     readings: tuple[tuple[Signals, str], ...]  # signals and best entry id of each reading
 
 
-def labelled_questions(kb: KnowledgeBase) -> list[tuple[str, frozenset[str]]]:
+def labelled_questions(kb: KnowledgeBase) -> list[Labelled]:
     """Dev set (labelled by entry) and tuning set (labelled by topic) together."""
     items = [
         (str(item["q"]), frozenset({item["id"], *item.get("also", [])} if item["id"] else ()))
@@ -53,16 +60,26 @@ def labelled_questions(kb: KnowledgeBase) -> list[tuple[str, frozenset[str]]]:
     return items
 
 
-def examples(kb: KnowledgeBase) -> list[Example]:
-    result = []
-    for question, accepted in labelled_questions(kb):
-        readings = [
-            (r.signals, kb.entries[r.ranked[0][1]].id)
-            for r in kb.readings(question)
-            if r.signals is not None and r.signals.in_domain
-        ]
-        result.append(Example(question, accepted, tuple(readings)))
-    return result
+def examples(kb: KnowledgeBase, labelled: list[Labelled]) -> list[Example]:
+    """Each question read with a learned ranker that never saw it (fitted on the other folds):
+    the model must learn how far to trust the ranker on questions it has not been taught."""
+    result: list[Example | None] = [None] * len(labelled)
+    for fold in range(FOLDS):
+        taught = [item for n, item in enumerate(labelled) if fold_of(n) != fold]
+        with ranking_with(kb, fit_ranker(kb, taught)):
+            for n, (question, accepted) in enumerate(labelled):
+                if fold_of(n) == fold:
+                    result[n] = example(kb, question, accepted)
+    return [e for e in result if e is not None]
+
+
+def example(kb: KnowledgeBase, question: str, accepted: frozenset[str]) -> Example:
+    readings = [
+        (r.signals, kb.entries[r.ranked[0][1]].id)
+        for r in kb.readings(question)
+        if r.signals is not None and r.signals.in_domain
+    ]
+    return Example(question, accepted, tuple(readings))
 
 
 def fit(rows: list[tuple[list[float], int, float]], ridge: float = RIDGE) -> list[float]:
@@ -152,13 +169,15 @@ def train(data: list[Example]) -> Model:
     return model_of(w, best_threshold(w, data))
 
 
-def as_yaml(model: Model) -> str:
+def as_yaml(model: Model, inputs: str) -> str:
     header = (
         "# Written by `python -m tests.fit_decision` from the dev and tuning sets (never the\n"
         "# blind set). Log-odds that the best entry answers = bias + sum(weight * signal);\n"
         "# answer at or above `threshold` (a probability). Signals: knowledge/decision.py.\n"
+        "# inputs: digest of what it was fitted on (tests/fit_ranker.py FITTED_ON).\n"
     )
     body = {
+        "inputs": inputs,
         "bias": model.bias,
         "threshold": model.threshold,
         "weights": dict(zip(FEATURES, model.weights, strict=True)),
@@ -166,20 +185,31 @@ def as_yaml(model: Model) -> str:
     return header + yaml.safe_dump(body, sort_keys=False, allow_unicode=True)
 
 
+def shipped_inputs() -> tuple[str, str]:
+    """The digests the shipped ranker and decision model were fitted on."""
+    import json
+
+    ranker = json.loads(RANKER_OUTPUT.read_text(encoding="utf-8"))["inputs"]
+    decision = yaml.safe_load(OUTPUT.read_text(encoding="utf-8"))["inputs"]
+    return ranker, decision
+
+
 def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--check", action="store_true")
     args = parser.parse_args()
+    digest = inputs_digest()
+    if args.check:
+        same = shipped_inputs() == (digest, digest)
+        print("the learned files are up to date" if same else "refit: the inputs changed")
+        return 0 if same else 1
     kb = load_knowledge_base()
-    data = examples(kb)
+    labelled = labelled_questions(kb)
+    ranker = fit_ranker(kb, labelled, digest)
+    data = examples(kb, labelled)
     dev_size = len(load_devset())
     dev, tune = data[:dev_size], data[dev_size:]
     model = train(data)
-    text = as_yaml(model)
-    if args.check:
-        same = OUTPUT.read_text(encoding="utf-8") == text
-        print("decision.yaml is up to date" if same else "decision.yaml differs from a fresh fit")
-        return 0 if same else 1
     print(f"fitted on {len(data)} questions: balanced accuracy {balanced(model, data):.3f}")
     for name, train_part, test_part in (("dev", dev, tune), ("tune", tune, dev)):
         crossed = train(train_part)
@@ -187,6 +217,8 @@ def main() -> int:
             f"  fitted on {name} only: on itself {balanced(crossed, train_part):.3f}, "
             f"on the other set {balanced(crossed, test_part):.3f}"
         )
+    RANKER_OUTPUT.write_text(ranker.as_json(), encoding="utf-8")
+    text = as_yaml(model, digest)
     OUTPUT.write_text(text, encoding="utf-8")
     print(text)
     return 0

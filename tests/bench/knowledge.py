@@ -86,7 +86,10 @@ def main() -> None:
     print_set(kb, "blind set (frozen, never tuned on)", blind)
     second = load_blindset("blindset2.yaml")
     print_set(kb, "second blind set (frozen later, never tuned on or looked into)", second)
-    every = questions + [str(item["q"]) for item in tuning + long_messages + blind + second]
+    third = load_blindset("blindset3.yaml")
+    print_set(kb, "third blind set (frozen before the learned ranker)", third)
+    print_set(kb, "the three blind sets pooled", blind + second + third)
+    every = questions + [str(item["q"]) for item in tuning + long_messages + blind + second + third]
     timings = latencies(kb, every)
     p50, p99 = statistics.median(timings), percentile(timings, 0.99)
     print(f"  per question ({len(every)} questions): p50 {p50:.2f} ms, p99 {p99:.2f} ms")
@@ -95,12 +98,12 @@ def main() -> None:
     print(f"  cold start `branchbot ask`: median {median:.2f} s, max {max(walls):.2f} s")
     entries = load_entries()
     started = time.perf_counter()
-    KnowledgeBase(entries, kb.normaliser, kb.segmenter, kb.model)
+    KnowledgeBase(entries, kb.normaliser, kb.segmenter, kb.model, ranker=kb.ranker)
     build = time.perf_counter() - started
     print(f"  index build ({len(entries)} entries, jieba already loaded): {build:.3f} s")
     big = entries + synthetic_entries(entries, 10_000)
     started = time.perf_counter()
-    large = KnowledgeBase(big, kb.normaliser, kb.segmenter, kb.model)
+    large = KnowledgeBase(big, kb.normaliser, kb.segmenter, kb.model, ranker=kb.ranker)
     build = time.perf_counter() - started
     timings = latencies(large, questions, rounds=1)
     print(
