@@ -21,12 +21,15 @@ def normalise(text: str) -> str:
 
 
 def chinese_number(text: str) -> int | None:
-    """一百二十 -> 120, 三 -> 3, 十五 -> 15; None when it is not a plain Chinese numeral."""
+    """一百二十 -> 120, 三 -> 3, 十五 -> 15; None when it is not a plain Chinese numeral. Two
+    digits in a row are a rough range, not a number: 五六家 is "five or six", not 6."""
     if not text or any(ch not in _DIGITS and ch not in _UNITS for ch in text):
         return None
     total, section, digit = 0, 0, None
     for ch in text:
         if ch in _DIGITS:
+            if digit:  # after 零 a digit may follow: 一千零五
+                return None
             digit = _DIGITS[ch]
             continue
         unit = _UNITS[ch]

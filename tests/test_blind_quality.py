@@ -14,7 +14,7 @@ from tests.blind_eval import evaluate_blind, load_blindset
 REPORTED = {
     "blindset.yaml": (0.973, 0.977),
     "blindset2.yaml": (0.922, 1.0),
-    "blindset3.yaml": (0.985, 0.976),
+    "blindset3.yaml": (0.981, 0.976),
 }
 SLACK = 0.02
 

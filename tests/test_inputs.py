@@ -48,7 +48,17 @@ def test_parse_integer(text: str, expected: int | None) -> None:
 
 
 @pytest.mark.parametrize(
-    ("text", "expected"), [("零", 0), ("十", 10), ("二十一", 21), ("百", 100), ("x", None)]
+    ("text", "expected"),
+    [
+        ("零", 0),
+        ("十", 10),
+        ("二十一", 21),
+        ("百", 100),
+        ("一千零五", 1005),
+        ("x", None),
+        ("五六", None),  # "five or six": a range, not 6
+        ("三五", None),
+    ],
 )
 def test_chinese_number(text: str, expected: int | None) -> None:
     assert chinese_number(text) == expected
@@ -159,6 +169,8 @@ def test_validate(step: Step, text: str, answers: dict[str, Any], expected: Any)
         ("一定要", "一定要"),
         ("41项标准", "41项标准"),
         ("十五人", "15人"),
+        ("五六家小企业", "五六家小企业"),  # a rough range stays words
+        ("三五个人", "三五个人"),
     ],
 )
 def test_numerals_to_digits(text: str, expected: str) -> None:

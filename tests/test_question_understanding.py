@@ -85,6 +85,33 @@ def test_decide(given: Signals, found: bool, why: str | None) -> None:
     assert 0.0 <= confidence <= 1.0
 
 
+# The questions the issue saw answered from the wrong entry or refused, and neighbours that
+# must keep their own answer.
+@pytest.mark.parametrize(
+    ("question", "entry"),
+    [
+        ("支部人多了咋个升级成党委", "general-branch"),
+        ("五六家小企业能不能合起来搞一个支部", "joint-organisation"),
+        ("三个正式党员能成立支委会吗", "branch-committee"),
+        ("党务台账要准备哪几个资料盒", "ledger-boxes"),
+        ("几个支部能不能合在一起搞主题党日", "emphasis-branch"),
+        ("党员多了能不能成立党委", "general-branch"),
+    ],
+)
+def test_the_questions_the_issue_saw_go_to_their_entry(
+    kb: KnowledgeBase, question: str, entry: str
+) -> None:
+    answer = kb.ask(question)
+    assert answer.found and answer.entry is not None and answer.entry.id == entry, answer.why
+
+
+@pytest.mark.parametrize("question", ["最低工资标准是多少", "工会会费交多少"])
+def test_near_domain_questions_without_an_entry_are_not_answered(
+    kb: KnowledgeBase, question: str
+) -> None:
+    assert not kb.ask(question).found
+
+
 def test_the_shipped_model_has_every_signal_and_a_sane_threshold() -> None:
     model = Model.load(KB_DIR / "decision.yaml")
     assert len(model.weights) == len(FEATURES)
