@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -32,7 +32,7 @@ class LearnedRanker:
     classes: tuple[str, ...]  # entry ids, in the order of `intercepts`
     intercepts: tuple[float, ...]
     idf: dict[str, float]  # the fitted vocabulary: a feature outside it is ignored
-    weights: dict[str, tuple[tuple[int, float], ...]]  # feature -> (class, weight); small ones cut
+    weights: dict[str, Sequence[Sequence[float]]]  # feature -> [(class, weight)]; small ones cut
     inputs: str  # digest of what it was fitted on (tests/fit_ranker.py), to detect staleness
 
     @classmethod
@@ -63,7 +63,7 @@ class LearnedRanker:
         logits = list(self.intercepts)
         for feature, value in values.items():
             for number, weight in self.weights.get(feature, ()):
-                logits[number] += weight * value / norm
+                logits[int(number)] += weight * value / norm
         top = max(logits)
         exps = [math.exp(z - top) for z in logits]
         total = sum(exps)
