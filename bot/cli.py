@@ -241,21 +241,22 @@ async def _export(services, what: str, out: Path) -> int:  # type: ignore[no-unt
     """openpyxl and the export modules load only for the export asked for."""
     try:
         await services.db.migrate()
+        zone = services.settings.timezone
         if what == "plans":
             from bot.exports.plans import export_plans
 
-            return await export_plans(services.db, services.content, out)
+            return await export_plans(services.db, services.content, out, zone)
         if what == "attendance":
             from bot.exports.attendance import export_attendance
 
-            return await export_attendance(services.db, out, services.settings.timezone)
+            return await export_attendance(services.db, out, zone)
         if what == "selfcheck":
             from bot.exports.selfcheck import export_selfcheck
 
-            return await export_selfcheck(services.db, services.content, out)
+            return await export_selfcheck(services.db, services.content, out, zone)
         from bot.exports.ledger import export_ledger
 
-        return await export_ledger(services.db, services.content, out)
+        return await export_ledger(services.db, services.content, out, zone)
     finally:
         await services.db.close()
 

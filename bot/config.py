@@ -10,6 +10,8 @@ from urllib.parse import quote, unquote, urlsplit
 from dotenv import load_dotenv
 
 DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///./data/branchbot.db"
+# The one place the default zone is written: the users are in 云南 (UTC+8, no summer time).
+DEFAULT_TIMEZONE = "Asia/Shanghai"
 DEFAULT_TELEGRAM_API_URL = "https://api.telegram.org"
 
 
@@ -44,7 +46,7 @@ class Settings:
     bot_framework: str = "ptb"
     telegram_api_url: str = DEFAULT_TELEGRAM_API_URL
     database_url: str = DEFAULT_DATABASE_URL
-    timezone: str = "Asia/Shanghai"
+    timezone: str = DEFAULT_TIMEZONE
     webhook_url: str = ""
     webhook_secret: str = field(default="", repr=False)
     webhook_listen: str = "127.0.0.1:8080"
@@ -85,7 +87,7 @@ class Settings:
             bot_framework=framework,
             telegram_api_url=env("TELEGRAM_API_URL", DEFAULT_TELEGRAM_API_URL).rstrip("/"),
             database_url=env("DATABASE_URL", DEFAULT_DATABASE_URL).strip() or DEFAULT_DATABASE_URL,
-            timezone=env("BOT_TIMEZONE", "Asia/Shanghai").strip() or "Asia/Shanghai",
+            timezone=env("BOT_TIMEZONE", DEFAULT_TIMEZONE).strip() or DEFAULT_TIMEZONE,
             webhook_url=env("WEBHOOK_URL", "").strip(),
             webhook_secret=env("WEBHOOK_SECRET", "").strip(),
             webhook_listen=env("WEBHOOK_LISTEN", "").strip() or "127.0.0.1:8080",

@@ -34,7 +34,12 @@ async def bind(session: AsyncSession, event: Event, services: Services, _: str) 
         branch = await session.get(Branch, existing.branch_id)
         return [SendText(content.text("bind_exists", branch=branch.name if branch else ""))]
     branch = await groups.bind_group(
-        session, event.chat.id, event.chat.title, event.user.id, event.user.name
+        session,
+        event.chat.id,
+        event.chat.title,
+        event.user.id,
+        event.user.name,
+        services.settings.timezone,
     )
     return [SendText(content.text("bind_done", branch=branch.name))]
 

@@ -77,7 +77,7 @@ async def export(
     orgs, refusal = await _visible(session, event, services)
     if refusal:
         return refusal
-    data = ledger_workbook(orgs, content)
+    data = ledger_workbook(orgs, content, services.settings.timezone)
     caption = content.text("export_caption", count=len(orgs))
     return [SendFile(content.text("export_filename"), data, caption)]
 

@@ -73,10 +73,10 @@ def build_engine(content: Content, settings: Settings, knowledge: KnowledgeBase)
         completions={
             "survey": survey.make_completion(content),
             "organize": organize.make_completion(content, organize_derive),
-            "standardize": standardize.make_completion(content),
-            "activity": activity.make_completion(content, check_rules),
-            "innovate": innovate.make_completion(content),
-            "brand": brand.make_completion(content),
+            "standardize": standardize.make_completion(content, settings.timezone),
+            "activity": activity.make_completion(content, check_rules, settings.timezone),
+            "innovate": innovate.make_completion(content, settings.timezone),
+            "brand": brand.make_completion(content, settings.timezone),
             "selfcheck": selfcheck.make_completion(content, titles),
         },
         derivers={

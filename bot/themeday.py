@@ -126,7 +126,7 @@ async def _next_dates(
     session: AsyncSession, services: Services, branch: Branch, now: datetime
 ) -> str:
     events = await schedule.upcoming_events(session, branch.id, now, limit=3)
-    tz = branch.timezone or services.settings.timezone
+    tz = branch.timezone
     shown = "；".join(local_when(e, tz, services) for e in events) or services.content.text(
         "attendance_none"
     )
@@ -181,9 +181,9 @@ async def _one_date(
     at = parse_time(parts[2]) if len(parts) > 2 else local.time()
     if at is None:
         return content.text("themeday_usage")
-    starts = schedule.local_start(new_day, at.strftime("%H:%M"), branch.timezone or "Asia/Shanghai")
+    starts = schedule.local_start(new_day, at.strftime("%H:%M"), branch.timezone)
     if starts <= now:
         return content.text("themeday_past")
     await schedule.move_event(session, event, branch, starts)
-    tz = branch.timezone or services.settings.timezone
+    tz = branch.timezone
     return content.text("themeday_moved", day=day.isoformat(), when=local_when(event, tz, services))

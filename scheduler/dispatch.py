@@ -47,7 +47,7 @@ class Dispatcher:
         messenger: Messenger,
         render: Render,
         milestone_text: MilestoneText,
-        timezone: str = "Asia/Shanghai",
+        timezone: str,
         clock: Callable[[], datetime] = utc_now,
     ) -> None:
         self.db = db

@@ -123,7 +123,7 @@ def next_date(rule: dict[str, Any], on_or_after: date) -> date:
     return occurrences(rule, on_or_after, 1)[0]
 
 
-def next_start(rule: dict[str, Any], after: datetime, tz: str = "Asia/Shanghai") -> datetime:
+def next_start(rule: dict[str, Any], after: datetime, tz: str) -> datetime:
     """The first theme day starting strictly after the aware `after`, as an aware UTC datetime.
 
     Strictly after, so a reminder job that runs at the start time schedules the following

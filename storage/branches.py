@@ -33,10 +33,15 @@ async def is_secretary(session: AsyncSession, branch_id: int, user_id: int) -> b
 
 
 async def create_branch(
-    session: AsyncSession, name: str, user_id: int, user_name: str, organisation_id: int | None
+    session: AsyncSession,
+    name: str,
+    user_id: int,
+    user_name: str,
+    organisation_id: int | None,
+    timezone: str,
 ) -> Branch:
     """A branch named in a flow, with the user as its secretary, so later steps find it."""
-    branch = Branch(name=name, organisation_id=organisation_id)
+    branch = Branch(name=name, organisation_id=organisation_id, timezone=timezone)
     session.add(branch)
     await session.flush()
     session.add(

@@ -14,7 +14,7 @@ async def get_binding(session: AsyncSession, chat_id: int) -> GroupBinding | Non
 
 
 async def bind_group(
-    session: AsyncSession, chat_id: int, title: str, user_id: int, user_name: str
+    session: AsyncSession, chat_id: int, title: str, user_id: int, user_name: str, timezone: str
 ) -> Branch:
     """Binds the group to a new branch named after it, and returns the branch.
 
@@ -26,7 +26,7 @@ async def bind_group(
         branch = await session.get(Branch, binding.branch_id)
         assert branch is not None
         return branch
-    branch = Branch(name=title or f"群{chat_id}")
+    branch = Branch(name=title or f"群{chat_id}", timezone=timezone)
     session.add(branch)
     await session.flush()
     binding = GroupBinding(chat_id=chat_id, branch_id=branch.id, title=title, bound_by=user_id)

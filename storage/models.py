@@ -109,7 +109,9 @@ class Branch(Base):
     name: Mapped[str] = mapped_column(String(200))
     organisation_id: Mapped[int | None] = mapped_column(ForeignKey("organisations.id"))
     form: Mapped[str | None] = mapped_column(String(40))  # 党支部 / 联合党支部 / ...
-    timezone: Mapped[str] = mapped_column(String(64), default="Asia/Shanghai")
+    timezone: Mapped[str] = mapped_column(
+        String(64)
+    )  # IANA name, set from the settings at creation
     theme_day_rule: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     reminder_offsets_minutes: Mapped[list[Any] | None] = mapped_column(JSON)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)

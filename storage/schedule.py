@@ -44,7 +44,7 @@ def offsets_of(branch: Branch) -> tuple[int, ...]:
 
 
 def zone_of(branch: Branch) -> ZoneInfo:
-    return ZoneInfo(branch.timezone or "Asia/Shanghai")
+    return ZoneInfo(branch.timezone)
 
 
 def local_start(day: date, at: str, tz: str) -> datetime:
@@ -58,7 +58,7 @@ async def expand_branch(session: AsyncSession, branch: Branch, now: datetime) ->
     rule = validate_rule(branch.theme_day_rule)
     if rule is None:
         return []
-    zone = ZoneInfo(branch.timezone or "Asia/Shanghai")
+    zone = zone_of(branch)
     today = now.astimezone(zone).date()
     wanted = occurrences(rule, today, HORIZON_MONTHS + 1)
     existing = set(
@@ -72,7 +72,7 @@ async def expand_branch(session: AsyncSession, branch: Branch, now: datetime) ->
     )
     created = []
     for day in wanted:
-        starts = local_start(day, rule["time"], branch.timezone or "Asia/Shanghai")
+        starts = local_start(day, rule["time"], branch.timezone)
         if day in existing or starts <= now:
             continue
         event = Event(
@@ -96,7 +96,7 @@ async def reapply_rule(session: AsyncSession, branch: Branch, now: datetime) -> 
     moved to the new time, keeping its replies; one the rule drops is cancelled; a cancelled
     date the new rule wants again comes back; then the months are filled in."""
     rule = validate_rule(branch.theme_day_rule)
-    tz = branch.timezone or "Asia/Shanghai"
+    tz = branch.timezone
     wanted: dict[date, datetime] = {}
     if rule is not None:
         today = now.astimezone(zone_of(branch)).date()

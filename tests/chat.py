@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from dataclasses import replace
 
 from bot.config import Settings
 from bot.console import GROUP_CHAT_ID, ConsoleDirectory, ConsoleSession
@@ -39,9 +40,12 @@ class Conversation:
 
 @asynccontextmanager
 async def bot_services(
-    database_url: str, admins: frozenset[int] = frozenset()
+    database_url: str, admins: frozenset[int] = frozenset(), timezone: str | None = None
 ) -> AsyncIterator[Services]:
-    services = build_services(Settings(database_url=database_url, admin_user_ids=admins))
+    settings = Settings(database_url=database_url, admin_user_ids=admins)
+    if timezone is not None:
+        settings = replace(settings, timezone=timezone)
+    services = build_services(settings)
     services.directory = ConsoleDirectory()
     await services.db.migrate()
     try:

@@ -97,13 +97,15 @@ def by_name(sheet: Worksheet) -> dict[str, dict[str, Any]]:
     }
 
 
-async def export(database: Database, tmp_path: Path) -> tuple[int, Any]:
+async def export(
+    database: Database, tmp_path: Path, zone: str = "Asia/Shanghai"
+) -> tuple[int, Any]:
     async with database.session() as session:
         for fields in (BIG_ENTERPRISE, PARK_ENTERPRISE, LAW_FIRM, STRAY):
             org = await ledger.add_organisation(session, fields, 42, "李书记")
             org.registered_at = REGISTERED_AT
     out = tmp_path / "exports" / "ledger.xlsx"
-    count = await export_ledger(database, load_content(), out)
+    count = await export_ledger(database, load_content(), out, zone)
     return count, openpyxl.load_workbook(out)
 
 
@@ -194,11 +196,16 @@ async def test_export_of_one_users_records_and_of_an_empty_ledger(
     database: Database, tmp_path: Path
 ) -> None:
     out = tmp_path / "empty.xlsx"
-    assert await export_ledger(database, load_content(), out) == 0
+    assert await export_ledger(database, load_content(), out, "Asia/Shanghai") == 0
     assert openpyxl.load_workbook(out).sheetnames == COUNTIES
     async with database.session() as session:
         await ledger.add_organisation(session, BIG_ENTERPRISE, 1, "甲")
         await ledger.add_organisation(session, LAW_FIRM, 2, "乙")
-    assert await export_ledger(database, load_content(), out, registered_by=2) == 1
+    assert await export_ledger(database, load_content(), out, "Asia/Shanghai", registered_by=2) == 1
     assert list(by_name(openpyxl.load_workbook(out)["禄丰市"])) == ["禄丰某某律师事务所"]
     assert list(by_name(openpyxl.load_workbook(out)["楚雄市"])) == []
+
+
+async def test_times_are_shown_in_the_configured_zone(database: Database, tmp_path: Path) -> None:
+    _, workbook = await export(database, tmp_path, "Asia/Urumqi")
+    assert by_name(workbook["楚雄市"])["楚雄某某科技有限公司"]["登记时间"] == "2025-01-01 06:30"

@@ -22,7 +22,7 @@ async def two_groups(db: Database) -> tuple[int, int, int]:
     async with db.session() as session:
         ids = []
         for chat_id in (-1, -2):
-            branch = Branch(name=f"支部{chat_id}")
+            branch = Branch(name=f"支部{chat_id}", timezone="Asia/Shanghai")
             session.add(branch)
             await session.flush()
             session.add(GroupBinding(chat_id=chat_id, branch_id=branch.id, bound_by=1))
@@ -125,7 +125,7 @@ async def test_new_members_answering_two_dates_at_once(database: Database) -> No
     may add the same new member at the same moment: the loser of that race finds the
     winner's row on its second try, and every answer is kept."""
     async with database.session() as session:
-        branch = Branch(name="一支部")
+        branch = Branch(name="一支部", timezone="Asia/Shanghai")
         session.add(branch)
         await session.flush()
         session.add(GroupBinding(chat_id=-1, branch_id=branch.id, bound_by=1))
@@ -174,7 +174,7 @@ async def test_a_held_event_of_this_group_is_closed(database: Database) -> None:
 
 
 def _add_branch(connection: Connection, name: str, fail: bool = False) -> int:
-    connection.execute(insert(Branch).values(name=name))
+    connection.execute(insert(Branch).values(name=name, timezone="Asia/Shanghai"))
     if fail:
         raise RuntimeError("half-way")
     return len(connection.execute(select(Branch.id)).all())
@@ -193,7 +193,7 @@ async def test_a_write_waits_for_a_session_holding_the_lock(database: Database) 
     if not database.is_sqlite:
         pytest.skip("PostgreSQL writers do not wait for each other's inserts")
     async with database.session() as session:
-        session.add(Branch(name="先写"))
+        session.add(Branch(name="先写", timezone="Asia/Shanghai"))
         await session.flush()  # holds the write lock until the commit below
         pending = asyncio.ensure_future(database.write(_add_branch, "后写"))
         await asyncio.sleep(0.2)

@@ -297,14 +297,14 @@ def test_next_start_is_strictly_after_in_the_branch_time_zone(
     assert start.utcoffset() == timedelta(0) and start.tzname() == "UTC"
 
 
-def test_next_start_defaults_to_shanghai() -> None:
+def test_next_start_is_in_the_zone_given() -> None:
     after = datetime(2026, 12, 1, tzinfo=UTC)
-    assert next_start(DAY_15, after) == datetime(2026, 12, 15, 1, 0, tzinfo=UTC)
+    assert next_start(DAY_15, after, "Asia/Shanghai") == datetime(2026, 12, 15, 1, 0, tzinfo=UTC)
 
 
 def test_next_start_refuses_a_naive_datetime() -> None:
     with pytest.raises(ValueError, match="aware"):
-        next_start(DAY_15, datetime(2026, 12, 1, 9, 0))
+        next_start(DAY_15, datetime(2026, 12, 1, 9, 0), "Asia/Shanghai")
 
 
 @pytest.mark.parametrize(
@@ -486,7 +486,8 @@ def test_validate_rule_normalises(rule: dict, expected: dict) -> None:
         pytest.param(lambda: next_date({"kind": "weekly"}, date(2026, 1, 1)), id="next-date"),
         pytest.param(lambda: describe_rule({}), id="describe"),
         pytest.param(
-            lambda: next_start({"kind": "day"}, datetime(2026, 1, 1, tzinfo=UTC)), id="next-start"
+            lambda: next_start({"kind": "day"}, datetime(2026, 1, 1, tzinfo=UTC), "UTC"),
+            id="next-start",
         ),
     ],
 )

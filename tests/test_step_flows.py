@@ -163,9 +163,11 @@ async def test_the_branch_fixed_day_is_offered_as_a_button(db_url: str) -> None:
     rule = {"kind": "day", "day": 15, "time": "09:00"}
     async with bot_services(db_url) as services:
         async with services.db.session() as session:
-            branch = await branches.create_branch(session, "第一党支部", 1, "书记", None)
+            branch = await branches.create_branch(
+                session, "第一党支部", 1, "书记", None, "Asia/Shanghai"
+            )
             branch.theme_day_rule = rule
-            await branches.create_branch(session, "别人的支部", 2, "别人", None)
+            await branches.create_branch(session, "别人的支部", 2, "别人", None, "Asia/Shanghai")
         chat = Conversation(services)
         asked = await open_flow(chat, ACTIVITY)
         assert "#1 第一党支部" in asked and "别人的支部" not in asked
@@ -178,3 +180,23 @@ async def test_the_branch_fixed_day_is_offered_as_a_button(db_url: str) -> None:
             state = await dialogs.get_state(session, 1, 1)
             assert state is not None and state.answers["date"] == first
             assert (await session.get(Branch, 2)) is not None
+
+
+async def test_a_branch_named_in_a_flow_lives_in_the_configured_time_zone(db_url: str) -> None:
+    """BOT_TIMEZONE, not a zone written in the code, places a new branch and its theme day."""
+    from sqlalchemy import select
+
+    from storage.models import Branch
+    from tests.flow_scripts import SOON
+
+    async with bot_services(db_url, timezone="Asia/Urumqi") as services:
+        chat = Conversation(services)
+        await open_flow(chat, ACTIVITY)
+        for answer in ACTIVITY.answers:
+            await chat.say(answer)
+        async with services.db.session() as session:
+            branch = (await session.execute(select(Branch))).scalar_one()
+            event = (await session.execute(select(EventRow))).scalar_one()
+        assert branch.timezone == "Asia/Urumqi"
+        local = event.starts_at.astimezone(ZoneInfo("Asia/Urumqi"))
+        assert (local.date().isoformat(), local.strftime("%H:%M")) == (SOON, "09:30")

@@ -188,7 +188,7 @@ async def test_a_crash_in_a_fan_out_leaves_the_unsent_pending(database_url: str)
     async with bot_services(database_url) as services:
         async with services.db.session() as session:
             for i in range(groups):
-                branch = Branch(name=f"支部{i}")
+                branch = Branch(name=f"支部{i}", timezone="Asia/Shanghai")
                 session.add(branch)
                 await session.flush()
                 session.add(GroupBinding(chat_id=-100 - i, branch_id=branch.id, bound_by=1))

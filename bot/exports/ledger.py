@@ -56,12 +56,13 @@ HEADERS = (
 )
 OTHER_SHEET = "其他"
 NO_TARGETS = "无硬性要求"
-LOCAL_TIME = ZoneInfo("Asia/Shanghai")  # the ledger is read in 楚雄州, whatever the server runs on
 GROUP_FILL = PatternFill("solid", fgColor="DDEBF7")
 
 
-def ledger_workbook(organisations: Sequence[Organisation], content: Content) -> bytes:
-    """The whole ledger as .xlsx bytes; counties outside `content.counties` go to 其他."""
+def ledger_workbook(organisations: Sequence[Organisation], content: Content, zone: str) -> bytes:
+    """The whole ledger as .xlsx bytes; counties outside `content.counties` go to 其他. Times
+    are shown in `zone` (the configured one): the ledger is read locally, not in UTC."""
+    local = ZoneInfo(zone)
     counties = content.counties
     by_county: dict[str, list[Organisation]] = {county: [] for county in counties}
     strays = [org for org in organisations if org.county not in by_county]
@@ -70,21 +71,21 @@ def ledger_workbook(organisations: Sequence[Organisation], content: Content) -> 
     workbook = Workbook()
     workbook.remove(workbook.worksheets[0])
     for county in counties:
-        _fill_sheet(workbook.create_sheet(county), by_county[county], content, county)
+        _fill_sheet(workbook.create_sheet(county), by_county[county], content, county, local)
     if strays:
-        _fill_sheet(workbook.create_sheet(OTHER_SHEET), strays, content, None)
+        _fill_sheet(workbook.create_sheet(OTHER_SHEET), strays, content, None, local)
     buffer = BytesIO()
     workbook.save(buffer)
     return buffer.getvalue()
 
 
 async def export_ledger(
-    db: Database, content: Content, out: Path, registered_by: int | None = None
+    db: Database, content: Content, out: Path, zone: str, registered_by: int | None = None
 ) -> int:
     """Writes the workbook to `out` and returns how many organisations it holds."""
     async with db.session() as session:
         organisations = list(await ledger.list_organisations(session, registered_by))
-    write_atomically(out, ledger_workbook(organisations, content))
+    write_atomically(out, ledger_workbook(organisations, content, zone))
     return len(organisations)
 
 
@@ -106,7 +107,11 @@ def _sort_key(org: Organisation, content: Content) -> tuple[Any, ...]:
 
 
 def _fill_sheet(
-    sheet: Worksheet, orgs: list[Organisation], content: Content, county: str | None
+    sheet: Worksheet,
+    orgs: list[Organisation],
+    content: Content,
+    county: str | None,
+    local: ZoneInfo,
 ) -> None:
     sheet.append(HEADERS)
     for cell in sheet[1]:
@@ -122,7 +127,7 @@ def _fill_sheet(
             sheet.cell(sheet.max_row, column).fill = GROUP_FILL
         for org in members:
             number += 1
-            row = _row(number, org, content)
+            row = _row(number, org, content, local)
             sheet.append(row)
             for cell in sheet[sheet.max_row]:
                 cell.alignment = WRAP
@@ -131,7 +136,7 @@ def _fill_sheet(
         sheet.column_dimensions[get_column_letter(column)].width = min(width + 2, MAX_WIDTH)
 
 
-def _row(number: int, org: Organisation, content: Content) -> list[Any]:
+def _row(number: int, org: Organisation, content: Content, local: ZoneInfo) -> list[Any]:
     summary = content.flows["survey"]["summary"]
     facts = facts_of(org)
     targets = coverage_targets(facts)
@@ -143,7 +148,7 @@ def _row(number: int, org: Organisation, content: Content) -> list[Any]:
     reason = None
     if not org.has_party_org:
         reason = "；".join(part for part in (org.no_org_reason, org.no_org_note) if part) or None
-    registered_at = org.registered_at.astimezone(LOCAL_TIME).strftime("%Y-%m-%d %H:%M")
+    registered_at = org.registered_at.astimezone(local).strftime("%Y-%m-%d %H:%M")
     return [
         number,
         org.name,

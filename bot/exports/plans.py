@@ -14,18 +14,16 @@ from storage import plans
 from storage.db import Database
 from storage.models import Plan
 
-LOCAL_TIME = ZoneInfo("Asia/Shanghai")
 
-
-def _when(plan: Plan) -> str:
-    return plan.created_at.astimezone(LOCAL_TIME).strftime("%Y-%m-%d %H:%M")
+def _when(plan: Plan, local: ZoneInfo) -> str:
+    return plan.created_at.astimezone(local).strftime("%Y-%m-%d %H:%M")
 
 
 def _joined(values: Any) -> str:
     return "、".join(str(v) for v in values or [])
 
 
-def _formation(plan: Plan, content: Content) -> list[Any]:
+def _formation(plan: Plan, content: Content, local: ZoneInfo) -> list[Any]:
     data = plan.content
     forms = content.flows["organize"]["card"]["forms"]
     targets = content.flows["survey"]["summary"]["targets"]
@@ -46,11 +44,11 @@ def _formation(plan: Plan, content: Content) -> list[Any]:
         ),
         data["measures"],
         plan.responsible,
-        _when(plan),
+        _when(plan, local),
     ]
 
 
-def _standards(plan: Plan, content: Content) -> list[Any]:
+def _standards(plan: Plan, content: Content, local: ZoneInfo) -> list[Any]:
     data = plan.content
     sections = content.flows["standardize"]["sections"]
     return [
@@ -59,11 +57,11 @@ def _standards(plan: Plan, content: Content) -> list[Any]:
         data["phase"],
         *(data["percents"].get(section) for section in sections),
         "；".join(f"{item}（{status}）" for item, status in data.get("todo", [])),
-        _when(plan),
+        _when(plan, local),
     ]
 
 
-def _activity(plan: Plan, content: Content) -> list[Any]:
+def _activity(plan: Plan, content: Content, local: ZoneInfo) -> list[Any]:
     data = plan.content
     return [
         plan.id,
@@ -76,7 +74,7 @@ def _activity(plan: Plan, content: Content) -> list[Any]:
         data.get("place"),
         "；".join(f["reason"] for f in data.get("findings", [])) or "未发现问题",
         "、".join(e["name"] for e in data.get("emphases", []) if not e["met"]) or "均已突出",
-        _when(plan),
+        _when(plan, local),
     ]
 
 
@@ -88,7 +86,7 @@ def _innovation(plan: Plan, content: Content) -> list[list[Any]]:
     ]
 
 
-def _brand(plan: Plan, content: Content) -> list[Any]:
+def _brand(plan: Plan, content: Content, local: ZoneInfo) -> list[Any]:
     data = plan.content
     marks = content.flows["brand"]["marks"]
     return [
@@ -104,12 +102,14 @@ def _brand(plan: Plan, content: Content) -> list[Any]:
         "；".join(f"{marks[k]}：{v}" for k, v in data.get("follow_ups", {}).items()),
         "、".join(marks[k] for k, met in data["marks"].items() if met),
         "、".join(marks[k] for k, met in data["marks"].items() if not met),
-        _when(plan),
+        _when(plan, local),
     ]
 
 
-def plans_workbook(all_plans: Sequence[Plan], content: Content) -> bytes:
-    """Every sheet is present even when empty, so the workbook always has the same shape."""
+def plans_workbook(all_plans: Sequence[Plan], content: Content, zone: str) -> bytes:
+    """Every sheet is present even when empty, so the workbook always has the same shape.
+    Times are shown in `zone`, the configured one."""
+    local = ZoneInfo(zone)
     by_kind: dict[str, list[Plan]] = {}
     for plan in all_plans:
         by_kind.setdefault(plan.kind, []).append(plan)
@@ -134,7 +134,7 @@ def plans_workbook(all_plans: Sequence[Plan], content: Content) -> bytes:
             "责任人",
             "保存时间",
         ),
-        [_formation(p, content) for p in by_kind.get("formation", [])],
+        [_formation(p, content, local) for p in by_kind.get("formation", [])],
     )
     add_table(
         workbook,
@@ -157,7 +157,7 @@ def plans_workbook(all_plans: Sequence[Plan], content: Content) -> bytes:
         workbook,
         "规范化自查",
         ("编号", "支部", "阶段", *sections, "待办清单", "保存时间"),
-        [_standards(p, content) for p in by_kind.get("standards", [])],
+        [_standards(p, content, local) for p in by_kind.get("standards", [])],
     )
     add_table(
         workbook,
@@ -175,7 +175,7 @@ def plans_workbook(all_plans: Sequence[Plan], content: Content) -> bytes:
             "未突出",
             "保存时间",
         ),
-        [_activity(p, content) for p in by_kind.get("activity", [])],
+        [_activity(p, content, local) for p in by_kind.get("activity", [])],
     )
     add_table(
         workbook,
@@ -201,13 +201,13 @@ def plans_workbook(all_plans: Sequence[Plan], content: Content) -> bytes:
             "待加强",
             "保存时间",
         ),
-        [_brand(p, content) for p in by_kind.get("brand", [])],
+        [_brand(p, content, local) for p in by_kind.get("brand", [])],
     )
     return to_bytes(workbook)
 
 
-async def export_plans(db: Database, content: Content, out: Path) -> int:
+async def export_plans(db: Database, content: Content, out: Path, zone: str) -> int:
     async with db.session() as session:
         found = list(await plans.list_plans(session))
-    write_atomically(out, plans_workbook(found, content))
+    write_atomically(out, plans_workbook(found, content, zone))
     return len(found)

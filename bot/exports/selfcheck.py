@@ -13,10 +13,9 @@ from storage import plans
 from storage.db import Database
 from storage.models import SelfCheckResult
 
-LOCAL_TIME = ZoneInfo("Asia/Shanghai")
 
-
-def selfcheck_workbook(results: Sequence[SelfCheckResult], content: Content) -> bytes:
+def selfcheck_workbook(results: Sequence[SelfCheckResult], content: Content, zone: str) -> bytes:
+    local = ZoneInfo(zone)  # times as the branch reads them, not UTC
     workbook = new_workbook()
     for qid, questionnaire in content.selfchecks.items():
         areas = questionnaire["areas"]
@@ -25,7 +24,7 @@ def selfcheck_workbook(results: Sequence[SelfCheckResult], content: Content) -> 
             [
                 r.id,
                 r.user_id,
-                r.taken_at.astimezone(LOCAL_TIME).strftime("%Y-%m-%d %H:%M"),
+                r.taken_at.astimezone(local).strftime("%Y-%m-%d %H:%M"),
                 r.scores.get("total"),
                 *(r.scores.get("areas", {}).get(area) for area in areas),
                 "；".join(
@@ -46,8 +45,8 @@ def selfcheck_workbook(results: Sequence[SelfCheckResult], content: Content) -> 
     return to_bytes(workbook)
 
 
-async def export_selfcheck(db: Database, content: Content, out: Path) -> int:
+async def export_selfcheck(db: Database, content: Content, out: Path, zone: str) -> int:
     async with db.session() as session:
         results = list(await plans.selfcheck_history(session, None))
-    write_atomically(out, selfcheck_workbook(results, content))
+    write_atomically(out, selfcheck_workbook(results, content, zone))
     return len(results)

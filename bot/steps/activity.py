@@ -24,25 +24,24 @@ from storage.models import Event as EventRow
 
 PLAN_KIND = "activity"
 OFFLINE_MODES = frozenset({"线下集中", "线上线下结合"})
-DEFAULT_TZ = "Asia/Shanghai"
 
 
 def load_rules() -> dict[str, Any]:
     return read_yaml(KNOWLEDGE_DIR / "activity_check.yaml")
 
 
-def branch_rule(answers: dict[str, Any], context: dict[str, Any]) -> tuple[dict | None, str]:
-    """The picked branch's valid theme-day rule (None if it has none) and its time zone."""
+def branch_rule(answers: dict[str, Any], context: dict[str, Any]) -> tuple[dict | None, str | None]:
+    """The picked branch's valid theme-day rule and its time zone; (None, None) for none."""
     picked = branch_pick.chosen(answers, context)
-    if picked is None:
-        return None, DEFAULT_TZ
-    return validate_rule(picked.get("rule")), picked.get("tz") or DEFAULT_TZ
+    if picked is None or not picked.get("tz"):
+        return None, None
+    return validate_rule(picked.get("rule")), picked["tz"]
 
 
 def suggested_dates(answers: dict[str, Any], context: dict[str, Any]) -> list[str]:
     """The next two dates of the branch's fixed theme day, as buttons."""
     rule, tz = branch_rule(answers, context)
-    if rule is None:
+    if rule is None or tz is None:
         return []
     today = datetime.now(ZoneInfo(tz)).date()
     return [day.isoformat() for day in occurrences(rule, today, 2)]
@@ -99,15 +98,15 @@ def starts_at(day: str, at: str, tz: str) -> datetime:
     return local.astimezone(ZoneInfo("UTC"))
 
 
-def make_completion(content: Content, rules: dict[str, Any]):  # type: ignore[no-untyped-def]
+def make_completion(content: Content, rules: dict[str, Any], zone: str):  # type: ignore[no-untyped-def]
     async def complete(
         session: AsyncSession, event: Event, state: DialogState, answers: dict[str, Any]
     ) -> list[Action]:
         """Saves the event for the reminders and the plan with its check, then shows the card."""
-        branch = await branch_pick.resolve(session, event, answers, state.context)
+        branch = await branch_pick.resolve(session, event, answers, state.context, zone)
         findings, emphases = plan_findings(answers, rules)
         online = answers["mode"] if answers["mode"] != "线下集中" else None
-        tz = branch.timezone or DEFAULT_TZ
+        tz = branch.timezone
         starts = starts_at(answers["date"], answers["time"], tz)
         # The planned day is the branch's theme day that month: fill in that event rather
         # than announce two; otherwise a one-off event joins the same schedule.

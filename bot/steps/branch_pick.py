@@ -58,13 +58,18 @@ def derive(answers: dict[str, Any], context: dict[str, Any]) -> dict[str, Any]:
 
 
 async def resolve(
-    session: AsyncSession, event: Event, answers: dict[str, Any], context: dict[str, Any]
+    session: AsyncSession,
+    event: Event,
+    answers: dict[str, Any],
+    context: dict[str, Any],
+    zone: str,
 ) -> Branch:
-    """The branch the answers name; a picked one is re-checked (still the user's), else created."""
+    """The branch the answers name; a picked one is re-checked (still the user's), else created
+    in `zone`, the configured time zone."""
     picked = chosen(answers, context)
     if picked is not None and await branches.is_secretary(session, picked["id"], event.user.id):
         branch = await session.get(Branch, picked["id"])
         if branch is not None:
             return branch
     name = answers.get("branch_name") or (picked["name"] if picked else "") or "党支部"
-    return await branches.create_branch(session, name, event.user.id, event.user.name, None)
+    return await branches.create_branch(session, name, event.user.id, event.user.name, None, zone)

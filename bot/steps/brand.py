@@ -31,11 +31,11 @@ def derive(answers: dict[str, Any], context: dict[str, Any]) -> dict[str, Any]:
     return {**branch_pick.derive(answers, context), **weak_marks(answers)}
 
 
-def make_completion(content: Content):  # type: ignore[no-untyped-def]
+def make_completion(content: Content, zone: str):  # type: ignore[no-untyped-def]
     async def complete(
         session: AsyncSession, event: Event, state: DialogState, answers: dict[str, Any]
     ) -> list[Action]:
-        branch = await branch_pick.resolve(session, event, answers, state.context)
+        branch = await branch_pick.resolve(session, event, answers, state.context, zone)
         plan = await plans.add_plan(
             session,
             PLAN_KIND,

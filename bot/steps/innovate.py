@@ -33,14 +33,14 @@ def checklist(ideas: list[dict[str, Any]], answers: dict[str, Any]) -> list[dict
     ]
 
 
-def make_completion(content: Content):  # type: ignore[no-untyped-def]
+def make_completion(content: Content, zone: str):  # type: ignore[no-untyped-def]
     ideas = content.flows["innovate"]["ideas"]
 
     async def complete(
         session: AsyncSession, event: Event, state: DialogState, answers: dict[str, Any]
     ) -> list[Action]:
         """Saves the checklist; each indicator's date becomes a milestone for the reminders."""
-        branch = await branch_pick.resolve(session, event, answers, state.context)
+        branch = await branch_pick.resolve(session, event, answers, state.context, zone)
         items = checklist(ideas, answers)
         plan = await plans.add_plan(
             session,

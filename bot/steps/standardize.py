@@ -18,14 +18,14 @@ PLAN_KIND = "standards"
 MAX_TODO_SHOWN = 12
 
 
-def make_completion(content: Content):  # type: ignore[no-untyped-def]
+def make_completion(content: Content, zone: str):  # type: ignore[no-untyped-def]
     flow = content.flows["standardize"]
 
     async def complete(
         session: AsyncSession, event: Event, state: DialogState, answers: dict[str, Any]
     ) -> list[Action]:
         """Scores the check, compares it with the branch's last one, saves it, shows the card."""
-        branch = await branch_pick.resolve(session, event, answers, state.context)
+        branch = await branch_pick.resolve(session, event, answers, state.context, zone)
         result = score_check(flow["check_items"], answers)
         previous = await plans.latest_plan(session, PLAN_KIND, branch.id)
         plan = await plans.add_plan(

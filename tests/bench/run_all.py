@@ -107,7 +107,9 @@ async def step_flows_latency(url: str, workdir: Path) -> tuple[list[float], floa
                 await handle_event(Event(chat, user, text=text), services)
                 timings.append((time.perf_counter() - started) * 1000)
     started = time.perf_counter()
-    count = await export_plans(services.db, services.content, workdir / "plans.xlsx")
+    count = await export_plans(
+        services.db, services.content, workdir / "plans.xlsx", services.settings.timezone
+    )
     assert count == STEP_USERS * (len(SCRIPTS) - 1), count  # every flow reached its result
     elapsed = time.perf_counter() - started
     await services.db.close()
@@ -133,7 +135,9 @@ async def export_time(url: str, workdir: Path, count: int = 1000) -> float:
             }
             await ledger.add_organisation(session, fields, 1, "书记")
     started = time.perf_counter()
-    await export_ledger(services.db, services.content, workdir / "ledger.xlsx")
+    await export_ledger(
+        services.db, services.content, workdir / "ledger.xlsx", services.settings.timezone
+    )
     elapsed = time.perf_counter() - started
     await services.db.close()
     return elapsed

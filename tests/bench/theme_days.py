@@ -55,7 +55,7 @@ async def seed(services: Services, groups: int, starts_in: timedelta) -> list[in
     event_ids = []
     async with services.db.session() as session:
         for i in range(groups):
-            branch = Branch(name=f"支部{i}")
+            branch = Branch(name=f"支部{i}", timezone="Asia/Shanghai")
             session.add(branch)
             await session.flush()
             chat_id = -(10**12) - i
