@@ -138,7 +138,7 @@ def _unwritable_database(exc: BaseException) -> str:
 def _command(args: argparse.Namespace, settings: Settings) -> int:
     if args.command == "ask":
         return _ask(settings, args.question, args.json)
-    from bot.services import build_services
+    from bot.app import build_services
     from storage.db import DatabasePathError
 
     try:
@@ -162,7 +162,7 @@ def _command(args: argparse.Namespace, settings: Settings) -> int:
         print(EXPORTED[args.what].format(total=total, out=args.out))
         return 0
     if args.command == "run" and settings.bot_token:
-        from bot.services import settle_memory
+        from bot.app import settle_memory
         from bot.transports.common import StartupError
         from bot.transports.run import run_telegram
 

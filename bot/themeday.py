@@ -15,7 +15,7 @@ from bot.dialog.inputs import parse_date, parse_time
 from bot.groups import ADMIN_STATUSES
 from bot.services import Services
 from knowledge.textnorm import normalise
-from scheduler.rules import describe_rule, parse_rule, validate_rule
+from scheduler.rules import describe_rule, parse_rule, validate_rule, wanted_starts
 from storage import branches, groups, schedule
 from storage.models import Branch
 
@@ -99,7 +99,7 @@ async def themeday(
             )
         ]
     branch.theme_day_rule = rule
-    await schedule.reapply_rule(session, branch, now)
+    await reapply(session, branch, now)
     text = content.text("themeday_set", branch=branch.name, rule=describe_rule(rule))
     return [SendText(text + "\n" + await _next_dates(session, services, branch, now))]
 
@@ -154,7 +154,7 @@ async def _set_timezone(
     except (ZoneInfoNotFoundError, ValueError):
         return services.content.text("themeday_timezone_bad")
     branch.timezone = name
-    await schedule.reapply_rule(session, branch, now)
+    await reapply(session, branch, now)
     return services.content.text("themeday_timezone_set", timezone=name)
 
 
@@ -187,3 +187,9 @@ async def _one_date(
     await schedule.move_event(session, event, branch, starts)
     tz = branch.timezone
     return content.text("themeday_moved", day=day.isoformat(), when=local_when(event, tz, services))
+
+
+async def reapply(session: AsyncSession, branch: Branch, now: datetime) -> None:
+    """The branch's events follow its rule and zone again, after either changed."""
+    wanted = wanted_starts(branch.theme_day_rule, branch.timezone, now)
+    await schedule.reapply_rule(session, branch, wanted, now)

@@ -18,11 +18,13 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Protocol, TypeVar
 
 from bot.contract import Action, AnswerButton, EditText
+from scheduler.limits import Limits
 
 if TYPE_CHECKING:
     from scheduler.shared_rate import SharedGate
 
 log = logging.getLogger(__name__)
+DEFAULT_LIMITS = Limits()
 Result = TypeVar("Result")
 
 # Tolerance for float round-off between `clock() + wait` and the instant a window frees.
@@ -73,25 +75,6 @@ class RawSender(Protocol):
     async def perform(self, chat_id: int, action: Action) -> int | None:
         """One Bot API call; the new message id for SendText/SendFile/SendPicture."""
         ...
-
-
-@dataclass(frozen=True, slots=True)
-class Limits:
-    """Telegram's published limits. The server counts arrival times, which jitter, so every
-    window is stretched by `margin`; sliding windows (not token buckets) because a bucket
-    lets a full burst land on each side of a window boundary, doubling the rate the server
-    sees."""
-
-    global_messages: int = 30
-    global_seconds: float = 1.0
-    group_messages: int = 20
-    group_seconds: float = 60.0
-    private_messages: int = 3
-    private_seconds: float = 1.0
-    margin: float = 1.05
-    max_attempts: int = 6
-    backoff_base: float = 0.5
-    backoff_max: float = 8.0
 
 
 @dataclass
@@ -153,7 +136,7 @@ class Delivery:
         *,
         is_group: Callable[[int], bool] = lambda chat_id: chat_id < 0,
         on_forbidden: Callable[[int], Awaitable[None]] | None = None,
-        limits: Limits = Limits(),
+        limits: Limits = DEFAULT_LIMITS,
         clock: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], Awaitable[object]] = asyncio.sleep,
         shared: SharedGate | None = None,

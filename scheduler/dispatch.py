@@ -21,6 +21,7 @@ from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.contract import Messenger, SendText
+from scheduler.rules import wanted_starts
 from storage import plans, schedule
 from storage.db import Database
 from storage.models import Branch, GroupBinding, Plan, PlanMilestone, Reminder, utcnow
@@ -66,7 +67,8 @@ class Dispatcher:
         async with self._expand_lock, self.db.session() as session:
             query = select(Branch).where(Branch.theme_day_rule.is_not(None))
             for branch in (await session.execute(query)).scalars():
-                created += len(await schedule.expand_branch(session, branch, now))
+                wanted = wanted_starts(branch.theme_day_rule, branch.timezone, now)
+                created += len(await schedule.expand_branch(session, branch, wanted, now))
         return created
 
     async def idle(self) -> None:

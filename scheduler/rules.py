@@ -23,6 +23,8 @@ from zoneinfo import ZoneInfo
 
 from knowledge.textnorm import normalise
 
+HORIZON_MONTHS = 3  # how far ahead a rule's theme days exist as events with reminders
+
 KINDS = ("day", "nth_weekday", "last_weekday")
 WEEKDAYS = "一二三四五六日"
 ORDINALS = "一二三四"
@@ -231,3 +233,18 @@ def _parse_time(parts: dict[str, str | None]) -> str | None:
     if hour > 23 or minute > 59:
         return None
     return f"{hour:02d}:{minute:02d}"
+
+
+def wanted_starts(rule_data: Any, tz: str, now: datetime) -> dict[date, datetime]:
+    """The dates a branch's rule wants over the horizon, each with its start as a UTC instant;
+    empty when the branch has no valid rule. Storage writes exactly these (storage.schedule)."""
+    rule = validate_rule(rule_data)
+    if rule is None:
+        return {}
+    zone = ZoneInfo(tz)
+    today = now.astimezone(zone).date()
+    at = time.fromisoformat(rule["time"])
+    return {
+        day: datetime.combine(day, at, zone).astimezone(ZoneInfo("UTC"))
+        for day in occurrences(rule, today, HORIZON_MONTHS + 1)
+    }

@@ -17,7 +17,7 @@ import socket
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from scheduler.delivery import Limits
+from scheduler.limits import Limits
 
 IN_FLIGHT_MS = 40_000  # longer than any request may take (the transports give up at 30 s)
 

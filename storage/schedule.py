@@ -15,13 +15,11 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import ColumnElement, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from scheduler.rules import occurrences, validate_rule
 from storage.models import Branch, Event, GroupBinding, Member, Reminder, utcnow
 
 DEFAULT_OFFSETS = (3 * 24 * 60, 24 * 60, 2 * 60)  # 3 days, 1 day, 2 hours before, in minutes
 DIGEST_OFFSET = 24 * 60  # the day before, each secretary hears who has not replied
 CONFIRM_OFFSET = -2 * 60  # two hours after the start, each secretary confirms who came
-HORIZON_MONTHS = 3
 # A reminder is claimed just before it is sent. A claim older than this belongs to a process
 # that died while sending (a live one finishes a send in seconds): it is sent again, so a
 # crash at most repeats the few messages that were on the wire, and never loses one.
@@ -52,27 +50,25 @@ def local_start(day: date, at: str, tz: str) -> datetime:
     return datetime.combine(day, time.fromisoformat(at), ZoneInfo(tz)).astimezone(ZoneInfo("UTC"))
 
 
-async def expand_branch(session: AsyncSession, branch: Branch, now: datetime) -> list[Event]:
-    """Creates the rule's events for the coming months (those not there yet) and their
-    reminders; returns the events created."""
-    rule = validate_rule(branch.theme_day_rule)
-    if rule is None:
+async def expand_branch(
+    session: AsyncSession, branch: Branch, wanted: dict[date, datetime], now: datetime
+) -> list[Event]:
+    """Creates the events the rule wants (its dates and start instants, from
+    scheduler.rules.wanted_starts) that are not there yet, and their reminders; returns the
+    events created."""
+    if not wanted:
         return []
-    zone = zone_of(branch)
-    today = now.astimezone(zone).date()
-    wanted = occurrences(rule, today, HORIZON_MONTHS + 1)
     existing = set(
         (
             await session.execute(
                 select(Event.occurrence_date).where(
-                    Event.branch_id == branch.id, Event.occurrence_date.in_(wanted)
+                    Event.branch_id == branch.id, Event.occurrence_date.in_(list(wanted))
                 )
             )
         ).scalars()
     )
     created = []
-    for day in wanted:
-        starts = local_start(day, rule["time"], branch.timezone)
+    for day, starts in wanted.items():
         if day in existing or starts <= now:
             continue
         event = Event(
@@ -91,17 +87,13 @@ async def expand_branch(session: AsyncSession, branch: Branch, now: datetime) ->
     return created
 
 
-async def reapply_rule(session: AsyncSession, branch: Branch, now: datetime) -> None:
-    """The rule (or the time zone) changed. A coming event on a date the new rule keeps is
-    moved to the new time, keeping its replies; one the rule drops is cancelled; a cancelled
-    date the new rule wants again comes back; then the months are filled in."""
-    rule = validate_rule(branch.theme_day_rule)
-    tz = branch.timezone
-    wanted: dict[date, datetime] = {}
-    if rule is not None:
-        today = now.astimezone(zone_of(branch)).date()
-        for day in occurrences(rule, today, HORIZON_MONTHS + 1):
-            wanted[day] = local_start(day, rule["time"], tz)
+async def reapply_rule(
+    session: AsyncSession, branch: Branch, wanted: dict[date, datetime], now: datetime
+) -> None:
+    """The rule (or the time zone) changed and now wants these dates and starts. A coming
+    event on a date the new rule keeps is moved to the new time, keeping its replies; one the
+    rule drops is cancelled; a cancelled date the new rule wants again comes back; then the
+    months are filled in."""
     coming = (
         await session.execute(
             select(Event).where(
@@ -120,7 +112,7 @@ async def reapply_rule(session: AsyncSession, branch: Branch, now: datetime) -> 
                 await cancel_event(session, event)
         elif event.starts_at != starts or event.status == "cancelled":
             await move_event(session, event, branch, starts, status="planned")
-    await expand_branch(session, branch, now)
+    await expand_branch(session, branch, wanted, now)
 
 
 async def ensure_reminders(session: AsyncSession, event: Event, branch: Branch) -> None:

@@ -7,10 +7,11 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import replace
 
+from bot.app import build_services
 from bot.config import Settings
 from bot.console import GROUP_CHAT_ID, ConsoleDirectory, ConsoleSession
 from bot.contract import Chat, User
-from bot.services import Services, build_services
+from bot.services import Services
 
 
 class Conversation:

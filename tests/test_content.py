@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
+from bot.app import build_services
 from bot.config import Settings
 from bot.dialog.flows import parse_flow
-from bot.services import build_services
 from knowledge.content import load_content
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -18,11 +18,11 @@ from scheduler.delivery import (
     BadRequest,
     Delivery,
     Forbidden,
-    Limits,
     NotModified,
     RetryAfter,
     TransientError,
 )
+from scheduler.limits import Limits
 
 SECRET = "机密文本"  # message text that must never reach a log line
 GROUP, OTHER_GROUP, PRIVATE, OTHER_PRIVATE = -100, -200, 7, 8

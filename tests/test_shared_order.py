@@ -222,8 +222,8 @@ async def test_one_failing_update_does_not_end_its_chats_queue() -> None:
 
 
 async def test_an_update_of_an_unexpected_shape_is_ignored(tmp_path: Any) -> None:
+    from bot.app import build_services
     from bot.config import Settings
-    from bot.services import build_services
     from bot.transports.common import TelegramRuntime
 
     services = build_services(Settings(database_url=f"sqlite+aiosqlite:///{tmp_path / 'b.db'}"))

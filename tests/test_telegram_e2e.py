@@ -12,8 +12,9 @@ from typing import Any
 
 import pytest
 
+from bot.app import build_services
 from bot.config import Settings
-from bot.services import Services, build_services
+from bot.services import Services
 from bot.transports.run import run_telegram
 from tests.telegram_server import FakeTelegram
 from tests.test_survey_flow import ENTERPRISE_ANSWERS

@@ -18,8 +18,8 @@ from typing import Any
 import pytest
 from aiohttp import ClientSession
 
+from bot.app import build_services
 from bot.config import Settings
-from bot.services import build_services
 from bot.transports import aiogram_transport, common, ptb_transport
 from bot.transports.run import run_telegram
 from tests.conftest import POSTGRES_URL, _drop_postgres_database, _fresh_postgres_database

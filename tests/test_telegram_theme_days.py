@@ -14,8 +14,8 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlalchemy import select
 
+from bot.app import build_services
 from bot.config import Settings
-from bot.services import build_services
 from bot.transports.run import run_telegram
 from storage import attendance
 from storage.models import Event as EventRow

@@ -25,7 +25,8 @@ from bot.router import answer, parse_command
 from bot.rules import flood
 from bot.services import Services
 from bot.transports.ordering import LocalOrder, Outbox, RedisOrder
-from scheduler.delivery import Delivery, Limits, RawSender
+from scheduler.delivery import Delivery, RawSender
+from scheduler.limits import Limits
 from scheduler.shared_rate import SharedGate
 from storage import groups
 

@@ -19,11 +19,11 @@ import tempfile
 import time
 from pathlib import Path
 
+from bot.app import build_services
 from bot.config import Settings
 from bot.contract import Chat, Event, User
 from bot.exports.ledger import export_ledger
 from bot.router import handle_event
-from bot.services import build_services
 from storage import ledger
 from tests.conftest import POSTGRES_URL, _drop_postgres_database, _fresh_postgres_database
 from tests.flow_scripts import SCRIPTS

@@ -18,8 +18,8 @@ from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
+from bot.app import build_services
 from bot.config import Settings
-from bot.services import build_services
 from bot.transports.run import run_telegram
 from tests.telegram_server import FakeTelegram
 

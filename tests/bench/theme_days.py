@@ -25,11 +25,12 @@ from pathlib import Path
 
 from sqlalchemy import select
 
+from bot.app import build_services, settle_memory
 from bot.config import Settings
 from bot.contract import Action, Chat, Event, User
 from bot.reminders import build_dispatcher
 from bot.router import handle_event
-from bot.services import Services, build_services, settle_memory
+from bot.services import Services
 from storage.models import Branch, GroupBinding, Member, Reminder
 from storage.models import Event as EventRow
 from tests.conftest import POSTGRES_URL, _drop_postgres_database, _fresh_postgres_database

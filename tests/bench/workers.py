@@ -19,8 +19,8 @@ import time
 from pathlib import Path
 from typing import Any
 
+from bot.app import build_services
 from bot.config import Settings
-from bot.services import build_services
 from bot.transports.run import run_telegram
 from knowledge.retrieval import load_knowledge_base
 from tests.cluster import cluster, peak_rate, sends

@@ -1,0 +1,76 @@
+"""The layering the code is meant to keep, checked on its imports (read with `ast`, nothing is
+run): no import cycle among the product's modules, storage below bot and scheduler, and the
+default time zone written once."""
+
+from __future__ import annotations
+
+import ast
+from graphlib import CycleError, TopologicalSorter
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+PACKAGES = ("bot", "knowledge", "scheduler", "storage")
+
+
+def product_files() -> dict[str, Path]:
+    """Module name -> file, for every module of the product (migrations are Alembic's)."""
+    modules = {}
+    for package in PACKAGES:
+        for path in (ROOT / package).rglob("*.py"):
+            if "migrations" in path.parts:
+                continue
+            parts = path.relative_to(ROOT).with_suffix("").parts
+            name = ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+            modules[name] = path
+    return modules
+
+
+def imports_of(path: Path, known: set[str]) -> set[str]:
+    """The product modules a file imports, wherever the import stands (lazy ones too)."""
+    found = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Import):
+            names = [alias.name for alias in node.names]
+        elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
+            names = [node.module, *(f"{node.module}.{alias.name}" for alias in node.names)]
+        else:
+            continue
+        found.update(name for name in names if name in known)
+    return found
+
+
+def graph() -> dict[str, set[str]]:
+    files = product_files()
+    known = set(files)
+    return {name: imports_of(path, known) - {name} for name, path in files.items()}
+
+
+def test_no_import_cycle() -> None:
+    # A package imports its own modules through __init__ only by name; that is not a cycle.
+    edges = {
+        name: {n for n in imported if not name.startswith(n + ".")}
+        for name, imported in graph().items()
+    }
+    try:
+        tuple(TopologicalSorter(edges).static_order())
+    except CycleError as error:
+        raise AssertionError(f"import cycle: {' -> '.join(error.args[1])}") from None
+
+
+def test_storage_imports_neither_bot_nor_scheduler() -> None:
+    wrong = {
+        name: sorted(n for n in imported if n.split(".")[0] in ("bot", "scheduler"))
+        for name, imported in graph().items()
+        if name.startswith("storage")
+    }
+    assert not {name: found for name, found in wrong.items() if found}
+
+
+def test_the_default_time_zone_is_written_once() -> None:
+    places = [
+        f"{path.relative_to(ROOT)}:{number}"
+        for path in product_files().values()
+        for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1)
+        if "Asia/Shanghai" in line
+    ]
+    assert places == ["bot/config.py:14"]
