@@ -133,6 +133,9 @@ class ConsoleDirectory:
     async def member_status(self, chat_id: int, user_id: int) -> str:
         return "creator" if user_id == 1 else "member"
 
+    def deep_link(self, payload: str) -> str | None:
+        return None  # one terminal: there is no other chat to open
+
 
 async def run_console(services: Services, user_id: int, name: str, group: bool) -> None:
     services.directory = ConsoleDirectory()

@@ -165,6 +165,11 @@ class ChatDirectory(Protocol):
         """creator / administrator / member / left / kicked (Telegram's getChatMember)."""
         ...
 
+    def deep_link(self, payload: str) -> str | None:
+        """A link that opens the private chat with the bot and starts it with `payload`
+        (at most 64 characters); None where the platform has no such link (the console)."""
+        ...
+
 
 class Messenger(Protocol):
     """Outbound delivery outside a request (reminders, nudges); each transport implements it."""

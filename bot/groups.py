@@ -3,8 +3,6 @@ to the roster, and whether one is a formal or probationary member is asked in pr
 
 from __future__ import annotations
 
-from urllib.parse import quote
-
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.contract import Action, AnswerButton, Button, Event, SendText, button_id
@@ -14,11 +12,6 @@ from storage.models import Branch
 
 ADMIN_STATUSES = frozenset({"creator", "administrator"})
 MEMBERSHIPS = {"f": ("formal", "join_formal"), "p": ("probationary", "join_probationary")}
-
-
-def deep_link(services: Services, payload: str) -> str:
-    """A t.me link that opens the private chat and sends `/start payload` (≤ 64 characters)."""
-    return f"https://t.me/{services.directory.bot_username}?start={quote(payload)}"
 
 
 async def bind(session: AsyncSession, event: Event, services: Services, _: str) -> list[Action]:
@@ -56,10 +49,10 @@ async def join(session: AsyncSession, event: Event, services: Services, _: str) 
     _, added = await groups.join_branch(session, branch.id, event.user.id, event.user.name)
     key = "join_done" if added else "join_again"
     text = content.text(key, name=event.user.name, branch=branch.name)
-    if not services.directory.bot_username:
+    link = services.directory.deep_link(f"join-{branch.id}")
+    if link is None:
         return [SendText(text)]
-    link = Button(content.text("join_private_button"), url=deep_link(services, f"join-{branch.id}"))
-    return [SendText(text, ((link,),))]
+    return [SendText(text, ((Button(content.text("join_private_button"), url=link),),))]
 
 
 async def ask_membership(

@@ -68,9 +68,9 @@ async def pick_step(
         return [AnswerButton(event.callback_id or "", services.content.text("button_invalid"))]
     if event.chat.kind != "private":
         text = services.content.text("group_use_private")
-        if not services.directory.bot_username:
+        link = services.directory.deep_link(f"m-{step['code']}")
+        if link is None:
             return [SendText(text)]
-        link = f"https://t.me/{services.directory.bot_username}?start=m-{step['code']}"
         return [
             SendText(text, ((Button(services.content.text("continue_in_private"), url=link),),))
         ]

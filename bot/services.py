@@ -41,3 +41,6 @@ class NoDirectory:
 
     async def member_status(self, chat_id: int, user_id: int) -> str:
         return "member"
+
+    def deep_link(self, payload: str) -> str | None:
+        return None

@@ -74,3 +74,12 @@ def test_the_default_time_zone_is_written_once() -> None:
         if "Asia/Shanghai" in line
     ]
     assert places == ["bot/config.py:14"]
+
+
+def test_telegram_links_are_built_only_by_the_transports() -> None:
+    places = [
+        str(path.relative_to(ROOT))
+        for path in product_files().values()
+        if "t.me/" in path.read_text(encoding="utf-8") and "transports" not in path.parts
+    ]
+    assert places == []

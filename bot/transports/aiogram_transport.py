@@ -43,6 +43,7 @@ from bot.transports.common import (
     keep_trying,
     open_redis,
     start_webhook_receiver,
+    telegram_deep_link,
 )
 from scheduler import delivery
 
@@ -154,6 +155,9 @@ class AiogramDirectory:
     def __init__(self, bot: Bot, username: str) -> None:
         self.bot = bot
         self.bot_username = username
+
+    def deep_link(self, payload: str) -> str | None:
+        return telegram_deep_link(self.bot_username, payload)
 
     async def member_status(self, chat_id: int, user_id: int) -> str:
         try:

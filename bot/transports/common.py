@@ -17,7 +17,7 @@ import re
 import time
 from collections.abc import Awaitable, Callable
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import quote, urlsplit
 
 from bot.config import Settings
 from bot.contract import AnswerButton, Chat, Event, User
@@ -354,3 +354,8 @@ async def keep_trying(
             await asyncio.wait_for(stop.wait(), delay)
         delay = min(delay * 2, STARTUP_MAX_DELAY)
     return False
+
+
+def telegram_deep_link(bot_username: str, payload: str) -> str | None:
+    """Telegram's t.me link that opens the private chat and sends `/start payload`."""
+    return f"https://t.me/{bot_username}?start={quote(payload)}" if bot_username else None

@@ -37,6 +37,7 @@ from bot.transports.common import (
     keep_trying,
     open_redis,
     start_webhook_receiver,
+    telegram_deep_link,
 )
 from scheduler import delivery
 
@@ -147,6 +148,9 @@ class PtbDirectory:
     def __init__(self, sender: PtbSender, username: str) -> None:
         self.sender = sender
         self.bot_username = username
+
+    def deep_link(self, payload: str) -> str | None:
+        return telegram_deep_link(self.bot_username, payload)
 
     async def member_status(self, chat_id: int, user_id: int) -> str:
         return await self.sender.member_status(chat_id, user_id)
