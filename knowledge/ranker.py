@@ -45,9 +45,7 @@ class LearnedRanker:
             classes=tuple(raw["classes"]),
             intercepts=tuple(raw["intercepts"]),
             idf=raw["idf"],
-            weights={
-                f: tuple((int(c), float(w)) for c, w in cw) for f, cw in raw["weights"].items()
-            },
+            weights=raw["weights"],  # as parsed: converting 60,000 pairs costs 40 ms of start
             inputs=raw["inputs"],
         )
 

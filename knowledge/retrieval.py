@@ -52,7 +52,7 @@ FUZZY = 0.3
 UNKNOWN_PENALTY = 0.3
 # The learned ranker's say: LEARNED * log(p / LEARNED_FLOOR), so an entry it finds 1,000 times
 # likelier gains 1.4, about the whole lexical score's range; below the floor it adds nothing.
-# Chosen by cross-validation on the tuning sets (tests/fit_ranker.py --blend).
+# Chosen by cross-validation on the tuning sets (`python -m tests.fit_ranker` prints it).
 LEARNED = 0.2
 LEARNED_FLOOR = 1e-3
 LEARNED_CANDIDATES = 5  # its likeliest entries are scored even when no word is shared
