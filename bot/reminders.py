@@ -12,6 +12,7 @@ from bot.services import Services
 from scheduler.dispatch import Dispatcher, utc_now
 from scheduler.service import TICK_SECONDS, run_scheduler
 from storage.models import Plan, PlanMilestone
+from storage.schedule import CONFIRMATION, DIGEST, GROUP_REMINDER, KINDS
 
 
 def build_dispatcher(services: Services, clock: Callable[[], datetime] = utc_now) -> Dispatcher:
@@ -34,16 +35,19 @@ def build_dispatcher(services: Services, clock: Callable[[], datetime] = utc_now
             responsible=responsible,
         )
 
+    # Each kind of reminder and its text, in one table.
+    renderers = {
+        GROUP_REMINDER.name: lambda session, event, now: render_reminder(
+            session, services, event, now
+        ),
+        DIGEST.name: lambda session, event, now: render_digest(session, services, event, now),
+        CONFIRMATION.name: lambda session, event, now: render_confirm(session, services, event),
+    }
+    assert set(renderers) == set(KINDS), "every kind of reminder has its text"
     return Dispatcher(
         services.db,
         services.outbound,
-        lambda session, event, chat_id, offset, now: (
-            render_reminder(session, services, event, now)
-            if chat_id < 0
-            else render_confirm(session, services, event)
-            if offset < 0
-            else render_digest(session, services, event, now)
-        ),
+        lambda session, event, kind, now: renderers[kind](session, event, now),
         milestone_text,
         timezone=services.settings.timezone,
         clock=clock,

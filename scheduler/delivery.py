@@ -134,7 +134,7 @@ class Delivery:
         self,
         raw: RawSender,
         *,
-        is_group: Callable[[int], bool] = lambda chat_id: chat_id < 0,
+        is_group: Callable[[int], bool],  # the platform knows which chats have group limits
         on_forbidden: Callable[[int], Awaitable[None]] | None = None,
         limits: Limits = DEFAULT_LIMITS,
         clock: Callable[[], float] = time.monotonic,

@@ -31,7 +31,8 @@ log = logging.getLogger(__name__)
 
 # (session, event, chat, offset in minutes, now): a group gets the reminder; a secretary gets
 # the day-before digest, or (negative offset: after the event) the attendance confirmation.
-Render = Callable[[AsyncSession, EventRow, int, int, datetime], Awaitable[SendText]]
+# The text of one reminder: its event and its kind (storage.schedule.KINDS).
+Render = Callable[[AsyncSession, EventRow, str, datetime], Awaitable[SendText]]
 STALE_AFTER = timedelta(days=7)  # an after-event message older than this is not sent any more
 MilestoneText = Callable[[Plan, PlanMilestone], str]
 FAN_OUT = 64  # sends in flight at once; Delivery enforces Telegram's limits behind them
@@ -95,13 +96,14 @@ class Dispatcher:
             by_target: dict[tuple[int, int], list[tuple[Reminder, EventRow]]] = {}
             for reminder, event in due:
                 by_target.setdefault((event.id, reminder.chat_id), []).append((reminder, event))
-            wanted: dict[int, tuple[int, int, int, int]] = {}  # id: reminder, chat, event, offset
+            wanted: dict[int, tuple[int, int, int, str]] = {}  # id: reminder, chat, event, kind
             closed: dict[str, list[int]] = {schedule.SKIPPED: [], schedule.EXPIRED: []}
             for (event_id, chat_id), items in by_target.items():
                 event = items[0][1]
-                gone = chat_id < 0 and chat_id not in active  # a private chat has no binding
                 nearest = min(items, key=lambda pair: pair[0].offset_minutes)[0]
-                after = nearest.offset_minutes < 0  # sent once the event has been held
+                kind = schedule.KINDS[nearest.kind]
+                gone = kind.to_group and chat_id not in active  # a private chat has no binding
+                after = kind.after_start  # sent once the event has been held
                 if event.status == "cancelled" or gone:
                     status = schedule.SKIPPED
                 elif (not after and event.starts_at <= now) or now - nearest.due_at > STALE_AFTER:
@@ -112,7 +114,7 @@ class Dispatcher:
                     if status or reminder.id != nearest.id:
                         closed[status or schedule.SKIPPED].append(reminder.id)
                 if not status:
-                    wanted[nearest.id] = (nearest.id, chat_id, event_id, nearest.offset_minutes)
+                    wanted[nearest.id] = (nearest.id, chat_id, event_id, nearest.kind)
             for status, ids in closed.items():
                 await schedule.finish_many(session, ids, status)
         if not wanted:
@@ -128,9 +130,9 @@ class Dispatcher:
         return sum(results)
 
     async def _send(
-        self, gate: asyncio.Semaphore, item: tuple[int, int, int, int], now: datetime, begun: float
+        self, gate: asyncio.Semaphore, item: tuple[int, int, int, str], now: datetime, begun: float
     ) -> int:
-        reminder_id, chat_id, event_id, offset = item
+        reminder_id, chat_id, event_id, kind = item
         async with gate:
             claimed_at = now + timedelta(seconds=time.monotonic() - begun)
             async with self.db.session() as session:
@@ -140,7 +142,7 @@ class Dispatcher:
                 async with self.db.session() as session:
                     event = await session.get(EventRow, event_id)
                     assert event is not None
-                    message = await self.render(session, event, chat_id, offset, now)
+                    message = await self.render(session, event, kind, now)
                 message_id = await self.messenger.send(chat_id, message)
             except Exception:
                 log.exception("reminder %s failed chat=%s", reminder_id, chat_id)

@@ -8,6 +8,7 @@ cancelled date keeps its rule date and is never recreated.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -18,8 +19,26 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from storage.models import Branch, Event, GroupBinding, Member, Reminder, utcnow
 
 DEFAULT_OFFSETS = (3 * 24 * 60, 24 * 60, 2 * 60)  # 3 days, 1 day, 2 hours before, in minutes
-DIGEST_OFFSET = 24 * 60  # the day before, each secretary hears who has not replied
-CONFIRM_OFFSET = -2 * 60  # two hours after the start, each secretary confirms who came
+
+
+@dataclass(frozen=True)
+class ReminderKind:
+    """What a reminder is, written on it, and every rule that follows from that: the bot
+    picks its text by `name` (bot/reminders.py); nothing reads it from a chat id's sign."""
+
+    name: str
+    to_group: bool  # sent to a bound group (skipped once unbound), else to a secretary
+    after_start: bool  # sent after the event began, so its start does not make it stale
+    offset: int | None  # minutes before the start; None: the branch's own offsets
+
+
+GROUP_REMINDER = ReminderKind("group", to_group=True, after_start=False, offset=None)
+# The day before, each secretary hears who has not replied.
+DIGEST = ReminderKind("digest", to_group=False, after_start=False, offset=24 * 60)
+# Two hours after the start, each secretary confirms who came.
+CONFIRMATION = ReminderKind("confirm", to_group=False, after_start=True, offset=-2 * 60)
+KINDS = {kind.name: kind for kind in (GROUP_REMINDER, DIGEST, CONFIRMATION)}
+DIGEST_OFFSET, CONFIRM_OFFSET = DIGEST.offset, CONFIRMATION.offset
 # A reminder is claimed just before it is sent. A claim older than this belongs to a process
 # that died while sending (a live one finishes a send in seconds): it is sent again, so a
 # crash at most repeats the few messages that were on the wire, and never loses one.
@@ -134,7 +153,9 @@ async def ensure_reminders(session: AsyncSession, event: Event, branch: Branch) 
             )
         ).all()
     )
-    targets = [(chat_id, minutes) for chat_id in chats for minutes in offsets_of(branch)]
+    targets = [
+        (chat_id, minutes, GROUP_REMINDER) for chat_id in chats for minutes in offsets_of(branch)
+    ]
     secretaries = await session.execute(
         select(Member.telegram_user_id).where(
             Member.branch_id == branch.id,
@@ -144,14 +165,15 @@ async def ensure_reminders(session: AsyncSession, event: Event, branch: Branch) 
         )
     )
     for user_id in secretaries.scalars():
-        targets += [(user_id, DIGEST_OFFSET), (user_id, CONFIRM_OFFSET)]
-    for chat_id, minutes in targets:
+        targets += [(user_id, kind.offset, kind) for kind in (DIGEST, CONFIRMATION)]
+    for chat_id, minutes, kind in targets:
         if (chat_id, minutes) in have:
             continue
         session.add(
             Reminder(
                 event_id=event.id,
                 chat_id=chat_id,
+                kind=kind.name,
                 offset_minutes=minutes,
                 due_at=event.starts_at - timedelta(minutes=minutes),
                 status=PENDING,
@@ -167,7 +189,7 @@ async def skip_offsets_not_in(session: AsyncSession, event_id: int, minutes: lis
         .where(
             Reminder.event_id == event_id,
             Reminder.status == PENDING,
-            Reminder.chat_id < 0,  # group reminders; the secretaries' digest stays
+            Reminder.kind == GROUP_REMINDER.name,  # the secretaries' digest stays
             Reminder.offset_minutes.not_in(minutes),
         )
         .values(status=SKIPPED)

@@ -83,3 +83,18 @@ def test_telegram_links_are_built_only_by_the_transports() -> None:
         if "t.me/" in path.read_text(encoding="utf-8") and "transports" not in path.parts
     ]
     assert places == []
+
+
+def test_no_chat_id_sign_is_read_outside_the_transports() -> None:
+    """Which chats are groups is Telegram's numbering; what a reminder is, is its `kind`."""
+    import re
+
+    sign = re.compile(r"(chat_id|offset\w*)\s*[<>]=?\s*0\b")
+    places = [
+        f"{path.relative_to(ROOT)}:{number}"
+        for path in product_files().values()
+        if "transports" not in path.parts
+        for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1)
+        if sign.search(line)
+    ]
+    assert places == []

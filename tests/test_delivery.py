@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 
 from bot.contract import Action, AnswerButton, EditText, SendFile, SendPicture, SendText
+from bot.transports.common import is_group_chat
 from scheduler.delivery import (
     UNCONFIRMED,
     BadRequest,
@@ -92,6 +93,7 @@ def make(
 ) -> tuple[VirtualTime, FakeSender, Delivery]:
     vt = VirtualTime()
     raw = FakeSender(vt, errors)
+    kwargs.setdefault("is_group", is_group_chat)
     return vt, raw, Delivery(raw, clock=vt.clock, sleep=vt.sleep, **kwargs)
 
 

@@ -16,6 +16,7 @@ import pytest
 
 from bot.contract import Action, SendText
 from bot.rules import flood
+from bot.transports.common import is_group_chat
 from bot.transports.ordering import LocalOrder, Outbox, RedisOrder
 from scheduler.delivery import Delivery, Limits
 from scheduler.shared_rate import SharedGate
@@ -87,7 +88,7 @@ async def test_local_order_handles_a_chat_in_order_and_chats_in_parallel() -> No
 
 async def test_outbox_keeps_a_chats_replies_in_order_without_holding_the_caller() -> None:
     raw = Recorder()
-    outbox = Outbox(Delivery(raw))
+    outbox = Outbox(Delivery(raw, is_group=is_group_chat))
     started = time.monotonic()
     for n in range(10):
         outbox.put(-1, [SendText(f"m{n}"), SendText(f"n{n}")])
@@ -127,7 +128,9 @@ async def test_workers_sharing_redis_handle_each_chat_in_order_once(redis_client
             await asyncio.sleep(random.random() / 100)
             handled.append((update["chat"], update["n"], name))
 
-        return RedisOrder(redis_client, prefix, handle, Outbox(Delivery(Recorder())))
+        return RedisOrder(
+            redis_client, prefix, handle, Outbox(Delivery(Recorder(), is_group=is_group_chat))
+        )
 
     workers = [worker(name) for name in "ABC"]
     try:
@@ -161,7 +164,9 @@ async def test_a_crashed_owners_chat_is_taken_over(redis_client: Any) -> None:
     async def handle(update: dict[str, Any]) -> None:
         handled.append(update["n"])
 
-    survivor = RedisOrder(redis_client, prefix, handle, Outbox(Delivery(Recorder())))
+    survivor = RedisOrder(
+        redis_client, prefix, handle, Outbox(Delivery(Recorder(), is_group=is_group_chat))
+    )
     survivor.sweep_seconds = 0.1
     try:
         # A worker took the chat and died: its lease and the chat's updates are left.

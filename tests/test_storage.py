@@ -105,3 +105,53 @@ async def test_head_revision_constant_matches_alembic(database: Database) -> Non
 
     assert ScriptDirectory.from_config(alembic_config()).get_current_head() == HEAD_REVISION
     assert await database.current_revision() == HEAD_REVISION
+
+
+async def test_reminders_written_before_kinds_are_labelled_by_the_old_reading(
+    database: Database,
+) -> None:
+    """Migration 0004 names each existing reminder's kind: a negative chat is a group, a
+    private reminder after the start is the confirmation, one before it the digest."""
+    from alembic import command
+    from sqlalchemy import text
+
+    from storage.db import alembic_config
+
+    def to_0003(connection) -> None:  # type: ignore[no-untyped-def]
+        config = alembic_config()
+        config.attributes["connection"] = connection
+        command.downgrade(config, "0003")
+
+    async with database.engine.begin() as connection:
+        await connection.run_sync(to_0003)
+        await connection.execute(
+            text(
+                "INSERT INTO branches (id, name, timezone, created_at) "
+                "VALUES (1, '支部', 'Asia/Shanghai', :now)"
+            ),
+            {"now": datetime(2026, 12, 1, tzinfo=UTC)},
+        )
+        await connection.execute(
+            text(
+                "INSERT INTO events (id, branch_id, source, theme, starts_at, status, created_at)"
+                " VALUES (1, 1, 'rule', '', :now, 'planned', :now)"
+            ),
+            {"now": datetime(2026, 12, 15, tzinfo=UTC)},
+        )
+        for number, (chat_id, minutes) in enumerate(((-100, 120), (7, 1440), (7, -120)), 1):
+            await connection.execute(
+                text(
+                    "INSERT INTO reminders (id, event_id, chat_id, offset_minutes, due_at, status)"
+                    " VALUES (:id, 1, :chat, :minutes, :due, 'pending')"
+                ),
+                {
+                    "id": number,
+                    "chat": chat_id,
+                    "minutes": minutes,
+                    "due": datetime(2026, 12, 14, tzinfo=UTC),
+                },
+            )
+    await database.migrate()
+    async with database.engine.connect() as connection:
+        kinds = (await connection.execute(text("SELECT id, kind FROM reminders"))).all()
+    assert sorted(kinds) == [(1, "group"), (2, "digest"), (3, "confirm")]

@@ -21,7 +21,7 @@ from bot.services import Services
 from scheduler.dispatch import FAN_OUT
 from scheduler.service import run_scheduler
 from storage import attendance, schedule
-from storage.models import Attendance, Branch, GroupBinding, Reminder
+from storage.models import Attendance, Branch, GroupBinding, Member, Reminder
 from storage.models import Event as EventRow
 from tests.chat import Conversation, bot_services
 
@@ -199,6 +199,7 @@ async def test_a_crash_in_a_fan_out_leaves_the_unsent_pending(database_url: str)
                     Reminder(
                         event_id=event.id,
                         chat_id=-100 - i,
+                        kind="group",
                         offset_minutes=120,
                         due_at=START - timedelta(hours=2),
                     )
@@ -626,3 +627,33 @@ async def test_changing_the_rule_moves_keeps_and_restores_dates(db_url: str) -> 
         assert "Asia/Urumqi" in await group.say("/themeday 时区 Asia/Urumqi")
         assert (await coming())["2026-12-15"][2] == "03:00"  # 09:00 in Urumqi (UTC+6)
         assert "没有这个时区" in await group.say("/themeday 时区 火星")
+
+
+async def test_a_reminder_is_what_its_kind_says_not_what_its_chat_id_sign_says(
+    db_url: str,
+) -> None:
+    """Another messenger may give a group a positive id: its reminders are still the group's
+    (and a secretary's digest and confirmation stay theirs), because each row names its kind."""
+    async with bot_services(db_url) as services:
+        group = 5_550_001  # a group id of a messenger that does not number groups below zero
+        async with services.db.session() as session:
+            branch = Branch(name="正数群支部", timezone="Asia/Shanghai")
+            session.add(branch)
+            await session.flush()
+            branch.theme_day_rule = {"kind": "day", "day": 15, "time": "09:00"}
+            session.add(GroupBinding(chat_id=group, branch_id=branch.id, bound_by=7))
+            session.add(
+                Member(
+                    telegram_user_id=7, display_name="书记", branch_id=branch.id, role="secretary"
+                )
+            )
+        telegram = Telegram()
+        dispatcher = dispatcher_at(services, telegram, [SET_ON])
+        await dispatcher.expand_all(SET_ON)
+        kinds = {(r.chat_id, r.kind) for r in await reminders(services)}
+        assert kinds == {(group, "group"), (7, "digest"), (7, "confirm")}
+        await dispatcher.tick(START - timedelta(hours=2))
+        assert "【支部主题党日提醒】" in telegram.texts(group)[0]
+        await dispatcher.tick(START + timedelta(hours=2))
+        digest, confirmation = telegram.texts(7)
+        assert digest.startswith("【明天的主题党日】") and confirmation.startswith("【确认实到】")

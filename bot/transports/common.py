@@ -143,7 +143,9 @@ class TelegramRuntime:
         limits = Limits(global_messages=services.settings.max_messages_per_second)
         namespace = f"branchbot:{bot_id}"
         shared = SharedGate(redis, namespace, limits) if redis is not None else None
-        self.delivery = Delivery(raw, on_forbidden=self._forbidden, limits=limits, shared=shared)
+        self.delivery = Delivery(
+            raw, is_group=is_group_chat, on_forbidden=self._forbidden, limits=limits, shared=shared
+        )
         self.outbox = Outbox(self.delivery)
         self.order: LocalOrder | RedisOrder = (
             RedisOrder(redis, namespace, self.handle, self.outbox)
@@ -359,3 +361,8 @@ async def keep_trying(
 def telegram_deep_link(bot_username: str, payload: str) -> str | None:
     """Telegram's t.me link that opens the private chat and sends `/start payload`."""
     return f"https://t.me/{bot_username}?start={quote(payload)}" if bot_username else None
+
+
+def is_group_chat(chat_id: int) -> bool:
+    """Telegram gives groups, supergroups and channels negative ids, users positive ones."""
+    return chat_id < 0

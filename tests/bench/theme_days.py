@@ -70,6 +70,7 @@ async def seed(services: Services, groups: int, starts_in: timedelta) -> list[in
                 Reminder(
                     event_id=event.id,
                     chat_id=chat_id,
+                    kind="group",
                     offset_minutes=180,
                     due_at=now - timedelta(seconds=1),
                     status="pending",
