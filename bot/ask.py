@@ -7,6 +7,7 @@ import re
 from typing import TYPE_CHECKING
 
 from bot import dues
+from bot.buttons import KnowledgeEntry, KnowledgeOfStep
 from bot.contract import Action, AnswerButton, Button, Event, Keyboard, SendText
 from bot.rules.smalltalk import small_talk
 from knowledge.content import Content
@@ -23,7 +24,9 @@ MAX_BUTTON_LABEL = 24
 
 
 def _buttons(entries: list[Entry] | tuple[Entry, ...]) -> Keyboard:
-    return tuple((Button(e.title[:MAX_BUTTON_LABEL], f"k:{e.id}"),) for e in entries)
+    return tuple(
+        (Button(e.title[:MAX_BUTTON_LABEL], KnowledgeEntry(e.id).pack()),) for e in entries
+    )
 
 
 def render_entry(entry: Entry, services: Services) -> SendText:
@@ -72,19 +75,21 @@ def answer_text(event: Event, services: Services) -> list[Action]:
 
 
 async def on_button(
-    session: AsyncSession, event: Event, services: Services, data: str
+    session: AsyncSession,
+    event: Event,
+    services: Services,
+    button: KnowledgeEntry | KnowledgeOfStep,
 ) -> list[Action]:
-    """`k:<entry id>` shows an entry; `k:s:<step>` lists the entries of one step."""
+    """Shows an entry, or lists the entries of one step."""
     kb = services.knowledge
-    key = data.removeprefix("k:")
-    if key.startswith("s:"):
-        step = services.content.step(key.removeprefix("s:"))
-        entries = kb.entries_of_step(key.removeprefix("s:")) if step else []
+    if isinstance(button, KnowledgeOfStep):
+        step = services.content.step(button.step)
+        entries = kb.entries_of_step(button.step) if step else []
         if not entries:
             return [AnswerButton(event.callback_id or "", services.content.text("button_invalid"))]
         title = step["title"] if step else ""
         return [SendText(services.content.text("ask_step_entries", title=title), _buttons(entries))]
-    entry = kb.by_id.get(key)
+    entry = kb.by_id.get(button.entry)
     if entry is None:
         return [AnswerButton(event.callback_id or "", services.content.text("button_invalid"))]
     return [render_entry(entry, services)]
@@ -94,4 +99,6 @@ def step_knowledge_button(content: Content, step_code: str) -> Button:
     """The "📖 …相关知识" button of a step's card or description (every step has entries)."""
     step = content.step(step_code)
     title = step["title"] if step else ""
-    return Button(content.text("ask_knowledge_button", title=title), f"k:s:{step_code}")
+    return Button(
+        content.text("ask_knowledge_button", title=title), KnowledgeOfStep(step_code).pack()
+    )

@@ -17,7 +17,8 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.contract import Action, AnswerButton, Button, EditText, Event, SendText, button_id
+from bot.buttons import AttendancePress
+from bot.contract import Action, AnswerButton, Button, EditText, Event, SendText
 from bot.rules.attendance_reply import ATTEND, LEAVE, read_reply
 from bot.services import Services
 from knowledge.content import KNOWLEDGE_DIR, read_yaml
@@ -72,8 +73,8 @@ def reminder_text(view: ReminderView, services: Services, now: datetime) -> Send
     lines.append(texts["hint"])
     buttons = (
         (
-            Button(texts["attend"], f"{PREFIX}:{view.event_id}:y"),
-            Button(texts["leave"], f"{PREFIX}:{view.event_id}:n"),
+            Button(texts["attend"], AttendancePress(view.event_id, "y").pack()),
+            Button(texts["leave"], AttendancePress(view.event_id, "n").pack()),
         ),
     )
     return SendText("\n".join(lines), buttons)
@@ -166,18 +167,15 @@ async def _refresh(
 
 
 async def on_button(
-    session: AsyncSession, event: Event, services: Services, data: str
+    session: AsyncSession, event: Event, services: Services, button: AttendancePress
 ) -> list[Action]:
-    """`a:<event>:y|n` under a reminder in the group."""
+    """参加 or 请假 under a reminder in the group."""
     content = services.content
     callback = event.callback_id or ""
-    parts = data.split(":")
-    event_id = button_id(parts[1]) if len(parts) == 3 else None
-    if event_id is None or parts[2] not in CODES:
-        return [AnswerButton(callback, content.text("button_invalid"))]
+    event_id = button.event_id
     if event.chat.kind != "group":
         return [AnswerButton(callback, content.text("attendance_other_group"))]
-    response = CODES[parts[2]]
+    response = CODES[button.answer]
     result = await reply_writer(services).press(
         event_id, event.chat.id, event.user.id, event.user.name, response, services.clock()
     )

@@ -11,6 +11,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.attendance import local_when
+from bot.buttons import AttendanceView, ConfirmAttendance, ConfirmMember, Nudge
 from bot.contract import (
     Action,
     AnswerButton,
@@ -18,7 +19,6 @@ from bot.contract import (
     EditText,
     Event,
     SendText,
-    button_id,
     with_mentions,
 )
 from bot.rules.attendance_reply import ATTEND, LEAVE
@@ -28,9 +28,6 @@ from storage import attendance, branches, groups
 from storage.models import Branch, Member
 from storage.models import Event as EventRow
 
-VIEW_PREFIX = "v"
-NUDGE_PREFIX = "n"
-CONFIRM_PREFIX = "c"
 MAX_CONFIRM_BUTTONS = 90  # Telegram shows up to 100 buttons under one message
 
 
@@ -59,20 +56,17 @@ async def render_digest(
         return SendText("\n".join([*lines, content.text("digest_all_replied")]))
     names = "、".join(m.display_name for m in silent)
     lines.append(content.text("digest_silent", count=len(silent), names=names))
-    button = Button(content.text("digest_nudge"), f"{NUDGE_PREFIX}:{event.id}")
+    button = Button(content.text("digest_nudge"), Nudge(event.id).pack())
     return SendText("\n".join(lines), ((button,),))
 
 
 async def on_nudge_button(
-    session: AsyncSession, event: Event, services: Services, data: str
+    session: AsyncSession, event: Event, services: Services, button: Nudge
 ) -> list[Action]:
-    """`n:<event>`: one message in the branch's group naming those who have not replied."""
+    """One message in the branch's group naming those who have not replied."""
     content = services.content
     callback = event.callback_id or ""
-    event_id = button_id(data.removeprefix(f"{NUDGE_PREFIX}:"))
-    if event_id is None:
-        return [AnswerButton(callback, content.text("button_invalid"))]
-    row = await session.get(EventRow, event_id)
+    row = await session.get(EventRow, button.event_id)
     allowed = row is not None and (
         services.is_admin(event.user.id)
         or await branches.is_secretary(session, row.branch_id, event.user.id)
@@ -130,12 +124,14 @@ async def render_confirm(session: AsyncSession, services: Services, event: Event
     toggles = [
         Button(
             ("✅ " if rows.get(m.id) and rows[m.id].attended else "⬜ ") + m.display_name[:12],
-            f"{CONFIRM_PREFIX}:{event.id}:{m.id}",
+            ConfirmMember(event.id, m.id).pack(),
         )
         for m in members[:MAX_CONFIRM_BUTTONS]
     ]
     keyboard_rows = [tuple(toggles[i : i + 2]) for i in range(0, len(toggles), 2)]
-    save = Button(content.text("confirm_save", present=present), f"{CONFIRM_PREFIX}:{event.id}:ok")
+    save = Button(
+        content.text("confirm_save", present=present), ConfirmAttendance(event.id, "ok").pack()
+    )
     return SendText("\n".join(lines), (*keyboard_rows, (save,)))
 
 
@@ -144,17 +140,15 @@ def _rate(present: int, total: int) -> int:
 
 
 async def on_confirm_button(
-    session: AsyncSession, event: Event, services: Services, data: str
+    session: AsyncSession,
+    event: Event,
+    services: Services,
+    button: ConfirmAttendance | ConfirmMember,
 ) -> list[Action]:
-    """`c:<event>:<member>` toggles one member; `c:<event>:ok` saves. Secretaries, in private."""
+    """Opens or saves the check, or toggles one member in it. Secretaries, in private."""
     content = services.content
     callback = event.callback_id or ""
-    parts = data.split(":")
-    event_id = button_id(parts[1]) if len(parts) == 3 else None
-    member_id = button_id(parts[2]) if len(parts) == 3 else None
-    if event_id is None or (member_id is None and parts[2] not in ("ok", "open")):
-        return [AnswerButton(callback, content.text("button_invalid"))]
-    row = await session.get(EventRow, event_id)
+    row = await session.get(EventRow, button.event_id)
     allowed = row is not None and (
         services.is_admin(event.user.id)
         or await branches.is_secretary(session, row.branch_id, event.user.id)
@@ -163,9 +157,9 @@ async def on_confirm_button(
         return [AnswerButton(callback, content.text("no_permission"), alert=True)]
     if row.starts_at > services.clock():
         return [AnswerButton(callback, content.text("confirm_not_yet"))]
-    if parts[2] == "open":
+    if isinstance(button, ConfirmAttendance) and button.target == "open":
         return [AnswerButton(callback), await render_confirm(session, services, row)]
-    if parts[2] == "ok":
+    if isinstance(button, ConfirmAttendance):
         members = list(await attendance.roster(session, row.branch_id))
         await attendance.prefill_attended(session, row.id, members)
         rows = await attendance.replies(session, row.id)
@@ -175,6 +169,7 @@ async def on_confirm_button(
         )
         return [AnswerButton(callback), SendText(text)]
     members = list(await attendance.roster(session, row.branch_id))
+    member_id = button.member_id
     if member_id not in {m.id for m in members}:
         return [AnswerButton(callback, content.text("button_invalid"))]
     await attendance.prefill_attended(session, row.id, members)  # every member has a row now
@@ -284,21 +279,18 @@ async def attendance_card(
             lines.append(
                 content.text("attendance_rate", rate=_rate(present, counted), events=events)
             )
-    rows = [(Button(local_when(e, tz, services), f"{VIEW_PREFIX}:{e.id}"),) for e in others]
+    rows = [(Button(local_when(e, tz, services), AttendanceView(e.id).pack()),) for e in others]
     if row.starts_at <= now:
-        confirm = Button(content.text("confirm_button"), f"{CONFIRM_PREFIX}:{row.id}:open")
+        confirm = Button(content.text("confirm_button"), ConfirmAttendance(row.id, "open").pack())
         rows.insert(0, (confirm,))
     return SendText("\n".join(lines), tuple(rows))
 
 
 async def on_view_button(
-    session: AsyncSession, event: Event, services: Services, data: str
+    session: AsyncSession, event: Event, services: Services, button: AttendanceView
 ) -> list[Action]:
-    """`v:<event>` from /attendance: the same permission check as the command."""
-    event_id = button_id(data.removeprefix(f"{VIEW_PREFIX}:"))
-    if event_id is None:
-        return [AnswerButton(event.callback_id or "", services.content.text("button_invalid"))]
-    return await show(session, event, services, str(event_id))
+    """From /attendance: the same permission check as the command."""
+    return await show(session, event, services, str(button.event_id))
 
 
 async def mine(session: AsyncSession, event: Event, services: Services, _: str) -> list[Action]:

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.contract import Action, AnswerButton, Button, Event, SendText, button_id
+from bot.buttons import JoinCategory
+from bot.contract import Action, AnswerButton, Button, Event, SendText
 from bot.services import Services
 from storage import groups
 from storage.models import Branch
@@ -65,26 +66,22 @@ async def ask_membership(
     if member is None or branch is None:
         return [SendText(content.text("join_not_member"))]
     buttons = tuple(
-        (Button(content.text(label), f"j:{branch_id}:{code}"),)
+        (Button(content.text(label), JoinCategory(branch_id, code).pack()),)
         for code, (_, label) in MEMBERSHIPS.items()
     )
     return [SendText(content.text("join_ask_membership", branch=branch.name), buttons)]
 
 
 async def on_button(
-    session: AsyncSession, event: Event, services: Services, data: str
+    session: AsyncSession, event: Event, services: Services, button: JoinCategory
 ) -> list[Action]:
-    """`j:<branch>:<f|p>`: only the member themself, in private, can set their category."""
+    """Only the member themself, in private, can set their category."""
     content = services.content
-    parts = data.split(":")
-    branch_id = button_id(parts[1]) if len(parts) == 3 else None
-    if branch_id is None or parts[2] not in MEMBERSHIPS:
-        return [AnswerButton(event.callback_id or "", content.text("button_invalid"))]
     if event.chat.kind != "private":
         return [AnswerButton(event.callback_id or "", content.text("button_not_yours"))]
-    member = await groups.find_member(session, branch_id, event.user.id)
+    member = await groups.find_member(session, button.branch_id, event.user.id)
     if member is None:
         return [SendText(content.text("join_not_member"))]
-    membership, label = MEMBERSHIPS[parts[2]]
+    membership, label = MEMBERSHIPS[button.category]
     member.membership = membership
     return [SendText(content.text("join_saved", membership=content.text(label)))]

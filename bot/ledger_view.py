@@ -10,7 +10,8 @@ from itertools import groupby
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.contract import Action, AnswerButton, Button, Event, SendFile, SendText, button_id
+from bot.buttons import LedgerCard, LedgerEdit, LedgerField, LedgerList
+from bot.contract import Action, AnswerButton, Button, Event, SendFile, SendText
 from bot.menu import start_flow
 from bot.organisations import coverage_status, place_of
 from bot.services import Services
@@ -63,7 +64,7 @@ async def show_ledger(
     if len(text) > MAX_LISTED_CHARS:
         text = text[:MAX_LISTED_CHARS].rsplit("\n", 1)[0] + "\n……（完整台账请导出表格）"
     recent = sorted(orgs, key=lambda o: o.id, reverse=True)[:MAX_BUTTONS]
-    buttons = tuple((Button(f"#{o.id} {o.name[:20]}", f"l:v:{o.id}"),) for o in recent)
+    buttons = tuple((Button(f"#{o.id} {o.name[:20]}", LedgerCard(o.id).pack()),) for o in recent)
     return [SendText(text), SendText(content.text("ledger_pick"), buttons)]
 
 
@@ -94,50 +95,49 @@ def _line(org: Organisation, services: Services) -> str:
 
 
 async def on_button(
-    session: AsyncSession, event: Event, services: Services, data: str, force: bool = False
+    session: AsyncSession,
+    event: Event,
+    services: Services,
+    button: LedgerList | LedgerCard | LedgerEdit | LedgerField,
+    force: bool = False,
 ) -> list[Action]:
-    """`l:list`, `l:v:<id>` (card), `l:e:<id>` (pick a field), `l:f:<id>:<step>` (edit it)."""
+    """The list, an organisation's card, the pick of a field to edit, or editing it."""
     content = services.content
-    parts = data.split(":")
-    if parts == ["l", "list"]:
+    if isinstance(button, LedgerList):
         return await show_ledger(session, event, services)
-    org_id = button_id(parts[2]) if len(parts) >= 3 else None
-    if org_id is None:
-        return [AnswerButton(event.callback_id or "", content.text("button_invalid"))]
     if event.chat.kind != "private":
         return [SendText(content.text("ledger_private"))]
-    org = await ledger.get_organisation(session, org_id)
+    org = await ledger.get_organisation(session, button.org_id)
     if org is None:
         return [AnswerButton(event.callback_id or "", content.text("ledger_not_found"))]
     if not may_see(org, event.user.id, services):
         return [AnswerButton(event.callback_id or "", content.text("no_permission"), alert=True)]
-    action = parts[1]
-    if action == "v" and len(parts) == 3:
+    if isinstance(button, LedgerCard):
         return [survey.summary_card(org, content)]
     flow = services.engine.flows["survey"]
     answers = survey.answers_from_record(org, content)
-    if action == "e" and len(parts) == 3:
+    if isinstance(button, LedgerEdit):
         buttons = tuple(
             (
                 Button(
                     f"{step.label}：{_shown(answers.get(step.id), content)}"[:40],
-                    f"l:f:{org.id}:{step.id}",
+                    LedgerField(org.id, step.id).pack(),
                 ),
             )
             for step in flow.applicable(answers)
         )
         return [SendText(content.text("edit_pick_field", name=org.name), buttons)]
-    if action == "f" and len(parts) == 4 and parts[3] in {s.id for s in flow.applicable(answers)}:
+    if button.step in {s.id for s in flow.applicable(answers)}:
         return await start_flow(
             session,
             event,
             services,
-            data,
+            button,
             force,
             "survey",
             answers=answers,
             context={"edit": org.id},
-            first_step=parts[3],
+            first_step=button.step,
         )
     return [AnswerButton(event.callback_id or "", content.text("button_invalid"))]
 

@@ -9,12 +9,13 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.ask import step_knowledge_button
+from bot.buttons import ButtonData, MenuStep, RestartWith, ResumeRunning, unpack
 from bot.contract import Action, AnswerButton, Button, Event, SendText, button_id
 from bot.services import Services
 from storage import dialogs
 
-# Filled by the router: button prefixes whose handler accepts force=True.
-RESTARTABLE: dict[str, Callable[..., Awaitable[list[Action]]]] = {}
+# Filled by the router: kinds of button whose handler accepts force=True.
+RESTARTABLE: dict[type[ButtonData], Callable[..., Awaitable[list[Action]]]] = {}
 
 
 async def start(
@@ -26,7 +27,9 @@ async def start(
     `join-<branch>` asks a new member for their category.
     """
     if event.chat.kind == "private" and payload.startswith("m-"):
-        return await pick_step(session, event, services, "m:" + payload.removeprefix("m-"))
+        step = MenuStep.unpack("m:" + payload.removeprefix("m-"))
+        if step is not None:
+            return await pick_step(session, event, services, step)
     branch_id = button_id(payload.removeprefix("join-")) if payload.startswith("join-") else None
     if event.chat.kind == "private" and branch_id is not None:
         from bot.groups import ask_membership
@@ -54,16 +57,17 @@ async def show_menu(
     lines = [services.content.text("menu_title")]
     lines += [f"{i}. {step['title']}：{step['line']}" for i, step in enumerate(steps, 1)]
     buttons = tuple(
-        (Button(f"{i}. {step['title']}", f"m:{step['code']}"),) for i, step in enumerate(steps, 1)
+        (Button(f"{i}. {step['title']}", MenuStep(step["code"]).pack()),)
+        for i, step in enumerate(steps, 1)
     )
     return [SendText("\n".join(lines), buttons)]
 
 
 async def pick_step(
-    session: AsyncSession, event: Event, services: Services, data: str, force: bool = False
+    session: AsyncSession, event: Event, services: Services, button: MenuStep, force: bool = False
 ) -> list[Action]:
     """A step chosen from the menu: its flow starts, or what the step is about is shown."""
-    step = services.content.step(data.removeprefix("m:"))
+    step = services.content.step(button.code)
     if step is None:
         return [AnswerButton(event.callback_id or "", services.content.text("button_invalid"))]
     if event.chat.kind != "private":
@@ -74,7 +78,7 @@ async def pick_step(
         return [
             SendText(text, ((Button(services.content.text("continue_in_private"), url=link),),))
         ]
-    actions = await start_flow(session, event, services, data, force, step["flow"])
+    actions = await start_flow(session, event, services, button, force, step["flow"])
     return _with_knowledge_button(actions, services, step["code"])
 
 
@@ -91,7 +95,7 @@ async def start_flow(
     session: AsyncSession,
     event: Event,
     services: Services,
-    origin: str,
+    origin: ButtonData,
     force: bool,
     flow_id: str,
     **start: Any,
@@ -109,24 +113,26 @@ async def start_flow(
             new_title=services.engine.flows[flow_id].title,
         )
         buttons = (
-            (Button(content.text("resume_continue"), "r:c"),),
-            (Button(content.text("resume_restart"), f"r:n:{origin}"),),
+            (Button(content.text("resume_continue"), ResumeRunning().pack()),),
+            (Button(content.text("resume_restart"), RestartWith(origin.pack()).pack()),),
         )
         return [SendText(question, buttons)]
     return await services.engine.start(session, event, flow_id, **start)
 
 
 async def on_resume_choice(
-    session: AsyncSession, event: Event, services: Services, data: str
+    session: AsyncSession,
+    event: Event,
+    services: Services,
+    button: ResumeRunning | RestartWith,
 ) -> list[Action]:
-    """`r:c` re-asks the running question; `r:n:<button>` replays that button, forced."""
-    if data == "r:c":
+    """Continue the running question, or replay the button that asked to start, forced."""
+    if isinstance(button, ResumeRunning):
         state = await dialogs.get_state(session, event.chat.id, event.user.id)
         if state is None:
             return [SendText(services.content.text("no_dialog"))]
         return services.engine.ask(state)
-    inner = data.removeprefix("r:n:")
-    handler = RESTARTABLE.get(inner.split(":", 1)[0]) if data.startswith("r:n:") else None
-    if handler is None:
+    origin = unpack(button.origin, list(RESTARTABLE))
+    if origin is None:
         return [AnswerButton(event.callback_id or "", services.content.text("button_invalid"))]
-    return await handler(session, event, services, inner, force=True)
+    return await RESTARTABLE[type(origin)](session, event, services, origin, force=True)

@@ -10,7 +10,8 @@ from collections.abc import Callable
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.contract import Action, AnswerButton, Button, Event, SendText, button_id
+from bot.buttons import PlanCard, PlansList
+from bot.contract import Action, AnswerButton, Button, Event, SendText
 from bot.services import Services
 from bot.steps.activity import activity_card
 from bot.steps.brand import brand_card
@@ -78,26 +79,22 @@ async def show_plans(
     if len(found) > MAX_LISTED:
         lines.append(content.text("plans_more"))
     buttons = tuple(
-        (Button(f"#{p.id} {kinds.get(p.kind, p.kind)} {plan_name(p)}"[:40], f"p:v:{p.id}"),)
+        (Button(f"#{p.id} {kinds.get(p.kind, p.kind)} {plan_name(p)}"[:40], PlanCard(p.id).pack()),)
         for p in found[:MAX_LISTED]
     )
     return [SendText("\n".join(lines)), SendText(content.text("plans_pick"), buttons)]
 
 
 async def on_button(
-    session: AsyncSession, event: Event, services: Services, data: str
+    session: AsyncSession, event: Event, services: Services, button: PlansList | PlanCard
 ) -> list[Action]:
-    """`p:list` or `p:v:<id>`; the id is re-checked against who is asking."""
+    """The list, or one plan's card; the plan is re-checked against who is asking."""
     content = services.content
-    parts = data.split(":")
-    if parts == ["p", "list"]:
+    if isinstance(button, PlansList):
         return await show_plans(session, event, services)
-    plan_id = button_id(parts[2]) if len(parts) == 3 and parts[1] == "v" else None
-    if plan_id is None:
-        return [AnswerButton(event.callback_id or "", content.text("button_invalid"))]
     if event.chat.kind != "private":
         return [SendText(content.text("plans_private"))]
-    plan = await plans.get_plan(session, plan_id)
+    plan = await plans.get_plan(session, button.plan_id)
     if plan is None or plan.kind not in CARDS:
         return [AnswerButton(event.callback_id or "", content.text("plans_not_found"))]
     if not await may_see(session, plan, event.user.id, services):

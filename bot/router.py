@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import replace
+from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -18,6 +19,7 @@ from bot import (
     ask,
     attendance,
     attendance_review,
+    buttons,
     dues,
     groups,
     ledger_view,
@@ -39,6 +41,8 @@ MAX_TEXT = 10_000  # longer messages are cut before any parsing; Telegram allows
 MAX_TITLE = 128  # Telegram's limit for a group's title
 
 Handler = Callable[[AsyncSession, Event, Services, str], Awaitable[list[Action]]]
+# A button's handler gets the button read into its kind (bot/buttons.py).
+ButtonHandler = Callable[[AsyncSession, Event, Services, Any], Awaitable[list[Action]]]
 
 
 def parse_command(text: str) -> tuple[str, str] | None:
@@ -137,18 +141,15 @@ async def _on_text(session: AsyncSession, event: Event, services: Services) -> l
 
 
 async def _on_button(session: AsyncSession, event: Event, services: Services) -> list[Action]:
-    data = event.button_data or ""
-    prefix = data.split(":", 1)[0]
-    if prefix == "d":
-        button = DialogButton.parse(data)
-        if button is None:
-            return [AnswerButton(event.callback_id or "", services.content.text("button_invalid"))]
-        state = await dialogs.get_state(session, event.chat.id, event.user.id)
-        return await services.engine.press(session, event, state, button)
-    handler = BUTTONS.get(prefix)
-    if handler is None:
+    button = buttons.unpack(event.button_data or "", [buttons.DialogPress, *BUTTONS])
+    if isinstance(button, buttons.DialogPress):
+        pressed = DialogButton.of(button)
+        if pressed is not None:
+            state = await dialogs.get_state(session, event.chat.id, event.user.id)
+            return await services.engine.press(session, event, state, pressed)
+    if button is None or isinstance(button, buttons.DialogPress):
         return [AnswerButton(event.callback_id or "", services.content.text("button_invalid"))]
-    actions = await handler(session, event, services, data)
+    actions = await BUTTONS[type(button)](session, event, services, button)
     if not any(isinstance(action, AnswerButton) for action in actions):
         actions.insert(0, AnswerButton(event.callback_id or ""))  # stop the spinner
     return actions
@@ -197,18 +198,32 @@ COMMANDS: dict[str, Handler] = {
     "roster": roster.roster,
 }
 
-BUTTONS: dict[str, Handler] = {
-    "m": menu.pick_step,
-    "l": ledger_view.on_button,
-    "r": menu.on_resume_choice,
-    "k": ask.on_button,
-    "j": groups.on_button,
-    "p": plans_view.on_button,
-    "s": selfcheck.on_button,
-    "a": attendance.on_button,
-    "v": attendance_review.on_view_button,
-    "n": attendance_review.on_nudge_button,
-    "c": attendance_review.on_confirm_button,
+# Each kind of button and the handler it goes to (bot/buttons.py).
+BUTTONS: dict[type[buttons.ButtonData], ButtonHandler] = {
+    buttons.MenuStep: menu.pick_step,
+    buttons.ResumeRunning: menu.on_resume_choice,
+    buttons.RestartWith: menu.on_resume_choice,
+    buttons.LedgerList: ledger_view.on_button,
+    buttons.LedgerCard: ledger_view.on_button,
+    buttons.LedgerEdit: ledger_view.on_button,
+    buttons.LedgerField: ledger_view.on_button,
+    buttons.KnowledgeEntry: ask.on_button,
+    buttons.KnowledgeOfStep: ask.on_button,
+    buttons.JoinCategory: groups.on_button,
+    buttons.PlansList: plans_view.on_button,
+    buttons.PlanCard: plans_view.on_button,
+    buttons.SelfCheckStart: selfcheck.on_button,
+    buttons.AttendancePress: attendance.on_button,
+    buttons.AttendanceView: attendance_review.on_view_button,
+    buttons.Nudge: attendance_review.on_nudge_button,
+    buttons.ConfirmAttendance: attendance_review.on_confirm_button,
+    buttons.ConfirmMember: attendance_review.on_confirm_button,
 }
 # A confirmed "放弃并重新开始" re-runs the original button with force=True.
-menu.RESTARTABLE.update({"m": menu.pick_step, "l": ledger_view.on_button, "s": selfcheck.on_button})
+menu.RESTARTABLE.update(
+    {
+        buttons.MenuStep: menu.pick_step,
+        buttons.LedgerField: ledger_view.on_button,
+        buttons.SelfCheckStart: selfcheck.on_button,
+    }
+)

@@ -8,6 +8,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.buttons import KnowledgeEntry, SelfCheckStart
 from bot.contract import Action, AnswerButton, Button, Event, SendText
 from bot.menu import start_flow
 from bot.rules.selfcheck_score import change, score
@@ -57,22 +58,26 @@ async def show(session: AsyncSession, event: Event, services: Services, _: str) 
                 status=status,
             )
         )
-        buttons.append((Button(questionnaire["title"], f"s:{qid}"),))
+        buttons.append((Button(questionnaire["title"], SelfCheckStart(qid).pack()),))
     return [SendText("\n".join(lines), tuple(buttons))]
 
 
 async def on_button(
-    session: AsyncSession, event: Event, services: Services, data: str, force: bool = False
+    session: AsyncSession,
+    event: Event,
+    services: Services,
+    button: SelfCheckStart,
+    force: bool = False,
 ) -> list[Action]:
-    """`s:<questionnaire>` starts it (asking first if another flow is half done)."""
-    qid = data.removeprefix("s:")
+    """Starts a questionnaire (asking first if another flow is half done), or lists them."""
+    qid = button.questionnaire
     if qid == "menu":
         return await show(session, event, services, "")
     if qid not in services.content.selfchecks:
         return [AnswerButton(event.callback_id or "", services.content.text("button_invalid"))]
     if event.chat.kind != "private":
         return [SendText(services.content.text("selfcheck_private"))]
-    return await start_flow(session, event, services, data, force, SELFCHECK_FLOW_PREFIX + qid)
+    return await start_flow(session, event, services, button, force, SELFCHECK_FLOW_PREFIX + qid)
 
 
 def make_completion(content: Content, knowledge_titles: dict[str, str]):  # type: ignore[no-untyped-def]
@@ -120,10 +125,10 @@ def make_completion(content: Content, knowledge_titles: dict[str, str]):  # type
             for n, question in enumerate(result.improvements, 1):
                 lines.append(content.text("selfcheck_improve", n=n, text=question["improve"]))
                 title = knowledge_titles.get(question["kb"], "")[:MAX_KB_LABEL]
-                buttons.append((Button(f"📖 {n}. {title}", f"k:{question['kb']}"),))
+                buttons.append((Button(f"📖 {n}. {title}", KnowledgeEntry(question["kb"]).pack()),))
         else:
             lines.append(content.text("selfcheck_all_good"))
-        buttons.append((Button(content.text("selfcheck_again"), "s:menu"),))
+        buttons.append((Button(content.text("selfcheck_again"), SelfCheckStart("menu").pack()),))
         return [SendText("\n".join(lines), tuple(buttons))]
 
     return complete

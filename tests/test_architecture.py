@@ -98,3 +98,15 @@ def test_no_chat_id_sign_is_read_outside_the_transports() -> None:
         if sign.search(line)
     ]
     assert places == []
+
+
+def test_no_handler_splits_button_data() -> None:
+    """Button data is read by its kind in bot/buttons.py, nowhere else."""
+    places = [
+        str(path.relative_to(ROOT))
+        for path in product_files().values()
+        if 'split(":"' in path.read_text(encoding="utf-8")
+        and path.name not in ("buttons.py", "config.py")  # config: the token's "id:secret"
+        and "transports" not in path.parts
+    ]
+    assert places == []

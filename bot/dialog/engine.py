@@ -13,7 +13,17 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.contract import Action, AnswerButton, Button, EditText, Event, Keyboard, SendText
+from bot.buttons import DialogPress
+from bot.contract import (
+    Action,
+    AnswerButton,
+    Button,
+    EditText,
+    Event,
+    Keyboard,
+    SendText,
+    button_id,
+)
 from bot.dialog.flows import Flow, Step, parse_flow
 from bot.dialog.inputs import Invalid, validate
 from bot.rules.text_safety import clean_answers
@@ -27,31 +37,31 @@ Deriver = Callable[[dict[str, Any], dict[str, Any]], dict[str, Any]]
 Preparer = Callable[[AsyncSession, Event], Awaitable[dict[str, Any]]]
 Completion = Callable[[AsyncSession, Event, DialogState, dict[str, Any]], Awaitable[list[Action]]]
 
-BUTTON_PREFIX = "d"
+MAX_CHOICE = 999  # options of one question; a larger number is forged
 DONE = "ok"
 
 
 @dataclass(frozen=True, slots=True)
 class DialogButton:
-    """Parsed `d:<state id>:<seq>:<index or ok>`; anything else is rejected."""
+    """A dialog option as the engine uses it (bot.buttons.DialogPress, with its choice read)."""
 
     state_id: int
     seq: int
     choice: int | None  # None: the multi-choice "done" button
 
     @classmethod
+    def of(cls, press: DialogPress) -> DialogButton | None:
+        if press.choice == DONE:
+            return cls(press.state_id, press.seq, None)
+        choice = button_id(press.choice)
+        if choice is None or choice > MAX_CHOICE:
+            return None
+        return cls(press.state_id, press.seq, choice)
+
+    @classmethod
     def parse(cls, data: str) -> DialogButton | None:
-        parts = data.split(":")
-        if len(parts) != 4 or parts[0] != BUTTON_PREFIX or not data.isascii():
-            return None  # not ASCII: `isdigit` below would pass "²", which `int` refuses
-        _, state_id, seq, choice = parts
-        if not (state_id.isdigit() and seq.isdigit()) or len(state_id) > 18 or len(seq) > 9:
-            return None
-        if choice == DONE:
-            return cls(int(state_id), int(seq), None)
-        if not choice.isdigit() or len(choice) > 3:
-            return None
-        return cls(int(state_id), int(seq), int(choice))
+        press = DialogPress.unpack(data)
+        return None if press is None else cls.of(press)
 
 
 class _Blank(dict[str, Any]):
@@ -328,7 +338,7 @@ class DialogEngine:
         if step.kind not in ("choice", "yesno", "date"):
             return ()
         buttons = [
-            Button(label, f"{BUTTON_PREFIX}:{state.id}:{state.seq}:{i}")
+            Button(label, DialogPress(state.id, state.seq, str(i)).pack())
             for i, label in enumerate(options)
         ]
         return _rows(buttons)
@@ -337,11 +347,11 @@ class DialogEngine:
         buttons = [
             Button(
                 ("✅ " if i in chosen else "") + label,
-                f"{BUTTON_PREFIX}:{state.id}:{state.seq}:{i}",
+                DialogPress(state.id, state.seq, str(i)).pack(),
             )
             for i, label in enumerate(options)
         ]
-        done = Button(self.content.text("done"), f"{BUTTON_PREFIX}:{state.id}:{state.seq}:{DONE}")
+        done = Button(self.content.text("done"), DialogPress(state.id, state.seq, DONE).pack())
         return (*_rows(buttons), (done,))
 
 

@@ -12,6 +12,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.buttons import MenuStep, PlansList
 from bot.contract import Action, Button, Event, SendText, keyboard
 from bot.rules.coverage import (
     ENTERPRISE,
@@ -240,7 +241,7 @@ def formation_card(plan: Plan, content: Content) -> SendText:
     return SendText(
         "\n".join(lines),
         keyboard(
-            [Button(card["buttons"]["plans"], "p:list")],
-            [Button(card["buttons"]["next"], "m:standardize")],
+            [Button(card["buttons"]["plans"], PlansList().pack())],
+            [Button(card["buttons"]["next"], MenuStep("standardize").pack())],
         ),
     )

@@ -7,6 +7,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.ask import step_knowledge_button
+from bot.buttons import LedgerEdit, LedgerList, MenuStep
 from bot.contract import Action, Button, Event, SendText, keyboard
 from bot.organisations import NOT_IN_PARK, facts_of, place_of
 from bot.rules.coverage import NextStep, coverage_targets, next_step
@@ -128,8 +129,11 @@ def summary_card(org: Organisation, content: Content) -> SendText:
     return SendText(
         "\n".join(lines),
         keyboard(
-            [Button(buttons[following], f"m:{following}")],
+            [Button(buttons[following], MenuStep(following).pack())],
             [step_knowledge_button(content, following)],
-            [Button(buttons["edit"], f"l:e:{org.id}"), Button(buttons["ledger"], "l:list")],
+            [
+                Button(buttons["edit"], LedgerEdit(org.id).pack()),
+                Button(buttons["ledger"], LedgerList().pack()),
+            ],
         ),
     )
