@@ -5,27 +5,27 @@ has to import the place that wires it (which made a cycle of six files)."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import date, datetime
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from bot import selfcheck
 from bot.config import Settings
 from bot.dialog.engine import DialogEngine
 from bot.services import Services
-from bot.steps import activity, branch_pick, brand, innovate, organize, standardize, survey
+from bot.steps import branch_pick, survey
+from bot.steps.registry import STEPS
+from bot.steps.spec import Hooks
 from knowledge.content import Content, load_content
 from knowledge.retrieval import KnowledgeBase, load_knowledge_base
 from storage.db import Database
 
 
 def build_engine(content: Content, settings: Settings, knowledge: KnowledgeBase) -> DialogEngine:
-    """Wires each flow's named option lists, derived values, preparation and completion."""
-
-    def is_admin(user_id: int) -> bool:
-        return user_id in settings.admin_user_ids
-
-    check_rules = activity.load_rules()
-    organize_derive = organize.make_derive(content)
+    """Wires each flow's named option lists, derived values, preparation and completion: the
+    ledger survey, the branch question the branch flows share, the self-checks, and every step
+    of the registry."""
     titles = {entry_id: entry.title for entry_id, entry in knowledge.by_id.items()}
     zone = ZoneInfo(settings.timezone)
 
@@ -33,35 +33,35 @@ def build_engine(content: Content, settings: Settings, knowledge: KnowledgeBase)
         """ "Not in the past" means the users' calendar day, wherever the server runs."""
         return datetime.now(zone).date()
 
+    shared = Hooks(
+        completions={
+            "survey": survey.make_completion(content),
+            "selfcheck": selfcheck.make_completion(content, titles),
+        },
+        derivers={"branches": branch_pick.derive},
+        preparers={"branches": branch_pick.prepare},
+        option_sources={**survey.option_sources(content), "my_branches": branch_pick.options},
+    )
+    every = [shared, *(step.hooks(content, settings) for step in STEPS)]
     return DialogEngine(
         content,
         today=today,
-        option_sources={
-            **survey.option_sources(content),
-            **organize.option_sources(content),
-            "my_branches": branch_pick.options,
-            "suggested_dates": activity.suggested_dates,
-        },
-        completions={
-            "survey": survey.make_completion(content),
-            "organize": organize.make_completion(content, organize_derive),
-            "standardize": standardize.make_completion(content, settings.timezone),
-            "activity": activity.make_completion(content, check_rules, settings.timezone),
-            "innovate": innovate.make_completion(content, settings.timezone),
-            "brand": brand.make_completion(content, settings.timezone),
-            "selfcheck": selfcheck.make_completion(content, titles),
-        },
-        derivers={
-            "organize": organize_derive,
-            "branches": branch_pick.derive,
-            "activity": activity.make_derive(content, check_rules),
-            "brand": brand.derive,
-        },
-        preparers={
-            "organize": organize.make_prepare(is_admin),
-            "branches": branch_pick.prepare,
-        },
+        option_sources=_merged([h.option_sources for h in every]),
+        completions=_merged([h.completions for h in every]),
+        derivers=_merged([h.derivers for h in every]),
+        preparers=_merged([h.preparers for h in every]),
     )
+
+
+def _merged(parts: list[Mapping[str, Any]]) -> dict[str, Any]:
+    """One table from the steps' tables; a name given twice is a wiring mistake."""
+    merged: dict[str, Any] = {}
+    for part in parts:
+        for name, hook in part.items():
+            if name in merged:
+                raise ValueError(f"two steps name the hook {name!r}")
+            merged[name] = hook
+    return merged
 
 
 def build_services(settings: Settings) -> Services:

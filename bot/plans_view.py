@@ -6,30 +6,16 @@ A plan may name an organisation or a branch, so only its author, the branch's se
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.buttons import PlanCard, PlansList
 from bot.contract import Action, AnswerButton, Button, Event, SendText
 from bot.services import Services
-from bot.steps.activity import activity_card
-from bot.steps.brand import brand_card
-from bot.steps.innovate import innovation_card
-from bot.steps.organize import formation_card
-from bot.steps.standardize import standards_card
-from knowledge.content import Content
+from bot.steps.registry import BY_PLAN_KIND
 from storage import branches, plans
 from storage.models import Plan
 
 MAX_LISTED = 15
-CARDS: dict[str, Callable[[Plan, Content], SendText]] = {
-    "formation": formation_card,
-    "standards": standards_card,
-    "activity": activity_card,
-    "innovation": innovation_card,
-    "brand": brand_card,
-}
 
 
 def plan_name(plan: Plan) -> str:
@@ -95,8 +81,8 @@ async def on_button(
     if event.chat.kind != "private":
         return [SendText(content.text("plans_private"))]
     plan = await plans.get_plan(session, button.plan_id)
-    if plan is None or plan.kind not in CARDS:
+    if plan is None or plan.kind not in BY_PLAN_KIND:
         return [AnswerButton(event.callback_id or "", content.text("plans_not_found"))]
     if not await may_see(session, plan, event.user.id, services):
         return [AnswerButton(event.callback_id or "", content.text("no_permission"), alert=True)]
-    return [CARDS[plan.kind](plan, content)]
+    return [BY_PLAN_KIND[plan.kind].card(plan, content)]

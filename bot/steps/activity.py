@@ -12,10 +12,12 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.config import Settings
 from bot.contract import Action, Event, SendText
 from bot.rules.activity_check import Emphasis, Finding, check_emphases, check_plan
 from bot.steps import branch_pick
 from bot.steps.cards import card_buttons
+from bot.steps.spec import Hooks, PlanSheet, StepSpec, joined, saved_at
 from knowledge.content import KNOWLEDGE_DIR, Content, read_yaml
 from scheduler.rules import describe_rule, occurrences, validate_rule
 from storage import plans, schedule
@@ -177,3 +179,55 @@ def activity_card(plan: Plan, content: Content) -> SendText:
     lines += [("✅ " if e["met"] else "❌ ") + e["name"] for e in data.get("emphases", [])]
     lines.append(card["saved"])
     return SendText("\n".join(lines), card_buttons(card["buttons"], "theme-day-method", "innovate"))
+
+
+def sheet_rows(plan: Plan, content: Content, local: ZoneInfo) -> list[list[Any]]:
+    data = plan.content
+    return [
+        [
+            plan.id,
+            data["branch_name"],
+            f"{data['date']} {data['time']}",
+            data["theme"],
+            joined(data["contents"]),
+            data.get("arrangements"),
+            data["mode"],
+            data.get("place"),
+            "；".join(f["reason"] for f in data.get("findings", [])) or "未发现问题",
+            "、".join(e["name"] for e in data.get("emphases", []) if not e["met"]) or "均已突出",
+            saved_at(plan, local),
+        ]
+    ]
+
+
+def hooks(content: Content, settings: Settings) -> Hooks:
+    rules = load_rules()
+    return Hooks(
+        completions={"activity": make_completion(content, rules, settings.timezone)},
+        derivers={"activity": make_derive(content, rules)},
+        option_sources={"suggested_dates": suggested_dates},
+    )
+
+
+STEP = StepSpec(
+    plan_kind=PLAN_KIND,
+    card=activity_card,
+    sheet=PlanSheet(
+        "主题党日计划",
+        lambda _: (
+            "编号",
+            "支部",
+            "时间",
+            "主题",
+            "内容",
+            "安排",
+            "方式",
+            "地点",
+            "检查提示",
+            "未突出",
+            "保存时间",
+        ),
+        sheet_rows,
+    ),
+    hooks=hooks,
+)

@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.config import Settings
 from bot.contract import Action, Event, SendText
 from bot.rules.brand_check import CRITERIA, brand_marks, weak_marks
 from bot.steps import branch_pick
 from bot.steps.cards import card_buttons
+from bot.steps.spec import Hooks, PlanSheet, StepSpec, joined, saved_at
 from knowledge.content import Content
 from storage import plans
 from storage.models import DialogState, Plan
@@ -77,3 +80,58 @@ def brand_card(plan: Plan, content: Content) -> SendText:
         met = data["marks"].get(name)
         lines.append(card["mark_met" if met else "mark_unmet"].format(mark=marks[name]))
     return SendText("\n".join(lines), card_buttons(card["buttons"], "brand-what"))
+
+
+def sheet_rows(plan: Plan, content: Content, local: ZoneInfo) -> list[list[Any]]:
+    data = plan.content
+    marks = content.flows["brand"]["marks"]
+    return [
+        [
+            plan.id,
+            data["branch_name"],
+            data["brand_name"],
+            data["slogan"],
+            f"{data['feature_kind']}：{data['feature']}",
+            data["practices"],
+            data["results"],
+            data["copyable"],
+            joined(data.get("influence")),
+            "；".join(f"{marks[k]}：{v}" for k, v in data.get("follow_ups", {}).items()),
+            "、".join(marks[k] for k, met in data["marks"].items() if met),
+            "、".join(marks[k] for k, met in data["marks"].items() if not met),
+            saved_at(plan, local),
+        ]
+    ]
+
+
+def hooks(content: Content, settings: Settings) -> Hooks:
+    return Hooks(
+        completions={"brand": make_completion(content, settings.timezone)},
+        derivers={"brand": derive},
+    )
+
+
+STEP = StepSpec(
+    plan_kind=PLAN_KIND,
+    card=brand_card,
+    sheet=PlanSheet(
+        "品牌案例",
+        lambda _: (
+            "编号",
+            "支部",
+            "品牌名称",
+            "口号",
+            "特色",
+            "做法",
+            "成效",
+            "可复制经验",
+            "认可",
+            "补充",
+            "已体现",
+            "待加强",
+            "保存时间",
+        ),
+        sheet_rows,
+    ),
+    hooks=hooks,
+)

@@ -4,12 +4,15 @@ from __future__ import annotations
 
 from datetime import date
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.config import Settings
 from bot.contract import Action, Event, SendText
 from bot.steps import branch_pick
 from bot.steps.cards import card_buttons
+from bot.steps.spec import Hooks, PlanSheet, StepSpec
 from knowledge.content import Content
 from storage import plans
 from storage.models import DialogState, Plan
@@ -66,3 +69,27 @@ def innovation_card(plan: Plan, content: Content) -> SendText:
         lines.append(card["reflection"].format(reflection=item["reflection"]))
     lines.append(card["footer"])
     return SendText("\n".join(lines), card_buttons(card["buttons"], "five-ideas", "brand"))
+
+
+def sheet_rows(plan: Plan, content: Content, local: ZoneInfo) -> list[list[Any]]:
+    data = plan.content
+    return [
+        [plan.id, data["branch_name"], i["idea"], i["reflection"], i["what"], i["count"], i["due"]]
+        for i in data["items"]
+    ]
+
+
+def hooks(content: Content, settings: Settings) -> Hooks:
+    return Hooks(completions={"innovate": make_completion(content, settings.timezone)})
+
+
+STEP = StepSpec(
+    plan_kind=PLAN_KIND,
+    card=innovation_card,
+    sheet=PlanSheet(
+        "创新清单",
+        lambda _: ("编号", "支部", "理念", "思考", "指标", "数量", "完成日期"),
+        sheet_rows,
+    ),
+    hooks=hooks,
+)

@@ -9,10 +9,12 @@ from __future__ import annotations
 
 from datetime import date
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.buttons import MenuStep, PlansList
+from bot.config import Settings
 from bot.contract import Action, Button, Event, SendText, keyboard
 from bot.rules.coverage import (
     ENTERPRISE,
@@ -21,6 +23,7 @@ from bot.rules.coverage import (
     coverage_targets,
 )
 from bot.rules.formation import Form, formation_advice
+from bot.steps.spec import Hooks, PlanSheet, StepSpec, joined, saved_at
 from knowledge.content import Content
 from storage import ledger, plans
 from storage.models import DialogState, Plan
@@ -245,3 +248,68 @@ def formation_card(plan: Plan, content: Content) -> SendText:
             [Button(card["buttons"]["next"], MenuStep("standardize").pack())],
         ),
     )
+
+
+def sheet_rows(plan: Plan, content: Content, local: ZoneInfo) -> list[list[Any]]:
+    data = plan.content
+    forms = content.flows["organize"]["card"]["forms"]
+    targets = content.flows["survey"]["summary"]["targets"]
+    partners = [p["name"] for p in data.get("partners", [])] + data.get("partner_names", [])
+    return [
+        [
+            plan.id,
+            data["org_name"],
+            data["policy"],
+            data["facts"]["employees"],
+            data["facts"]["formal_members"],
+            data["facts"]["probationary_members"],
+            forms.get(data["form"], data["form"]),
+            joined(data.get("posts")),
+            data.get("way"),
+            joined(partners),
+            "；".join(
+                f"{targets[t['code']]}：{'已达到' if t['met'] else '未达到'}"
+                for t in data["targets"]
+            ),
+            data["measures"],
+            plan.responsible,
+            saved_at(plan, local),
+        ]
+    ]
+
+
+def hooks(content: Content, settings: Settings) -> Hooks:
+    derive = make_derive(content)
+    return Hooks(
+        completions={"organize": make_completion(content, derive)},
+        derivers={"organize": derive},
+        preparers={"organize": make_prepare(lambda user: user in settings.admin_user_ids)},
+        option_sources=option_sources(content),
+    )
+
+
+STEP = StepSpec(
+    plan_kind=PLAN_KIND,
+    card=formation_card,
+    sheet=PlanSheet(
+        "组建方案",
+        lambda _: (
+            "编号",
+            "组织",
+            "方案",
+            "职工",
+            "正式党员",
+            "预备党员",
+            "组建方式",
+            "职务设置",
+            "联建方式",
+            "联建单位",
+            "覆盖目标",
+            "任务措施",
+            "责任人",
+            "保存时间",
+        ),
+        sheet_rows,
+    ),
+    hooks=hooks,
+)

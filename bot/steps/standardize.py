@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.config import Settings
 from bot.contract import Action, Event, SendText
 from bot.rules.standards import compare, score_check
 from bot.steps import branch_pick
 from bot.steps.cards import card_buttons
+from bot.steps.spec import Hooks, PlanSheet, StepSpec, saved_at
 from knowledge.content import Content
 from storage import plans
 from storage.models import DialogState, Plan
@@ -93,3 +96,41 @@ def _change(changes: dict[str, int | None], section: str, card: dict[str, str]) 
     if delta < 0:
         return card["change_down"].format(delta=delta)
     return card["change_same"]
+
+
+def sheet_rows(plan: Plan, content: Content, local: ZoneInfo) -> list[list[Any]]:
+    data = plan.content
+    sections = content.flows["standardize"]["sections"]
+    return [
+        [
+            plan.id,
+            data["branch_name"],
+            data["phase"],
+            *(data["percents"].get(section) for section in sections),
+            "；".join(f"{item}（{status}）" for item, status in data.get("todo", [])),
+            saved_at(plan, local),
+        ]
+    ]
+
+
+def hooks(content: Content, settings: Settings) -> Hooks:
+    return Hooks(completions={"standardize": make_completion(content, settings.timezone)})
+
+
+STEP = StepSpec(
+    plan_kind=PLAN_KIND,
+    card=standards_card,
+    sheet=PlanSheet(
+        "规范化自查",
+        lambda content: (
+            "编号",
+            "支部",
+            "阶段",
+            *content.flows["standardize"]["sections"],
+            "待办清单",
+            "保存时间",
+        ),
+        sheet_rows,
+    ),
+    hooks=hooks,
+)
