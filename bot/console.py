@@ -1,8 +1,10 @@
 """The local console: the same core and database as Telegram, in a terminal or a pipe.
 
 Bot messages are printed; buttons show as `[1] 参加  [2] 请假`. Typing a number or a label
-presses a button of the bot's latest message. In piped mode each input line is echoed after
-`> ` so a transcript reads like the conversation.
+presses a button of the bot's latest message; `/reply 文字` answers that message in words (a
+member replying to a theme-day reminder). In piped mode each input line is echoed after `> `
+so a transcript reads like the conversation. The console is a whole messenger: the scheduler
+runs beside it, and a reminder that falls due is printed in its chat.
 """
 
 from __future__ import annotations
@@ -32,6 +34,7 @@ from storage import dialogs
 
 EXPORT_DIR = Path("data") / "exports"
 GROUP_CHAT_ID = -1001
+REPLY = "/reply "
 
 
 @dataclass
@@ -59,6 +62,9 @@ class ConsoleSession:
         line = line.rstrip("\r\n")
         if self.chat.kind == "group" and line.startswith("/as "):
             self._switch_user(line)
+            return
+        if line.startswith(REPLY):
+            await self._reply(line.removeprefix(REPLY).strip())
             return
         button = self._button_for(line.strip())
         if button is not None and button.url:
@@ -116,6 +122,20 @@ class ConsoleSession:
             return self.buttons[int(line) - 1]
         return next((b for b in self.buttons if line in (b.label, b.label.lstrip("✅ "))), None)
 
+    async def _reply(self, text: str) -> None:
+        """The line as a reply to the bot's latest message, as Telegram's "reply" gives it."""
+        if self._last_message_id is None or not text:
+            print("用法：/reply 文字（回复助手的上一条消息）\n", file=self.out)
+            return
+        event = Event(
+            self.chat,
+            self.user,
+            text=text,
+            reply_to_message_id=self._last_message_id,
+            reply_to_bot=True,
+        )
+        self.show(await answer(event, self.services))
+
     def _switch_user(self, line: str) -> None:
         parts = line.split(maxsplit=2)
         if len(parts) < 2 or not parts[1].lstrip("-").isdecimal():
@@ -137,11 +157,41 @@ class ConsoleDirectory:
         return None  # one terminal: there is no other chat to open
 
 
-async def run_console(services: Services, user_id: int, name: str, group: bool) -> None:
+class ConsoleMessenger:
+    """Sends outside a request (reminders, the digest, live counts) into the console: what
+    goes to its chat is printed there like any reply; what goes to another chat (a
+    secretary's private digest while the console plays the group) is noted in one line."""
+
+    def __init__(self, console: ConsoleSession) -> None:
+        self.console = console
+
+    async def send(self, chat_id: int, action: Action) -> int | None:
+        if chat_id != self.console.chat.id:
+            print(f"（另有一条消息发给了对话 {chat_id}）\n", file=self.console.out)
+            return next(self.console.message_ids)
+        self.console.show([action])
+        if isinstance(action, EditText):
+            return action.message_id
+        return self.console._last_message_id
+
+
+async def run_console(
+    services: Services, user_id: int, name: str, group: bool, tick: float | None = None
+) -> None:
+    from bot.reminders import build_dispatcher
+    from scheduler.service import TICK_SECONDS, run_scheduler
+
     services.directory = ConsoleDirectory()
     await services.db.migrate()
     chat = Chat(GROUP_CHAT_ID, "group", "测试群") if group else Chat(user_id, "private")
     console = ConsoleSession(services, chat, User(user_id, name))
+    services.outbound = ConsoleMessenger(console)
+    stop = asyncio.Event()
+    scheduling = asyncio.create_task(
+        run_scheduler(
+            build_dispatcher(services), services.settings.timezone, stop, tick or TICK_SECONDS
+        )
+    )
     interactive = sys.stdin.isatty()
     if interactive:
         print("本地控制台（与 Telegram 使用同一套对话和数据库）。发送 /start 开始，Ctrl+D 退出。\n")
@@ -156,6 +206,8 @@ async def run_console(services: Services, user_id: int, name: str, group: bool) 
             if line.strip():
                 await console.say(line)
     finally:
+        stop.set()
+        await asyncio.gather(scheduling, return_exceptions=True)
         await services.db.close()
 
 
