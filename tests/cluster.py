@@ -18,8 +18,8 @@ from typing import Any
 
 from aiohttp import ClientSession, ClientTimeout, web
 
+from tests.telegram_bots import free_port
 from tests.telegram_server import BOT_ID, FakeTelegram
-from tests.test_telegram_e2e import free_port
 
 TOKEN = "123456:CLUSTER"
 SECRET = "cluster-webhook-secret-0123456789"

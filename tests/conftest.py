@@ -1,22 +1,28 @@
 """Shared fixtures: a migrated database on a real SQLite file, and on PostgreSQL when
-TEST_POSTGRES_URL is set (CI sets it; an unreachable server then fails the tests)."""
+TEST_POSTGRES_URL is set (CI sets it; an unreachable server then fails the tests); a bot of
+either framework running against the local Bot API server. Helpers live in modules of their
+own (tests/databases.py, telegram_bots.py, processes.py, hostile.py, flow_scripts.py): no
+test module imports another."""
 
 from __future__ import annotations
 
-import os
-import uuid
+import asyncio
 from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
-from sqlalchemy import text
-from sqlalchemy.engine import make_url
-from sqlalchemy.ext.asyncio import create_async_engine
 
+from bot.app import build_services
+from bot.config import Settings
+from bot.transports.run import run_telegram
 from storage.db import Database
-
-POSTGRES_URL = os.environ.get("TEST_POSTGRES_URL", "")
-BACKENDS = ["sqlite", "postgresql"] if POSTGRES_URL else ["sqlite"]
+from tests.databases import (
+    BACKENDS,
+    drop_postgres_database,
+    fresh_postgres_database,
+)
+from tests.telegram_bots import FRAMEWORKS, WEBHOOK_SECRET, Bot, Running, free_port, start_bot
+from tests.telegram_server import FakeTelegram
 
 
 @pytest.fixture(autouse=True)
@@ -27,34 +33,13 @@ def _isolated_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> No
     monkeypatch.setenv("BRANCHBOT_DOTENV", str(tmp_path / "absent.env"))
 
 
-async def _fresh_postgres_database(server_url: str = POSTGRES_URL) -> str:
-    """A new empty database per test, so tests never see each other's rows."""
-    base = make_url(server_url)
-    name = f"branchbot_{uuid.uuid4().hex[:12]}"
-    admin = create_async_engine(base, isolation_level="AUTOCOMMIT")
-    async with admin.connect() as connection:
-        await connection.execute(text(f'CREATE DATABASE "{name}"'))
-    await admin.dispose()
-    return base.set(database=name).render_as_string(hide_password=False)
-
-
-async def _drop_postgres_database(url: str) -> None:
-    name = make_url(url).database
-    admin = create_async_engine(
-        make_url(url).set(database="postgres"), isolation_level="AUTOCOMMIT"
-    )
-    async with admin.connect() as connection:
-        await connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    await admin.dispose()
-
-
 @pytest.fixture(params=BACKENDS)
 async def database(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Database]:
     """A migrated database; parametrised over SQLite and (when configured) PostgreSQL."""
     if request.param == "sqlite":
         url = f"sqlite+aiosqlite:///{tmp_path / 'test.db'}"
     else:
-        url = await _fresh_postgres_database()
+        url = await fresh_postgres_database()
     db = Database(url)
     await db.migrate()
     try:
@@ -62,7 +47,7 @@ async def database(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncItera
     finally:
         await db.close()
         if request.param == "postgresql":
-            await _drop_postgres_database(url)
+            await drop_postgres_database(url)
 
 
 @pytest.fixture(params=BACKENDS)
@@ -71,11 +56,11 @@ async def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncI
     if request.param == "sqlite":
         yield f"sqlite+aiosqlite:///{tmp_path / 'bot.db'}"
         return
-    url = await _fresh_postgres_database()
+    url = await fresh_postgres_database()
     try:
         yield url
     finally:
-        await _drop_postgres_database(url)
+        await drop_postgres_database(url)
 
 
 @pytest.fixture
@@ -84,3 +69,51 @@ async def sqlite_database(tmp_path: Path) -> AsyncIterator[Database]:
     await db.migrate()
     yield db
     await db.close()
+
+
+@pytest.fixture
+async def telegram(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Running]:
+    framework, mode = request.param
+    server = await FakeTelegram.start()
+    webhook = f"http://127.0.0.1:{free_port()}/telegram/hook" if mode == "webhook" else ""
+    settings = Settings(
+        bot_token="123456:TEST",
+        bot_framework=framework,
+        telegram_api_url=server.url,
+        database_url=f"sqlite+aiosqlite:///{tmp_path / 'bot.db'}",
+        webhook_url=webhook,
+        webhook_secret=WEBHOOK_SECRET if webhook else "",
+        webhook_listen=webhook.split("/")[2] if webhook else "127.0.0.1:8080",
+        cache_dir=tmp_path / "cache",
+    )
+    server.calls.clear()
+    running = Running(server, settings, *await start_bot(server, settings))
+    try:
+        yield running
+    finally:
+        running.stop.set()
+        await asyncio.wait_for(running.task, 20)
+        await server.stop()
+
+
+@pytest.fixture(params=FRAMEWORKS)
+async def bot(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Bot]:
+    server = await FakeTelegram.start()
+    settings = Settings(
+        bot_token="123456:TEST",
+        bot_framework=request.param,
+        telegram_api_url=server.url,
+        database_url=f"sqlite+aiosqlite:///{tmp_path / 'bot.db'}",
+        cache_dir=tmp_path / "cache",
+    )
+    services = build_services(settings)
+    stop = asyncio.Event()
+    task = asyncio.create_task(run_telegram(services, stop, tick_seconds=0.2))
+    await server.wait_for(lambda _: any(c["method"] == "setMyCommands" for c in server.calls), 15)
+    running = Bot(server, services, stop, task)
+    try:
+        yield running
+    finally:  # the running bot: a test may have restarted it
+        running.stop.set()
+        await asyncio.wait_for(running.task, 20)
+        await server.stop()

@@ -110,3 +110,16 @@ def test_no_handler_splits_button_data() -> None:
         and "transports" not in path.parts
     ]
     assert places == []
+
+
+def test_no_test_module_imports_another() -> None:
+    """Shared fixtures live in conftest.py and helpers in modules of their own."""
+    tests = ROOT / "tests"
+    module = "tests." + "test_"  # split, so this file does not match itself
+    importing = [
+        str(path.relative_to(ROOT))
+        for path in [*tests.glob("*.py"), *tests.glob("bench/*.py")]
+        if f"from {module}" in path.read_text(encoding="utf-8")
+        or f"import {module}" in path.read_text(encoding="utf-8")
+    ]
+    assert importing == []

@@ -11,8 +11,8 @@ import pytest
 from openpyxl import load_workbook
 
 from bot.config import DEFAULT_DATABASE_URL, Settings
-from tests.test_console_process import BRANCHBOT, ROOT, _env
-from tests.test_survey_flow import ENTERPRISE_ANSWERS
+from tests.flow_scripts import ENTERPRISE_ANSWERS
+from tests.processes import BRANCHBOT, ROOT, subprocess_env
 
 
 def run(
@@ -23,7 +23,7 @@ def run(
         input=stdin,
         capture_output=True,
         text=True,
-        env=_env(tmp_path) | env,
+        env=subprocess_env(tmp_path) | env,
         cwd=tmp_path,
         timeout=60,
     )

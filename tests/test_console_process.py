@@ -3,46 +3,14 @@
 from __future__ import annotations
 
 import asyncio
-import os
 import signal
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
-from tests.test_survey_flow import ENTERPRISE_ANSWERS
-
-BRANCHBOT = [sys.executable, "-m", "bot.cli"]
-ROOT = Path(__file__).resolve().parents[1]
-
-
-def _env(tmp_path: Path) -> dict[str, str]:
-    env = {
-        k: v for k, v in os.environ.items() if k not in ("BOT_TOKEN", "DATABASE_URL", "LOG_LEVEL")
-    }
-    env |= {
-        "DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'bot.db'}",
-        "PYTHONUNBUFFERED": "1",
-        "BRANCHBOT_DOTENV": str(tmp_path / "none.env"),
-        "PYTHONPATH": str(ROOT),
-    }
-    return env
-
-
-def run_branchbot(
-    tmp_path: Path, *args: str, stdin: str = "", timeout: float = 60
-) -> subprocess.CompletedProcess[str]:
-    """The real command, with its own database and no .env, its output captured as text."""
-    return subprocess.run(
-        [*BRANCHBOT, *args],
-        input=stdin,
-        capture_output=True,
-        text=True,
-        env=_env(tmp_path),
-        cwd=tmp_path,
-        timeout=timeout,
-    )
+from tests.flow_scripts import ENTERPRISE_ANSWERS
+from tests.processes import BRANCHBOT, subprocess_env
 
 
 def test_piped_run_without_token_registers_an_enterprise(tmp_path: Path) -> None:
@@ -52,7 +20,7 @@ def test_piped_run_without_token_registers_an_enterprise(tmp_path: Path) -> None
         input="\n".join(lines) + "\n",
         capture_output=True,
         text=True,
-        env=_env(tmp_path),
+        env=subprocess_env(tmp_path),
         cwd=tmp_path,
         timeout=60,
     )
@@ -67,7 +35,7 @@ def test_piped_run_without_token_registers_an_enterprise(tmp_path: Path) -> None
         input="/ledger\n",
         capture_output=True,
         text=True,
-        env=_env(tmp_path),
+        env=subprocess_env(tmp_path),
         cwd=tmp_path,
         timeout=60,
     )
@@ -89,7 +57,7 @@ class Process:
             stdin=asyncio.subprocess.PIPE,
             stdout=asyncio.subprocess.PIPE,
             stderr=asyncio.subprocess.STDOUT,
-            env=_env(tmp_path),
+            env=subprocess_env(tmp_path),
             cwd=tmp_path,
         )
         return cls(proc)

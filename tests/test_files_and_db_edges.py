@@ -13,10 +13,9 @@ import sys
 from pathlib import Path
 
 import pytest
-from sqlalchemy import insert, select, text
-from sqlalchemy.engine import Connection, make_url
+from sqlalchemy import insert, select
+from sqlalchemy.engine import Connection
 from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError, ProgrammingError
-from sqlalchemy.ext.asyncio import create_async_engine
 
 from storage.db import (
     Database,
@@ -26,9 +25,14 @@ from storage.db import (
     unwritable_reason,
 )
 from storage.models import Member
-from tests.conftest import POSTGRES_URL, _drop_postgres_database, _fresh_postgres_database
-from tests.test_console_process import ROOT
-from tests.test_survey_flow import ENTERPRISE_ANSWERS
+from tests.databases import (
+    POSTGRES_URL,
+    drop_postgres_database,
+    fresh_postgres_database,
+    recreate_postgres_database,
+)
+from tests.flow_scripts import ENTERPRISE_ANSWERS
+from tests.processes import ROOT
 
 # The installed command, importing the tree under test (PYTHONPATH below).
 BRANCHBOT = str(Path(sys.executable).with_name("branchbot"))
@@ -274,17 +278,6 @@ async def test_recover_refuses_what_it_cannot_repair(sqlite_database: Database) 
 pg = pytest.mark.skipif(not POSTGRES_URL, reason="TEST_POSTGRES_URL is not set")
 
 
-async def _recreate(url: str) -> None:
-    """What an operator did: the database dropped (its connections cut) and created empty."""
-    await _drop_postgres_database(url)
-    admin = create_async_engine(
-        make_url(url).set(database="postgres"), isolation_level="AUTOCOMMIT"
-    )
-    async with admin.connect() as connection:
-        await connection.execute(text(f'CREATE DATABASE "{make_url(url).database}"'))
-    await admin.dispose()
-
-
 def _insert_member(connection: Connection, user_id: int) -> int:
     return connection.execute(
         insert(Member)
@@ -300,20 +293,20 @@ async def _count(db: Database) -> int:
 
 @pg
 async def test_a_recreated_database_recovers_for_sessions_and_the_writer() -> None:
-    url = await _fresh_postgres_database()
+    url = await fresh_postgres_database()
     db = Database(url)
     try:
         await db.migrate()
         await db.write(_insert_member, 1)  # both pools hold live connections now
         assert await _count(db) == 1
 
-        await _recreate(url)
+        await recreate_postgres_database(url)
         with pytest.raises(DBAPIError) as failed:
             await _count(db)
         assert await db.recover(failed.value) is True
         assert await _count(db) == 0  # the retried unit of work succeeds, on the new database
 
-        await _recreate(url)
+        await recreate_postgres_database(url)
         with pytest.raises(DBAPIError) as failed:
             await db.write(_insert_member, 2)
         assert await db.recover(failed.value) is True
@@ -321,14 +314,14 @@ async def test_a_recreated_database_recovers_for_sessions_and_the_writer() -> No
         assert await _count(db) == 1
     finally:
         await db.close()
-        await _drop_postgres_database(url)
+        await drop_postgres_database(url)
 
 
 @pg
 async def test_a_scheduler_run_after_the_database_was_recreated_is_repaired() -> None:
     from scheduler.service import repairing
 
-    url = await _fresh_postgres_database()
+    url = await fresh_postgres_database()
     db = Database(url)
     runs: list[int] = []
 
@@ -342,25 +335,25 @@ async def test_a_scheduler_run_after_the_database_was_recreated_is_repaired() ->
     try:
         await db.migrate()
         await _count(db)  # the pool holds a connection to the old database
-        await _recreate(url)
+        await recreate_postgres_database(url)
         assert await repairing(tick, db)() == 0
         assert len(runs) == 2  # failed once, repaired, ran again
         with pytest.raises(ValueError):  # a failure that is not the database's stays one
             await repairing(broken, db)()
     finally:
         await db.close()
-        await _drop_postgres_database(url)
+        await drop_postgres_database(url)
 
 
 @pg
 async def test_many_failures_at_once_migrate_once() -> None:
     import asyncio
 
-    url = await _fresh_postgres_database()
+    url = await fresh_postgres_database()
     db = Database(url)
     try:
         await db.migrate()
-        await _recreate(url)
+        await recreate_postgres_database(url)
         failures = []
         for _ in range(5):
             try:
@@ -372,7 +365,7 @@ async def test_many_failures_at_once_migrate_once() -> None:
         assert await _count(db) == 0
     finally:
         await db.close()
-        await _drop_postgres_database(url)
+        await drop_postgres_database(url)
 
 
 # -- E: a database that cannot be written is reported by its reason

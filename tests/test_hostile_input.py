@@ -5,31 +5,23 @@ nothing crashes, no answer is lost, and the bot never says something false."""
 from __future__ import annotations
 
 import unicodedata
-from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import Any
 
 import pytest
-from sqlalchemy import event as sa_event
 from sqlalchemy import select
-from sqlalchemy.exc import OperationalError
 
 from bot.contract import Action, AnswerButton, Chat, EditText, Event, SendText, User
 from bot.router import MAX_TEXT, clean_event, handle_event
 from bot.rules.text_safety import MAX_NAME_CHARS, clean_answers, clean_name, clean_text
 from bot.services import Services
 from storage import dialogs, ledger
-from storage.db import Database
 from storage.models import Branch, Member
 from tests.chat import Conversation, bot_services
-from tests.test_survey_flow import ENTERPRISE_ANSWERS
+from tests.flow_scripts import ENTERPRISE_ANSWERS
+from tests.hostile import CLEAN_ORG, FORBIDDEN, HOSTILE_ORG, refused_once
 
-HOSTILE_ORG = "楚雄\x00某某\u202e科技\u200b有限公司\u2066"
-CLEAN_ORG = "楚雄某某科技有限公司"
 HOSTILE_NAME = "\u202e李\x00书记\u200b\x1b"
 CLEAN_NAME = "李书记"
-# Characters that must never reach a handler, the database or a reply.
-FORBIDDEN = ("\x00", "\x1b", "\x7f", "\x85", "\u200b", "\u200e", "\u202e", "\u2066", "\ufeff")
 
 
 # ----- the cleaning rule ---------------------------------------------------------------------
@@ -299,24 +291,6 @@ async def _state(services: Services, chat: Chat, user: User) -> tuple[Any, ...] 
 
 
 # ----- a save that fails ----------------------------------------------------------------------
-
-
-@contextmanager
-def refused_once(db: Database, statement: str) -> Iterator[list[str]]:
-    """The database refuses the first statement that starts with `statement`, as a full disk
-    or a dropped connection would."""
-    refused: list[str] = []
-
-    def before(conn, cursor, sql, params, context, executemany):  # type: ignore[no-untyped-def]
-        if not refused and sql.lstrip().upper().startswith(statement):
-            refused.append(sql)
-            raise OperationalError(sql, params, Exception("disk I/O error"))
-
-    sa_event.listen(db.engine.sync_engine, "before_cursor_execute", before)
-    try:
-        yield refused
-    finally:
-        sa_event.remove(db.engine.sync_engine, "before_cursor_execute", before)
 
 
 def test_the_apology_does_not_claim_the_failed_message_was_saved() -> None:

@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 from knowledge.content import load_content
 from knowledge.retrieval import KnowledgeBase, load_entries, load_knowledge_base
 from tests.knowledge_eval import evaluate, load_devset
-from tests.test_console_process import BRANCHBOT, _env
+from tests.processes import BRANCHBOT, subprocess_env
 
 STEPS = ("survey", "organize", "standardize", "activity", "innovate", "brand")
 
@@ -108,7 +108,7 @@ def test_ask_command_json_lines_on_stdin(tmp_path: Path) -> None:
         input="六步工作法是哪六步\n今天天气怎么样\n",
         capture_output=True,
         text=True,
-        env=_env(tmp_path),
+        env=subprocess_env(tmp_path),
         cwd=tmp_path,
         timeout=60,
     )
@@ -126,7 +126,7 @@ def test_ask_command_single_question_in_plain_text(tmp_path: Path) -> None:
         [*BRANCHBOT, "ask", "党员活动室要达到什么标准"],
         capture_output=True,
         text=True,
-        env=_env(tmp_path),
+        env=subprocess_env(tmp_path),
         cwd=tmp_path,
         timeout=60,
     )

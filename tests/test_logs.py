@@ -23,9 +23,9 @@ import pytest
 from bot import router
 from bot.config import Settings
 from bot.logs import SafeFormatter, configure_logging, exception_text, redact
+from tests.flow_scripts import ENTERPRISE_ANSWERS
+from tests.processes import BRANCHBOT, ROOT
 from tests.telegram_server import FakeTelegram
-from tests.test_console_process import BRANCHBOT, ROOT
-from tests.test_survey_flow import ENTERPRISE_ANSWERS
 
 # Shaped like a real token (bot id, colon, 35 characters); made up.
 TOKEN = "7012345678:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw"
@@ -296,7 +296,7 @@ def test_configuring_twice_keeps_one_handler() -> None:
 async def test_a_whole_scenario_logs_no_token_no_text_no_name(
     framework: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from tests.test_telegram_e2e import button, said, start_bot, survey
+    from tests.telegram_bots import button, said, start_bot, survey
 
     server = await FakeTelegram.start()
     settings = Settings(

@@ -14,9 +14,8 @@ from bot.router import handle_event
 from storage import plans
 from storage.db import Database
 from tests.chat import Conversation, bot_services
-from tests.flow_scripts import ORGANIZE, SCRIPTS, SELFCHECK, STANDARDIZE
-from tests.test_console_process import run_branchbot
-from tests.test_survey_flow import ENTERPRISE_ANSWERS
+from tests.flow_scripts import ENTERPRISE_ANSWERS, ORGANIZE, SCRIPTS, SELFCHECK, STANDARDIZE
+from tests.processes import run_branchbot
 
 
 @pytest.fixture

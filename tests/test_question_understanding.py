@@ -20,7 +20,7 @@ from knowledge.decision import (
 from knowledge.question_point import point_of
 from knowledge.retrieval import KB_DIR, KnowledgeBase, load_knowledge_base
 from tests.chat import Conversation, bot_services
-from tests.test_console_process import _env
+from tests.processes import subprocess_env
 
 
 @pytest.fixture(scope="module")
@@ -210,7 +210,7 @@ def test_ask_loads_no_database_library(tmp_path: Path) -> None:
         text=True,
         timeout=60,
         cwd=tmp_path,
-        env=_env(tmp_path),
+        env=subprocess_env(tmp_path),
     )
     assert done.returncode == 0, done.stderr[-2000:]
     assert "党费" in done.stdout

@@ -15,7 +15,7 @@ from bot.router import handle_event, parse_command
 from bot.services import Services
 from storage import dialogs
 from tests.chat import Conversation, bot_services
-from tests.test_survey_flow import ENTERPRISE_ANSWERS
+from tests.flow_scripts import ENTERPRISE_ANSWERS
 
 inputs = st.one_of(
     st.text(max_size=300),

@@ -13,7 +13,7 @@ import pytest
 from bot.rules.smalltalk import small_talk
 from knowledge.content import load_content
 from tests.chat import Conversation, bot_services
-from tests.test_console_process import BRANCHBOT, ROOT
+from tests.processes import BRANCHBOT, ROOT
 
 TABLE = load_content().messages["smalltalk"]
 

@@ -8,23 +8,9 @@ import pytest
 
 from storage import ledger
 from tests.chat import Conversation, bot_services
+from tests.flow_scripts import ENTERPRISE_ANSWERS
 
 # The acceptance conversation: an enterprise in 楚雄市, 120 employees, 2 formal + 1 probationary.
-ENTERPRISE_ANSWERS = [
-    "楚雄某某科技有限公司",  # name
-    "非公企业",  # kind
-    "楚雄市",  # county
-    "不在园区",  # park
-    "正常经营（运行）",  # operating status
-    "120",  # employees
-    "2",  # formal members
-    "1",  # probationary members
-    "张三",  # leader
-    "否",  # leader is a member
-    "否",  # has a party organisation
-    "正式党员不足3名",  # reason
-    "/skip",  # note
-]
 
 
 @pytest.fixture

@@ -4,124 +4,12 @@ over real HTTP against the local Bot API server, in long-polling and webhook mod
 from __future__ import annotations
 
 import asyncio
-import socket
-from collections.abc import AsyncIterator
-from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import pytest
 
-from bot.app import build_services
-from bot.config import Settings
-from bot.services import Services
-from bot.transports.run import run_telegram
-from tests.telegram_server import FakeTelegram
-from tests.test_survey_flow import ENTERPRISE_ANSWERS
-
-WEBHOOK_SECRET = "test-webhook-secret-0123456789"
-
-MODES = [
-    pytest.param((framework, mode), id=f"{framework}-{mode}")
-    for framework in ("ptb", "aiogram")
-    for mode in ("polling", "webhook")
-]
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-@dataclass
-class Running:
-    server: FakeTelegram
-    settings: Settings
-    stop: asyncio.Event
-    task: asyncio.Task[None]
-    services: Services
-
-    async def restart(self) -> None:
-        """Stops the bot process and starts a new one on the same database."""
-        self.stop.set()
-        await asyncio.wait_for(self.task, 20)
-        self.stop, self.task, self.services = await start_bot(self.server, self.settings)
-
-
-async def start_bot(
-    server: FakeTelegram, settings: Settings
-) -> tuple[asyncio.Event, asyncio.Task[None], Services]:
-    stop = asyncio.Event()
-    services = build_services(settings)
-    task = asyncio.create_task(run_telegram(services, stop))
-    method = "setWebhook" if settings.webhook_url else "setMyCommands"
-    await server.wait_for(lambda _: any(c["method"] == method for c in server.calls), timeout=15)
-    return stop, task, services
-
-
-@pytest.fixture
-async def telegram(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Running]:
-    framework, mode = request.param
-    server = await FakeTelegram.start()
-    webhook = f"http://127.0.0.1:{free_port()}/telegram/hook" if mode == "webhook" else ""
-    settings = Settings(
-        bot_token="123456:TEST",
-        bot_framework=framework,
-        telegram_api_url=server.url,
-        database_url=f"sqlite+aiosqlite:///{tmp_path / 'bot.db'}",
-        webhook_url=webhook,
-        webhook_secret=WEBHOOK_SECRET if webhook else "",
-        webhook_listen=webhook.split("/")[2] if webhook else "127.0.0.1:8080",
-        cache_dir=tmp_path / "cache",
-    )
-    server.calls.clear()
-    running = Running(server, settings, *await start_bot(server, settings))
-    try:
-        yield running
-    finally:
-        running.stop.set()
-        await asyncio.wait_for(running.task, 20)
-        await server.stop()
-
-
-def texts(server: FakeTelegram, chat_id: int) -> list[str]:
-    return [
-        m["text"] or ""
-        for m in server.sent
-        if m["chat_id"] == chat_id and m["method"] == "sendMessage"
-    ]
-
-
-async def said(
-    server: FakeTelegram, chat_id: int, needle: str, timeout: float = 10
-) -> dict[str, Any]:
-    """Waits for a message (sent or edited) in the chat containing `needle`."""
-
-    def found(sent: list[dict[str, Any]]) -> bool:
-        return any(needle in (m.get("text") or "") for m in sent if m["chat_id"] == chat_id)
-
-    await server.wait_for(found, timeout=timeout)
-    return next(
-        m
-        for m in reversed(server.sent)
-        if m["chat_id"] == chat_id and needle in (m.get("text") or "")
-    )
-
-
-def button(message: dict[str, Any], label: str) -> str:
-    for row in (message.get("reply_markup") or {}).get("inline_keyboard", []):
-        for b in row:
-            if label in b["text"]:
-                return b["callback_data"]
-    raise AssertionError(f"no button {label!r} in {message.get('reply_markup')}")
-
-
-async def survey(server: FakeTelegram, user: dict, chat: dict, answers: list[str]) -> None:
-    for answer in answers:
-        before = len(server.sent)
-        await server.send_text(user, chat, answer)
-        await server.wait_for(lambda sent, before=before: len(sent) > before, timeout=10)
+from tests.flow_scripts import ENTERPRISE_ANSWERS
+from tests.telegram_bots import MODES, Running, button, free_port, said, survey, texts
 
 
 @pytest.mark.parametrize("telegram", MODES, indirect=True)

@@ -7,11 +7,10 @@ import asyncio
 
 import pytest
 
+from tests.flow_scripts import ENTERPRISE_ANSWERS
+from tests.hostile import CLEAN_ORG, FORBIDDEN, HOSTILE_ORG, refused_once
+from tests.telegram_bots import MODES, Running, button, said, survey, texts
 from tests.telegram_server import FakeTelegram
-from tests.test_hostile_input import CLEAN_ORG, FORBIDDEN, HOSTILE_ORG, refused_once
-from tests.test_survey_flow import ENTERPRISE_ANSWERS
-from tests.test_telegram_e2e import MODES, Running, button, said, survey, texts
-from tests.test_telegram_e2e import telegram as telegram  # the fixture, re-exported
 
 
 async def _start_survey(server: FakeTelegram, user: dict, chat: dict) -> None:

@@ -22,18 +22,23 @@ from bot.app import build_services
 from bot.config import Settings
 from bot.transports import aiogram_transport, common, ptb_transport
 from bot.transports.run import run_telegram
-from tests.conftest import POSTGRES_URL, _drop_postgres_database, _fresh_postgres_database
-from tests.telegram_server import FakeTelegram
-from tests.test_files_and_db_edges import _recreate
-from tests.test_telegram_e2e import free_port
-from tests.test_telegram_theme_days import (  # noqa: F401  (bot is a fixture)
+from tests.databases import (
+    POSTGRES_URL,
+    drop_postgres_database,
+    fresh_postgres_database,
+    recreate_postgres_database,
+)
+from tests.telegram_bots import (
     FRAMEWORKS,
     Bot,
-    _said,
-    bot,
+    all_answered,
     bound_group,
+    flood_then_press,
+    free_port,
+    message_with,
     rule_two_days_ahead,
 )
+from tests.telegram_server import FakeTelegram
 
 TOKEN = "123456:SAFETY-TOKEN-never-logged"
 
@@ -159,44 +164,11 @@ async def test_webhook_receiver_refuses_forged_and_junk_posts() -> None:
 # --- 3. one member's flood --------------------------------------------------------------------
 
 
-async def flood_then_press(
-    server: FakeTelegram,
-    group: dict[str, Any],
-    reminder: dict[str, Any],
-    flooder_id: int,
-    first_member: int,
-) -> dict[str, float]:
-    """One member sends /help 30 times, then 10 others press ✅ on the reminder; returns
-    each press's query id with the moment it was made."""
-    yes = reminder["reply_markup"]["inline_keyboard"][0][0]["callback_data"]
-    flooder = await server.user(flooder_id, "刷屏的人")
-    for _ in range(30):
-        await server.send_text(flooder, group, "/help")
-    pressed: dict[str, float] = {}
-    for i in range(10):
-        member = await server.user(first_member + i, f"党员{i}")
-        query = await server.press_button(member, group, reminder["message_id"], yes)
-        pressed[query] = time.monotonic()
-    return pressed
-
-
-async def all_answered(
-    server: FakeTelegram, pressed: dict[str, float], timeout: float
-) -> list[dict[str, Any]]:
-    """The server's answerCallbackQuery records, once every press in `pressed` has one."""
-
-    def found(sent: list[dict[str, Any]]) -> list[dict[str, Any]] | None:
-        answers = [m for m in sent if m.get("callback_query_id") in pressed]
-        return answers if len(answers) == len(pressed) else None
-
-    return await server.wait_for(found, timeout=timeout)
-
-
-async def test_a_flooding_member_holds_back_nobody(bot: Bot) -> None:  # noqa: F811
+async def test_a_flooding_member_holds_back_nobody(bot: Bot) -> None:
     server = bot.server
     group = await bound_group(bot, -100700, 1, "第七支部群")
     await server.send_text(1, group, f"/themeday {rule_two_days_ahead()}")
-    reminder = await server.wait_for(lambda s: _said(s, -100700, "【支部主题党日提醒】"), 10)
+    reminder = await server.wait_for(lambda s: message_with(s, -100700, "【支部主题党日提醒】"), 10)
     pressed = await flood_then_press(server, group, reminder, flooder_id=2000, first_member=3000)
     answers = await all_answered(server, pressed, timeout=20)
     delays = [m["at"] - pressed[m["callback_query_id"]] for m in answers]
@@ -326,7 +298,7 @@ async def test_a_rejected_token_is_retried_and_never_logged(
 
 @pytest.mark.skipif(not POSTGRES_URL, reason="needs TEST_POSTGRES_URL")
 async def test_a_database_recreated_under_the_bot_is_repaired(tmp_path: Path) -> None:
-    url = await _fresh_postgres_database()
+    url = await fresh_postgres_database()
     server = await FakeTelegram.start()
     stop, task = await started(server, settings_for("ptb", server.url, tmp_path, database_url=url))
     try:
@@ -335,7 +307,7 @@ async def test_a_database_recreated_under_the_bot_is_repaired(tmp_path: Path) ->
         apology = build_services(Settings()).content.text("handler_failed")
         for round_ in range(3):
             if round_ == 1:
-                await _recreate(url)
+                await recreate_postgres_database(url)
             before = len(replies_to(server, {chat_id}))
             await server.send_text(user, chat_id, "党费怎么交")  # reads the dialog table first
             await server.wait_for(lambda _, n=before: len(replies_to(server, {chat_id})) > n, 15)
@@ -343,4 +315,4 @@ async def test_a_database_recreated_under_the_bot_is_repaired(tmp_path: Path) ->
     finally:
         await stopped(stop, task)
         await server.stop()
-        await _drop_postgres_database(url)
+        await drop_postgres_database(url)

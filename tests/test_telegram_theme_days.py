@@ -5,13 +5,9 @@ count, and a 429 storm plus a group that removed the bot do not stop the fan-out
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
-from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
-from zoneinfo import ZoneInfo
 
-import pytest
 from sqlalchemy import select
 
 from bot.app import build_services
@@ -20,66 +16,15 @@ from bot.transports.run import run_telegram
 from storage import attendance
 from storage.models import Event as EventRow
 from storage.models import GroupBinding, Reminder
+from tests.telegram_bots import Bot, bound_group, message_with, rule_two_days_ahead
 from tests.telegram_server import FakeTelegram
-
-FRAMEWORKS = ["ptb", "aiogram"]
-
-
-class Bot:
-    def __init__(self, server: FakeTelegram, services: Any, stop: asyncio.Event, task: Any):
-        self.server, self.services, self.stop, self.task = server, services, stop, task
-
-
-@pytest.fixture(params=FRAMEWORKS)
-async def bot(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Bot]:
-    server = await FakeTelegram.start()
-    settings = Settings(
-        bot_token="123456:TEST",
-        bot_framework=request.param,
-        telegram_api_url=server.url,
-        database_url=f"sqlite+aiosqlite:///{tmp_path / 'bot.db'}",
-        cache_dir=tmp_path / "cache",
-    )
-    services = build_services(settings)
-    stop = asyncio.Event()
-    task = asyncio.create_task(run_telegram(services, stop, tick_seconds=0.2))
-    await server.wait_for(lambda _: any(c["method"] == "setMyCommands" for c in server.calls), 15)
-    running = Bot(server, services, stop, task)
-    try:
-        yield running
-    finally:  # the running bot: a test may have restarted it
-        running.stop.set()
-        await asyncio.wait_for(running.task, 20)
-        await server.stop()
-
-
-def rule_two_days_ahead() -> str:
-    """A rule whose next date is two days away: its 3-day reminder is due at once."""
-    day = (datetime.now(ZoneInfo("Asia/Shanghai")) + timedelta(days=2)).day
-    return f"每月{day}日 23:50"  # that date exists in its own month: no clamping involved
-
-
-async def bound_group(bot: Bot, chat_id: int, owner_id: int, title: str) -> dict[str, Any]:
-    server = bot.server
-    owner = await server.user(owner_id, f"书记{owner_id}")
-    group = await server.group(chat_id, title, {owner_id: "creator"})
-    await server.send_text(owner, group, "/bind")
-    await server.wait_for(lambda s: _said(s, chat_id, "已将本群绑定"), 10)
-    return group
-
-
-def _said(sent: list[dict[str, Any]], chat_id: int, needle: str) -> dict[str, Any] | None:
-    for m in reversed(sent):
-        if m["chat_id"] == chat_id and needle in (m.get("text") or ""):
-            return m
-    return None
 
 
 async def test_reminder_presses_and_replies(bot: Bot) -> None:
     server = bot.server
     group = await bound_group(bot, -100500, 1, "第一支部群")
     await server.send_text(1, group, f"/themeday {rule_two_days_ahead()}")
-    reminder = await server.wait_for(lambda s: _said(s, -100500, "【支部主题党日提醒】"), 10)
+    reminder = await server.wait_for(lambda s: message_with(s, -100500, "【支部主题党日提醒】"), 10)
     buttons = reminder["reply_markup"]["inline_keyboard"][0]
     yes, no = buttons[0]["callback_data"], buttons[1]["callback_data"]
     for i in range(100):
@@ -99,14 +44,16 @@ async def test_reminder_presses_and_replies(bot: Bot) -> None:
         server.press_button(1099, group, reminder["message_id"], no),
     )
     await _until(lambda: tally(), {"attend": 99, "leave": 1})
-    edited = await server.wait_for(lambda s: _said(s, -100500, "✅ 参加 99　📝 请假 1"), timeout=15)
+    edited = await server.wait_for(
+        lambda s: message_with(s, -100500, "✅ 参加 99　📝 请假 1"), timeout=15
+    )
     assert edited["message_id"] == reminder["message_id"]
     await server.send_text(1098, group, "请假，出差", reply_to_message_id=reminder["message_id"])
-    await server.wait_for(lambda s: _said(s, -100500, "已记录请假原因：出差"), 10)
+    await server.wait_for(lambda s: message_with(s, -100500, "已记录请假原因：出差"), 10)
     await _until(lambda: tally(), {"attend": 98, "leave": 2})
     # A member of another group cannot answer this event from there.
     other = await bound_group(bot, -100600, 2, "第二支部群")
-    bound = _said(server.sent, -100600, "已将本群绑定")
+    bound = message_with(server.sent, -100600, "已将本群绑定")
     assert bound is not None
     before = len(server.calls)
     await server.press_button(3000, other, bound["message_id"], yes)
@@ -125,7 +72,7 @@ async def test_reminder_presses_and_replies(bot: Bot) -> None:
         ["【提醒】", (1000, "党员0"), "、", (1001, "党员1"), "：请回复。"]
     )
     await bot.services.outbound.send(-100500, SendText(text, mentions=mentions))
-    nudge = await server.wait_for(lambda s: _said(s, -100500, "：请回复。"), 10)
+    nudge = await server.wait_for(lambda s: message_with(s, -100500, "：请回复。"), 10)
     stored = server.message(-100500, nudge["message_id"]) or {}
     assert [(e["type"], e["offset"], e["length"], e["user"]["id"]) for e in stored["entities"]] == [
         ("text_mention", 4, 3, 1000),
@@ -219,7 +166,7 @@ async def test_a_restart_sends_nothing_twice(bot: Bot) -> None:
     server = bot.server
     await bound_group(bot, -100800, 1, "第四支部群")
     await server.send_text(1, -100800, f"/themeday {rule_two_days_ahead()}")
-    await server.wait_for(lambda s: _said(s, -100800, "【支部主题党日提醒】"), 10)
+    await server.wait_for(lambda s: message_with(s, -100800, "【支部主题党日提醒】"), 10)
     bot.stop.set()
     await asyncio.wait_for(bot.task, 20)
     bot.services = build_services(bot.services.settings)
@@ -261,11 +208,11 @@ async def test_the_scheduler_can_run_alone(tmp_path: Path) -> None:
         group = await server.group(-100900, "第五支部群", {1: "creator"})
         await server.send_text(owner, group, "/bind")
         await server.send_text(owner, group, f"/themeday {rule_two_days_ahead()}")
-        await server.wait_for(lambda s: _said(s, -100900, "已设定"), 10)
+        await server.wait_for(lambda s: message_with(s, -100900, "已设定"), 10)
         await asyncio.sleep(0.5)
-        assert _said(server.sent, -100900, "【支部主题党日提醒】") is None
+        assert message_with(server.sent, -100900, "【支部主题党日提醒】") is None
         alone = asyncio.create_task(run_scheduler_alone(scheduler_services, stop))
-        await server.wait_for(lambda s: _said(s, -100900, "【支部主题党日提醒】"), 10)
+        await server.wait_for(lambda s: message_with(s, -100900, "【支部主题党日提醒】"), 10)
     finally:
         stop.set()
         await asyncio.gather(bot_task, return_exceptions=True)

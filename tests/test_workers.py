@@ -15,7 +15,7 @@ import pytest
 
 from knowledge.retrieval import load_knowledge_base
 from tests.cluster import cluster, peak_rate, sends
-from tests.conftest import POSTGRES_URL, _drop_postgres_database, _fresh_postgres_database
+from tests.databases import POSTGRES_URL, drop_postgres_database, fresh_postgres_database
 
 REDIS_URL = os.environ.get("TEST_REDIS_URL", "")
 pytestmark = pytest.mark.skipif(
@@ -58,7 +58,7 @@ def interleaved(groups: list[int], seed: int = 7) -> list[tuple[int, str]]:
 @pytest.mark.parametrize("framework", ["ptb", "aiogram"])
 async def test_three_workers_keep_every_chats_order(framework: str, tmp_path: Path) -> None:
     titles = expected_titles(tmp_path / "cache")
-    database_url = await _fresh_postgres_database()
+    database_url = await fresh_postgres_database()
     try:
         async with cluster(tmp_path, database_url, REDIS_URL, 3, framework) as running:
             server = running.server
@@ -92,4 +92,4 @@ async def test_three_workers_keep_every_chats_order(framework: str, tmp_path: Pa
             assert server.internal_errors == []
         assert "Traceback" not in running.log_text(), running.log_text()[-3000:]
     finally:
-        await _drop_postgres_database(database_url)
+        await drop_postgres_database(database_url)

@@ -25,9 +25,8 @@ from bot.contract import Chat, Event, User
 from bot.exports.ledger import export_ledger
 from bot.router import handle_event
 from storage import ledger
-from tests.conftest import POSTGRES_URL, _drop_postgres_database, _fresh_postgres_database
-from tests.flow_scripts import SCRIPTS
-from tests.test_survey_flow import ENTERPRISE_ANSWERS
+from tests.databases import POSTGRES_URL, drop_postgres_database, fresh_postgres_database
+from tests.flow_scripts import ENTERPRISE_ANSWERS, SCRIPTS
 
 CONVERSATIONS = 100
 
@@ -149,7 +148,7 @@ async def main() -> None:
         print(f"cold start (console process to first reply): {cold_start(workdir):.2f} s")
         backends = [("SQLite", f"sqlite+aiosqlite:///{workdir / 'bench.db'}")]
         pg_source = os.environ.get("BENCH_POSTGRES_URL") or POSTGRES_URL
-        pg_url = await _fresh_postgres_database(pg_source) if pg_source else None
+        pg_url = await fresh_postgres_database(pg_source) if pg_source else None
         if pg_url:
             backends.append(("PostgreSQL", pg_url))
         try:
@@ -167,7 +166,7 @@ async def main() -> None:
             print(f"ledger export, 1,000 organisations: {seconds:.2f} s")
         finally:
             if pg_url:
-                await _drop_postgres_database(pg_url)
+                await drop_postgres_database(pg_url)
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(f"peak resident memory of this run: {peak:.0f} MB")
 

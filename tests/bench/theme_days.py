@@ -33,7 +33,7 @@ from bot.router import handle_event
 from bot.services import Services
 from storage.models import Branch, GroupBinding, Member, Reminder
 from storage.models import Event as EventRow
-from tests.conftest import POSTGRES_URL, _drop_postgres_database, _fresh_postgres_database
+from tests.databases import POSTGRES_URL, drop_postgres_database, fresh_postgres_database
 from tests.telegram_server import FakeTelegram
 
 GROUPS = 1000
@@ -300,17 +300,17 @@ async def main() -> None:
                 target["SQLite"].append(p99)
         pg_source = os.environ.get("BENCH_POSTGRES_URL") or POSTGRES_URL
         if pg_source:
-            pg_url = await _fresh_postgres_database(pg_source)
+            pg_url = await fresh_postgres_database(pg_source)
             try:
                 await postgres_baseline(pg_url)
             finally:
-                await _drop_postgres_database(pg_url)
+                await drop_postgres_database(pg_url)
             for groups, rate in LOADS:
-                pg_url = await _fresh_postgres_database(pg_source)
+                pg_url = await fresh_postgres_database(pg_source)
                 try:
                     p99 = await replies(pg_url, "PostgreSQL", groups, rate)
                 finally:
-                    await _drop_postgres_database(pg_url)
+                    await drop_postgres_database(pg_url)
                 if rate:
                     target["PostgreSQL"].append(p99)
         for name, p99s in target.items():

@@ -24,10 +24,9 @@ from bot.config import Settings
 from bot.transports.run import run_telegram
 from knowledge.retrieval import load_knowledge_base
 from tests.cluster import cluster, peak_rate, sends
-from tests.conftest import POSTGRES_URL, _drop_postgres_database, _fresh_postgres_database
+from tests.databases import POSTGRES_URL, drop_postgres_database, fresh_postgres_database
+from tests.telegram_bots import all_answered, flood_then_press, message_with, rule_two_days_ahead
 from tests.telegram_server import FakeTelegram
-from tests.test_telegram_safety import all_answered, flood_then_press
-from tests.test_telegram_theme_days import _said, rule_two_days_ahead
 
 GROUPS = 100
 MEMBERS = 10
@@ -36,7 +35,7 @@ QUESTIONS = ["党费怎么交", "三会一课是什么", "主题党日多久开�
 
 
 def said(server: FakeTelegram, chat_id: int, needle: str) -> dict[str, Any] | None:
-    return _said(server.sent, chat_id, needle)
+    return message_with(server.sent, chat_id, needle)
 
 
 async def flood(framework: str, workdir: Path) -> tuple[list[float], float]:
@@ -150,11 +149,11 @@ async def main() -> None:
         if not (pg_source and redis_url):
             print("3 workers: skipped (set TEST_POSTGRES_URL and TEST_REDIS_URL)")
             return
-        database_url = await _fresh_postgres_database(pg_source)
+        database_url = await fresh_postgres_database(pg_source)
         try:
             figures = await workers(workdir, database_url, redis_url)
         finally:
-            await _drop_postgres_database(database_url)
+            await drop_postgres_database(database_url)
         print(
             f"3 webhook workers + scheduler on PostgreSQL + Redis: {figures['updates']} group "
             f"messages taken in at {figures['taken_per_s']:.0f} updates/s, all answered at "
