@@ -1,4 +1,4 @@
-"""A bot running against the local Bot API server (tests/telegram_server.py), and what the
+"""A bot running against the local Bot API server (tests/telegram_server/), and what the
 Telegram tests do with it: start it, wait for what it said, press its buttons."""
 
 from __future__ import annotations

@@ -8,12 +8,10 @@ from typing import Any
 
 import pytest
 
-from tests import test_telegram_e2e
 from tests.flow_scripts import ACTIVITY, SCRIPTS, Script
 from tests.telegram_bots import Running, button
 from tests.telegram_server import FakeTelegram
 
-telegram = test_telegram_e2e.telegram  # the fixture: a bot process and its Bot API server
 PTB_POLLING = [pytest.param(("ptb", "polling"), id="ptb-polling")]
 AIOGRAM_WEBHOOK = [pytest.param(("aiogram", "webhook"), id="aiogram-webhook")]
 
