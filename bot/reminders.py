@@ -43,7 +43,8 @@ def build_dispatcher(services: Services, clock: Callable[[], datetime] = utc_now
         DIGEST.name: lambda session, event, now: render_digest(session, services, event, now),
         CONFIRMATION.name: lambda session, event, now: render_confirm(session, services, event),
     }
-    assert set(renderers) == set(KINDS), "every kind of reminder has its text"
+    if set(renderers) != set(KINDS):
+        raise RuntimeError("every kind of reminder needs its text here")
     return Dispatcher(
         services.db,
         services.outbound,

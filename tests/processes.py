@@ -28,15 +28,16 @@ def subprocess_env(tmp_path: Path) -> dict[str, str]:
 
 
 def run_branchbot(
-    tmp_path: Path, *args: str, stdin: str = "", timeout: float = 60
+    tmp_path: Path, *args: str, stdin: str = "", timeout: float = 60, **env: str
 ) -> subprocess.CompletedProcess[str]:
-    """The real command, with its own database and no .env, its output captured as text."""
+    """The real command, with its own database and no .env (plus `env`), its output captured
+    as text."""
     return subprocess.run(
         [*BRANCHBOT, *args],
         input=stdin,
         capture_output=True,
         text=True,
-        env=subprocess_env(tmp_path),
+        env=subprocess_env(tmp_path) | env,
         cwd=tmp_path,
         timeout=timeout,
     )

@@ -12,21 +12,8 @@ from openpyxl import load_workbook
 
 from bot.config import DEFAULT_DATABASE_URL, Settings
 from tests.flow_scripts import ENTERPRISE_ANSWERS
-from tests.processes import BRANCHBOT, ROOT, subprocess_env
-
-
-def run(
-    tmp_path: Path, *args: str, stdin: str = "", **env: str
-) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [*BRANCHBOT, *args],
-        input=stdin,
-        capture_output=True,
-        text=True,
-        env=subprocess_env(tmp_path) | env,
-        cwd=tmp_path,
-        timeout=60,
-    )
+from tests.processes import ROOT
+from tests.processes import run_branchbot as run
 
 
 def test_migrate_then_export_ledger(tmp_path: Path) -> None:
