@@ -185,7 +185,7 @@ async def run_console(
     await services.db.migrate()
     chat = Chat(GROUP_CHAT_ID, "group", "测试群") if group else Chat(user_id, "private")
     console = ConsoleSession(services, chat, User(user_id, name))
-    services.outbound = ConsoleMessenger(console)
+    services.start_sending(ConsoleMessenger(console))
     stop = asyncio.Event()
     scheduling = asyncio.create_task(
         run_scheduler(

@@ -58,9 +58,12 @@ def build_dispatcher(services: Services, clock: Callable[[], datetime] = utc_now
 async def run_when_ready(
     services: Services, stop: asyncio.Event, tick: float = TICK_SECONDS
 ) -> None:
-    """Started beside the transport: waits until it has set up sending, then schedules."""
-    while services.outbound is None and not stop.is_set():
-        await asyncio.sleep(0.05)
-    if stop.is_set():
+    """Started beside the transport: waits until it can send (or is stopped), then schedules."""
+    sending = asyncio.create_task(services.sending.wait())
+    stopping = asyncio.create_task(stop.wait())
+    await asyncio.wait({sending, stopping}, return_when=asyncio.FIRST_COMPLETED)
+    for task in (sending, stopping):
+        task.cancel()
+    if stop.is_set() or not services.sending.is_set():
         return
     await run_scheduler(build_dispatcher(services), services.settings.timezone, stop, tick)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -30,8 +31,16 @@ class Services:
     # "Now" for everything time-bound (has the event begun?); tests move it instead of sleeping.
     clock: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))
 
+    # Set once the transport can send: the scheduler waits on it instead of polling.
+    sending: asyncio.Event = field(default_factory=asyncio.Event)
+
     def is_admin(self, user_id: int) -> bool:
         return user_id in self.settings.admin_user_ids
+
+    def start_sending(self, messenger: Messenger) -> None:
+        """The transport (or the console) can deliver now: reminders may go out."""
+        self.outbound = messenger
+        self.sending.set()
 
 
 class NoDirectory:

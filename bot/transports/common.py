@@ -155,7 +155,7 @@ class TelegramRuntime:
         self.buckets: dict[tuple[int, int, str], flood.Bucket] = {}
         self._answers: set[asyncio.Task[Any]] = set()
         self._swept = time.monotonic()
-        services.outbound = self.delivery
+        services.start_sending(self.delivery)
 
     async def start(self) -> None:
         await self.order.start()
