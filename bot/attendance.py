@@ -19,6 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.buttons import AttendancePress
 from bot.contract import Action, AnswerButton, Button, EditText, Event, SendText
+from bot.rules import attendance_press as press_rule
 from bot.rules.attendance_reply import ATTEND, LEAVE, read_reply
 from bot.services import Services
 from knowledge.content import KNOWLEDGE_DIR, read_yaml
@@ -30,7 +31,10 @@ log = logging.getLogger(__name__)
 
 PREFIX = "a"
 CODES = {"y": ATTEND, "n": LEAVE}
-REFUSALS = {"other_group": "attendance_other_group", "closed": "attendance_closed"}
+REFUSALS = {
+    press_rule.OTHER_GROUP: "attendance_other_group",
+    press_rule.CLOSED: "attendance_closed",
+}
 MIN_EDIT_SECONDS = 3.0  # a group takes 20 messages a minute: edits of one message stay below
 LEXICON = read_yaml(KNOWLEDGE_DIR / "attendance.yaml")
 
@@ -181,7 +185,7 @@ async def on_button(
     )
     if result in REFUSALS:
         return [AnswerButton(callback, content.text(REFUSALS[result]), alert=True)]
-    if result == replies.SAME:
+    if result == press_rule.SAME:
         return [AnswerButton(callback, content.text("attendance_same"))]
     key = "attendance_recorded_attend" if response == ATTEND else "attendance_recorded_leave"
     notice = AnswerButton(callback, content.text(key), alert=response == LEAVE)
@@ -190,7 +194,9 @@ async def on_button(
 
 def reply_writer(services: Services) -> replies.ReplyWriter:
     if services.reply_writer is None:
-        services.reply_writer = replies.ReplyWriter(services.db)
+        services.reply_writer = replies.ReplyWriter(
+            services.db, press_rule.decide, press_rule.Answer
+        )
     return services.reply_writer  # type: ignore[no-any-return]
 
 

@@ -10,10 +10,11 @@ import pytest
 from sqlalchemy import insert, select, text
 from sqlalchemy.engine import Connection, make_url
 
+from bot.rules.attendance_press import CHANGED, CLOSED, OTHER_GROUP, SAME, Answer, decide
 from storage import attendance
 from storage.db import Database
 from storage.models import Branch, Event, GroupBinding, Member
-from storage.replies import CHANGED, CLOSED, OTHER_GROUP, SAME, ReplyWriter
+from storage.replies import ReplyWriter
 
 NOW = datetime(2026, 12, 1, tzinfo=UTC)
 
@@ -39,7 +40,7 @@ async def two_groups(db: Database) -> tuple[int, int, int]:
 
 async def test_presses_at_once_are_counted_exactly(database: Database) -> None:
     first, second, held = await two_groups(database)
-    writer = ReplyWriter(database)
+    writer = ReplyWriter(database, decide, Answer)
     presses = [writer.press(first, -1, 100 + i, f"党员{i}", "attend", NOW) for i in range(150)]
     presses += [writer.press(second, -2, 500 + i, f"党员{i}", "leave", NOW) for i in range(50)]
     results = await asyncio.gather(*presses)
@@ -60,18 +61,37 @@ async def test_presses_at_once_are_counted_exactly(database: Database) -> None:
     assert view is not None and (view.attend, view.leave, view.silent) == (150, 0, 0)
 
 
-# One joined member's presses in order: (response, reason given, result, stored afterwards).
-# A button gives no reason; a text reply ("请假，出差") does.
-SEQUENCE = [
-    ("attend", None, CHANGED, ("attend", None)),
-    ("attend", None, SAME, ("attend", None)),
-    ("leave", None, CHANGED, ("leave", None)),
-    ("leave", "出差", CHANGED, ("leave", "出差")),
-    ("leave", None, SAME, ("leave", "出差")),  # a 请假 press keeps the reason given
-    ("leave", "出差", SAME, ("leave", "出差")),
-    ("leave", "生病", CHANGED, ("leave", "生病")),
-    ("attend", None, CHANGED, ("attend", None)),  # coming drops it
+# One joined member's presses in order: (response, reason given). A button gives no reason; a
+# text reply ("请假，出差") does. What each press should give, and what is stored after it, is
+# what the rule (bot/rules/attendance_press.py) says: the PostgreSQL upsert, which states the
+# rule again in SQL for speed, is held to it here.
+PRESSES = [
+    ("attend", None),
+    ("attend", None),  # a double tap
+    ("leave", None),
+    ("leave", "出差"),
+    ("leave", None),  # a 请假 press keeps the reason given
+    ("leave", "出差"),
+    ("leave", "生病"),
+    ("attend", None),  # coming drops it
 ]
+
+
+def by_the_rule() -> list[tuple[str, str | None, str, tuple[str, str | None]]]:
+    sequence, kept = [], None
+    for response, reason in PRESSES:
+        outcome, kept = decide(
+            kept, Answer(response, reason), in_branch_group=True, still_open=True
+        )
+        assert kept is not None
+        sequence.append((response, reason, outcome, (kept.response, kept.reason)))
+    return sequence
+
+
+SEQUENCE = by_the_rule()
+assert [outcome for *_, outcome, _ in SEQUENCE] == [
+    CHANGED, SAME, CHANGED, CHANGED, SAME, SAME, CHANGED, CHANGED
+]  # fmt: skip
 
 
 async def joined_member(database: Database, active: bool = True) -> tuple[int, int]:
@@ -93,7 +113,7 @@ async def stored(database: Database, event_id: int, member_id: int) -> tuple[str
 async def test_a_members_presses_one_by_one(database: Database, step: int) -> None:
     """Each press alone, as most come: on PostgreSQL the one-statement way."""
     event_id, member_id = await joined_member(database)
-    writer = ReplyWriter(database)
+    writer = ReplyWriter(database, decide, Answer)
     for response, reason, _, _ in SEQUENCE[: step + 1]:
         got = await writer.press(event_id, -1, 7, "党员", response, NOW, reason)
     _, _, result, after = SEQUENCE[step]
@@ -103,7 +123,7 @@ async def test_a_members_presses_one_by_one(database: Database, step: int) -> No
 async def test_a_members_presses_in_one_batch(database: Database) -> None:
     """The same presses arriving together: answered in order, as if one by one."""
     event_id, member_id = await joined_member(database)
-    writer = ReplyWriter(database)
+    writer = ReplyWriter(database, decide, Answer)
     got = await asyncio.gather(
         *(writer.press(event_id, -1, 7, "党员", r, NOW, why) for r, why, _, _ in SEQUENCE)
     )
@@ -113,7 +133,7 @@ async def test_a_members_presses_in_one_batch(database: Database) -> None:
 
 async def test_a_member_who_left_answers_and_is_back(database: Database) -> None:
     event_id, member_id = await joined_member(database, active=False)
-    writer = ReplyWriter(database)
+    writer = ReplyWriter(database, decide, Answer)
     assert await writer.press(event_id, -1, 7, "党员", "leave", NOW, "出差") == CHANGED
     assert await stored(database, event_id, member_id) == ("leave", "出差")
     async with database.session() as session:
@@ -133,7 +153,7 @@ async def test_new_members_answering_two_dates_at_once(database: Database) -> No
         session.add_all(dates)
         await session.flush()
         first, second = (event.id for event in dates)
-    writer = ReplyWriter(database)
+    writer = ReplyWriter(database, decide, Answer)
     for user in range(1, 61):  # one member at a time: each lane's batch is that one press
         both = await asyncio.gather(
             writer.press(first, -1, user, f"党员{user}", "attend", NOW),
@@ -150,7 +170,7 @@ async def test_the_counts_are_of_this_event_and_this_roster(database: Database) 
     """The live counts: each event its own answers; silent = active roster members who have
     not answered this event (an answer to another date does not count)."""
     _, second, held = await two_groups(database)
-    writer = ReplyWriter(database)
+    writer = ReplyWriter(database, decide, Answer)
     past = NOW - timedelta(days=1)
     for user in (1, 2, 3):  # the second branch's roster answers the held event
         assert await writer.press(held, -2, user, f"党员{user}", "attend", past) == CHANGED
@@ -168,7 +188,7 @@ async def test_the_counts_are_of_this_event_and_this_roster(database: Database) 
 
 async def test_a_held_event_of_this_group_is_closed(database: Database) -> None:
     first, _, _ = await two_groups(database)
-    writer = ReplyWriter(database)
+    writer = ReplyWriter(database, decide, Answer)
     later = NOW + timedelta(days=2)
     assert await writer.press(first, -1, 7, "党员", "attend", later) == CLOSED
 
