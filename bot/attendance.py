@@ -224,10 +224,13 @@ async def on_reply(session: AsyncSession, event: Event, services: Services) -> l
     )
     if result in REFUSALS:  # the event began or was cancelled in the meantime
         return [SendText(content.text(REFUSALS[result]))]
-    await session.commit()  # the counts below are read after the writer's commit
     if response == LEAVE and reason:
         text = content.text("attendance_reason_saved", reason=reason)
     else:
         key = "attendance_recorded_attend" if response == ATTEND else "attendance_recorded_leave"
         text = content.text(key)
-    return [SendText(text), *await _refresh(session, services, event.chat.id, row.id, None)]
+    # The writer committed on its own connection: the counts are read in a unit of work that
+    # begins after it (this handler's began before, and is not committed half-way).
+    async with services.db.session() as after:
+        refreshed = await _refresh(after, services, event.chat.id, row.id, None)
+    return [SendText(text), *refreshed]
