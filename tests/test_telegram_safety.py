@@ -207,8 +207,12 @@ async def test_slow_answers_send_each_reply_once(framework: str, tmp_path: Path)
         for chat_id in chats:
             await server.send_text(chat_id, chat_id, "/help")
         await server.wait_for(lambda _: len(replies_to(server, chats)) >= 6, timeout=20)
-        await asyncio.sleep(2)
-        assert sorted(m["chat_id"] for m in replies_to(server, chats)) == sorted(chats)
+        # A second message in each chat: replies go out in order per chat, so a wrong second
+        # attempt of the first would land before the answer to this one.
+        for chat_id in chats:
+            await server.send_text(chat_id, chat_id, "/menu")
+        await server.wait_for(lambda _: len(replies_to(server, chats)) >= 12, timeout=20)
+        assert sorted(m["chat_id"] for m in replies_to(server, chats)) == sorted([*chats, *chats])
     finally:
         await stopped(stop, task)
         await server.stop()
@@ -230,10 +234,11 @@ async def test_an_answer_that_never_comes_is_not_sent_twice(
         server.slow("sendMessage", 3.0, times=1)
         await server.send_text(user, chat_id, "/help")
         await server.wait_for(lambda _: replies_to(server, {chat_id}), timeout=10)
-        await asyncio.sleep(2.5)  # time for a wrong second attempt to land
-        assert len(replies_to(server, {chat_id})) == 1
+        # Replies go out in order per chat: a wrong second attempt would come before /menu's.
         await server.send_text(user, chat_id, "/menu")
-        await server.wait_for(lambda _: len(replies_to(server, {chat_id})) == 2, timeout=10)
+        await server.wait_for(lambda _: len(replies_to(server, {chat_id})) >= 2, timeout=10)
+        first, second = replies_to(server, {chat_id})
+        assert first["text"] != second["text"]  # the help, then the menu: no repeat between
     finally:
         await stopped(stop, task)
         await server.stop()
