@@ -38,7 +38,6 @@ DIGEST = ReminderKind("digest", to_group=False, after_start=False, offset=24 * 6
 # Two hours after the start, each secretary confirms who came.
 CONFIRMATION = ReminderKind("confirm", to_group=False, after_start=True, offset=-2 * 60)
 KINDS = {kind.name: kind for kind in (GROUP_REMINDER, DIGEST, CONFIRMATION)}
-DIGEST_OFFSET, CONFIRM_OFFSET = DIGEST.offset, CONFIRMATION.offset
 # A reminder is claimed just before it is sent. A claim older than this belongs to a process
 # that died while sending (a live one finishes a send in seconds): it is sent again, so a
 # crash at most repeats the few messages that were on the wire, and never loses one.
