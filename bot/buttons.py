@@ -8,7 +8,9 @@ The packed form is what Telegram stores under a message, at most 64 bytes: `pref
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, fields
+from functools import cache
 from typing import Any, ClassVar, Literal, Self, get_args, get_origin, get_type_hints
 
 from bot.contract import MAX_BUTTON_DATA_BYTES, button_id
@@ -40,11 +42,17 @@ class ButtonData:
         parts = rest.split(":", len(names) - 1) if cls.REST else rest.split(":")
         if len(parts) != len(names):
             return None
-        hints = get_type_hints(cls)
+        hints = _hints(cls)
         values = [_typed(part, hints[name]) for name, part in zip(names, parts, strict=True)]
         if any(value is None for value in values):
             return None
         return cls(*values)
+
+
+@cache
+def _hints(kind: type) -> dict[str, Any]:
+    """The fields' types, resolved once per kind: every press is read with them."""
+    return get_type_hints(kind)
 
 
 def _typed(part: str, kind: Any) -> Any:
@@ -57,13 +65,18 @@ def _typed(part: str, kind: Any) -> Any:
     return part or None
 
 
-def unpack(data: str, kinds: list[type[ButtonData]]) -> ButtonData | None:
+def unpack(data: str, kinds: Iterable[type[ButtonData]]) -> ButtonData | None:
     """The first kind, longest prefix first, that reads `data`; None when none does."""
-    for kind in sorted(kinds, key=lambda k: len(k.PREFIX), reverse=True):
+    for kind in _longest_prefix_first(tuple(kinds)):
         button = kind.unpack(data)
         if button is not None:
             return button
     return None
+
+
+@cache
+def _longest_prefix_first(kinds: tuple[type[ButtonData], ...]) -> list[type[ButtonData]]:
+    return sorted(kinds, key=lambda k: len(k.PREFIX), reverse=True)
 
 
 @dataclass(frozen=True, slots=True)

@@ -15,7 +15,7 @@ from bot.dialog.inputs import parse_date, parse_time
 from bot.groups import ADMIN_STATUSES
 from bot.services import Services
 from knowledge.textnorm import normalise
-from scheduler.rules import describe_rule, parse_rule, validate_rule, wanted_starts
+from scheduler.rules import describe_rule, local_start, parse_rule, validate_rule, wanted_starts
 from storage import branches, groups, schedule
 from storage.models import Branch
 
@@ -181,7 +181,7 @@ async def _one_date(
     at = parse_time(parts[2]) if len(parts) > 2 else local.time()
     if at is None:
         return content.text("themeday_usage")
-    starts = schedule.local_start(new_day, at.strftime("%H:%M"), branch.timezone)
+    starts = local_start(new_day, at.strftime("%H:%M"), branch.timezone)
     if starts <= now:
         return content.text("themeday_past")
     await schedule.move_event(session, event, branch, starts)

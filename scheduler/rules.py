@@ -235,16 +235,19 @@ def _parse_time(parts: dict[str, str | None]) -> str | None:
     return f"{hour:02d}:{minute:02d}"
 
 
+def local_start(day: date, at: str, tz: str) -> datetime:
+    """The aware UTC instant of a local date and HH:MM in a branch's time zone."""
+    return datetime.combine(day, time.fromisoformat(at), ZoneInfo(tz)).astimezone(ZoneInfo("UTC"))
+
+
 def wanted_starts(rule_data: Any, tz: str, now: datetime) -> dict[date, datetime]:
     """The dates a branch's rule wants over the horizon, each with its start as a UTC instant;
     empty when the branch has no valid rule. Storage writes exactly these (storage.schedule)."""
     rule = validate_rule(rule_data)
     if rule is None:
         return {}
-    zone = ZoneInfo(tz)
-    today = now.astimezone(zone).date()
-    at = time.fromisoformat(rule["time"])
+    today = now.astimezone(ZoneInfo(tz)).date()
     return {
-        day: datetime.combine(day, at, zone).astimezone(ZoneInfo("UTC"))
+        day: local_start(day, rule["time"], tz)
         for day in occurrences(rule, today, HORIZON_MONTHS + 1)
     }

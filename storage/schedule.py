@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -61,11 +61,6 @@ def offsets_of(branch: Branch) -> tuple[int, ...]:
 
 def zone_of(branch: Branch) -> ZoneInfo:
     return ZoneInfo(branch.timezone)
-
-
-def local_start(day: date, at: str, tz: str) -> datetime:
-    """The aware UTC instant of a local date and HH:MM in the branch's time zone."""
-    return datetime.combine(day, time.fromisoformat(at), ZoneInfo(tz)).astimezone(ZoneInfo("UTC"))
 
 
 async def expand_branch(

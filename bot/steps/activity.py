@@ -6,7 +6,7 @@ found, so a secretary can later see why a plan was flagged.
 
 from __future__ import annotations
 
-from datetime import date, datetime, time
+from datetime import date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -19,7 +19,7 @@ from bot.steps import branch_pick
 from bot.steps.cards import card_buttons
 from bot.steps.spec import Hooks, PlanSheet, StepSpec, joined, saved_at
 from knowledge.content import KNOWLEDGE_DIR, Content, read_yaml
-from scheduler.rules import describe_rule, occurrences, validate_rule
+from scheduler.rules import describe_rule, local_start, occurrences, validate_rule
 from storage import plans, schedule
 from storage.models import DialogState, Plan, utcnow
 from storage.models import Event as EventRow
@@ -95,11 +95,6 @@ def check_report(answers: dict[str, Any], rules: dict[str, Any], texts: dict[str
     return "\n".join(lines)
 
 
-def starts_at(day: str, at: str, tz: str) -> datetime:
-    local = datetime.combine(date.fromisoformat(day), time.fromisoformat(at), ZoneInfo(tz))
-    return local.astimezone(ZoneInfo("UTC"))
-
-
 def make_completion(content: Content, rules: dict[str, Any], zone: str):  # type: ignore[no-untyped-def]
     async def complete(
         session: AsyncSession, event: Event, state: DialogState, answers: dict[str, Any]
@@ -109,7 +104,7 @@ def make_completion(content: Content, rules: dict[str, Any], zone: str):  # type
         findings, emphases = plan_findings(answers, rules)
         online = answers["mode"] if answers["mode"] != "线下集中" else None
         tz = branch.timezone
-        starts = starts_at(answers["date"], answers["time"], tz)
+        starts = local_start(date.fromisoformat(answers["date"]), answers["time"], tz)
         # The planned day is the branch's theme day that month: fill in that event rather
         # than announce two; otherwise a one-off event joins the same schedule.
         row = await schedule.event_on(
