@@ -1,19 +1,21 @@
-"""Builds the application's parts in order and hands each what it needs: content and the
-knowledge base, the dialog engine with every step's hooks, then the services the handlers and
-the scheduler share. The only module that imports every feature, so that no feature module
-has to import the place that wires it (which made a cycle of six files)."""
+"""Builds the application's parts in order and hands each what it needs: content, the
+knowledge base, the dialog engine with every step's hooks and the database (the `Core`);
+then, once a messenger can send, the `Services` the handlers and the scheduler share. The
+only module that imports every feature, so that no feature module has to import the place
+that wires it (which made a cycle of six files)."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from bot import selfcheck
+from bot import attendance, selfcheck
 from bot.config import Settings
+from bot.contract import ChatDirectory, Messenger
 from bot.dialog.engine import DialogEngine
-from bot.services import Services
+from bot.services import Core, Services, utc_now
 from bot.steps import branch_pick, survey
 from bot.steps.registry import STEPS
 from bot.steps.spec import Hooks
@@ -64,11 +66,21 @@ def _merged(parts: list[Mapping[str, Any]]) -> dict[str, Any]:
     return merged
 
 
-def build_services(settings: Settings) -> Services:
+def build_core(settings: Settings, clock: Callable[[], datetime] = utc_now) -> Core:
+    """What exists before any messenger: content, knowledge, the engine and the database."""
     content = load_content()
     knowledge = load_knowledge_base(settings.cache_dir)
     engine = build_engine(content, settings, knowledge)
-    return Services(settings, Database(settings.database_url), content, engine, knowledge)
+    return Core(settings, Database(settings.database_url), content, engine, knowledge, clock)
+
+
+def connect(
+    core: Core, messenger: Messenger, directory: ChatDirectory, coalesce_edits: bool
+) -> Services:
+    """The core joined to a messenger, once that messenger can send. `coalesce_edits` where
+    it rate-limits edits of one message (Telegram): count edits are then batched."""
+    live = attendance.LiveCounts(core, messenger) if coalesce_edits else None
+    return Services(core, messenger, directory, attendance.reply_writer(core.db), live)
 
 
 def settle_memory() -> None:

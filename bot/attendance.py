@@ -18,13 +18,14 @@ from zoneinfo import ZoneInfo
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.buttons import AttendancePress
-from bot.contract import Action, AnswerButton, Button, EditText, Event, SendText
+from bot.contract import Action, AnswerButton, Button, EditText, Event, Messenger, SendText
 from bot.rules import attendance_press as press_rule
 from bot.rules.attendance_reply import ATTEND, LEAVE, read_reply
-from bot.services import Services
-from knowledge.content import KNOWLEDGE_DIR, read_yaml
+from bot.services import Core, Services
+from knowledge.content import KNOWLEDGE_DIR, Content, read_yaml
 from storage import attendance, groups, replies, schedule
 from storage.attendance import ReminderView
+from storage.db import Database
 from storage.models import Event as EventRow
 
 log = logging.getLogger(__name__)
@@ -39,14 +40,14 @@ MIN_EDIT_SECONDS = 3.0  # a group takes 20 messages a minute: edits of one messa
 LEXICON = read_yaml(KNOWLEDGE_DIR / "attendance.yaml")
 
 
-def local_when(event: EventRow | ReminderView, tz: str, services: Services) -> str:
+def local_when(event: EventRow | ReminderView, tz: str, content: Content) -> str:
     local = event.starts_at.astimezone(ZoneInfo(tz))
-    weekday = services.content.messages["reminder"]["weekdays"][local.weekday()]
+    weekday = content.messages["reminder"]["weekdays"][local.weekday()]
     return f"{local.month}月{local.day}日（{weekday}）{local:%H:%M}"
 
 
-def time_left(starts_at: datetime, now: datetime, services: Services) -> str:
-    texts = services.content.messages["reminder"]
+def time_left(starts_at: datetime, now: datetime, content: Content) -> str:
+    texts = content.messages["reminder"]
     seconds = (starts_at - now).total_seconds()
     if seconds >= 86_400:
         return texts["left_days"].format(days=int(seconds // 86_400))
@@ -55,15 +56,16 @@ def time_left(starts_at: datetime, now: datetime, services: Services) -> str:
     return texts["left_soon"]
 
 
-def reminder_text(view: ReminderView, services: Services, now: datetime) -> SendText:
+def reminder_text(view: ReminderView, core: Core, now: datetime) -> SendText:
     """The reminder as the group sees it, with the current counts and the two buttons."""
-    texts = services.content.messages["reminder"]
-    tz = view.timezone or services.settings.timezone
+    texts = core.content.messages["reminder"]
+    tz = view.timezone or core.settings.timezone
     lines = [
         (texts["moved"] if view.status == "moved" else "")
         + texts["title"].format(branch=view.branch_name),
         texts["when"].format(
-            when=local_when(view, tz, services), left=time_left(view.starts_at, now, services)
+            when=local_when(view, tz, core.content),
+            left=time_left(view.starts_at, now, core.content),
         ),
         texts["theme"].format(theme=view.theme or texts["default_theme"]),
     ]
@@ -89,7 +91,7 @@ async def render_reminder(
 ) -> SendText:
     view = await attendance.load_reminder_view(session, event.id)
     assert view is not None
-    return reminder_text(view, services, now)
+    return reminder_text(view, services.core, now)
 
 
 class LiveCounts:
@@ -99,8 +101,9 @@ class LiveCounts:
     Counting is work for the database, so the edits of many groups are spread out (a random
     first delay) and done one at a time: they never crowd out the presses they report."""
 
-    def __init__(self, services: Services) -> None:
-        self.services = services
+    def __init__(self, core: Core, messenger: Messenger) -> None:
+        self.core = core
+        self.messenger = messenger
         self.scheduled: dict[tuple[int, int], asyncio.Task[None]] = {}
         self.last: dict[tuple[int, int], float] = {}
         self.one_at_a_time = asyncio.Semaphore(1)
@@ -119,13 +122,12 @@ class LiveCounts:
             async with self.one_at_a_time:
                 self.scheduled.pop(key, None)  # presses from now on schedule the next edit
                 self.last[key] = time.monotonic()
-                view = await self.services.db.read(attendance.reminder_view, event_id)
+                view = await self.core.db.read(attendance.reminder_view, event_id)
                 if view is None:
                     return
-                shown = reminder_text(view, self.services, self.services.clock())
-            outbound = self.services.outbound  # sent outside: a rate wait blocks no counting
-            if outbound is not None:
-                await outbound.send(key[0], EditText(key[1], shown.text, shown.buttons))
+                shown = reminder_text(view, self.core, self.core.clock())
+            # Sent outside the semaphore: a rate wait blocks no counting.
+            await self.messenger.send(key[0], EditText(key[1], shown.text, shown.buttons))
         except Exception:
             log.exception("live count edit failed chat=%s", key[0])
 
@@ -133,12 +135,6 @@ class LiveCounts:
         """Waits for the scheduled edits (tests, and a clean shutdown)."""
         while self.scheduled:
             await asyncio.gather(*list(self.scheduled.values()), return_exceptions=True)
-
-
-def live_counts(services: Services) -> LiveCounts:
-    if services.live_counts is None:
-        services.live_counts = LiveCounts(services)
-    return services.live_counts  # type: ignore[no-any-return]
 
 
 async def _group_event(
@@ -156,18 +152,19 @@ async def _group_event(
 async def _refresh(
     session: AsyncSession, services: Services, chat_id: int, event_id: int, message_id: int | None
 ) -> list[Action]:
-    """The counts on the reminder: edited now in the console, coalesced on Telegram."""
+    """The counts on the reminder: edited in this reply, or coalesced where the messenger
+    rate-limits edits (Telegram: `Services.live_counts`)."""
     message_id = message_id or await schedule.latest_message(session, event_id, chat_id)
     if message_id is None:
         return []
-    if services.outbound is None:
-        view = await attendance.load_reminder_view(session, event_id)
-        if view is None:
-            return []
-        shown = reminder_text(view, services, services.clock())
-        return [EditText(message_id, shown.text, shown.buttons)]
-    live_counts(services).touch(chat_id, message_id, event_id)
-    return []
+    if services.live_counts is not None:
+        services.live_counts.touch(chat_id, message_id, event_id)
+        return []
+    view = await attendance.load_reminder_view(session, event_id)
+    if view is None:
+        return []
+    shown = reminder_text(view, services.core, services.clock())
+    return [EditText(message_id, shown.text, shown.buttons)]
 
 
 async def on_button(
@@ -180,7 +177,7 @@ async def on_button(
     if event.chat.kind != "group":
         return [AnswerButton(callback, content.text("attendance_other_group"))]
     response = CODES[button.answer]
-    result = await reply_writer(services).press(
+    result = await services.reply_writer.press(
         event_id, event.chat.id, event.user.id, event.user.name, response, services.clock()
     )
     if result in REFUSALS:
@@ -192,12 +189,9 @@ async def on_button(
     return [notice, *await _refresh(session, services, event.chat.id, event_id, event.message_id)]
 
 
-def reply_writer(services: Services) -> replies.ReplyWriter:
-    if services.reply_writer is None:
-        services.reply_writer = replies.ReplyWriter(
-            services.db, press_rule.decide, press_rule.Answer
-        )
-    return services.reply_writer  # type: ignore[no-any-return]
+def reply_writer(db: Database) -> replies.ReplyWriter:
+    """Writes presses and replies as the press rule decides (one per process: bot/app.py)."""
+    return replies.ReplyWriter(db, press_rule.decide, press_rule.Answer)
 
 
 async def on_reply(session: AsyncSession, event: Event, services: Services) -> list[Action] | None:
@@ -219,7 +213,7 @@ async def on_reply(session: AsyncSession, event: Event, services: Services) -> l
         if previous is None or previous.response != LEAVE or previous.reason:
             return [SendText(content.text("attendance_unclear"))]
         response, reason = LEAVE, (event.text or "").strip()[:200]  # the reason after 请假
-    result = await reply_writer(services).press(
+    result = await services.reply_writer.press(
         row.id, event.chat.id, event.user.id, event.user.name, response, services.clock(), reason
     )
     if result in REFUSALS:  # the event began or was cancelled in the meantime

@@ -49,7 +49,9 @@ async def render_digest(
     silent = await silent_members(session, event)
     tz = branch.timezone or services.settings.timezone
     lines = [
-        content.text("digest_title", branch=branch.name, when=local_when(event, tz, services)),
+        content.text(
+            "digest_title", branch=branch.name, when=local_when(event, tz, services.content)
+        ),
         content.text("digest_counts", attend=tally[ATTEND], leave=tally[LEAVE]),
     ]
     if not silent:
@@ -91,9 +93,9 @@ async def on_nudge_button(
             if member.telegram_user_id
             else member.display_name
         )
-    head, tail = content.text("nudge_text", names="\0", when=local_when(row, tz, services)).split(
-        "\0"
-    )
+    head, tail = content.text(
+        "nudge_text", names="\0", when=local_when(row, tz, services.content)
+    ).split("\0")
     text, mentions = with_mentions([head, *names, tail])
     return [
         AnswerButton(callback, content.text("nudge_done", count=len(silent))),
@@ -112,7 +114,9 @@ async def render_confirm(session: AsyncSession, services: Services, event: Event
     present = sum(1 for m in members if rows.get(m.id) and rows[m.id].attended)
     tz = branch.timezone or services.settings.timezone
     lines = [
-        content.text("confirm_title", branch=branch.name, when=local_when(event, tz, services)),
+        content.text(
+            "confirm_title", branch=branch.name, when=local_when(event, tz, services.content)
+        ),
         content.text("confirm_hint"),
         content.text(
             "confirm_summary",
@@ -249,7 +253,7 @@ async def attendance_card(
         content.text(
             "attendance_title",
             branch=branch.name,
-            when=local_when(row, tz, services),
+            when=local_when(row, tz, services.content),
             theme=row.theme or content.messages["reminder"]["default_theme"],
         ),
         content.text("attendance_attend", count=len(coming), names="、".join(coming) or none),
@@ -279,7 +283,9 @@ async def attendance_card(
             lines.append(
                 content.text("attendance_rate", rate=_rate(present, counted), events=events)
             )
-    rows = [(Button(local_when(e, tz, services), AttendanceView(e.id).pack()),) for e in others]
+    rows = [
+        (Button(local_when(e, tz, services.content), AttendanceView(e.id).pack()),) for e in others
+    ]
     if row.starts_at <= now:
         confirm = Button(content.text("confirm_button"), ConfirmAttendance(row.id, "open").pack())
         rows.insert(0, (confirm,))
@@ -310,7 +316,7 @@ async def mine(session: AsyncSession, event: Event, services: Services, _: str) 
         lines.append(
             content.text(
                 "myattendance_line",
-                when=local_when(row, tz, services),
+                when=local_when(row, tz, services.content),
                 branch=branch.name if branch else "",
                 response=response,
             )

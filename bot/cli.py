@@ -19,6 +19,7 @@ from bot.config import Settings
 from bot.logs import adopt_stray_handlers, configure_logging
 
 if TYPE_CHECKING:
+    from bot.services import Core
     from storage.db import DatabasePathError  # imported when needed: `ask` has no database
 
 log = logging.getLogger(__name__)
@@ -138,22 +139,22 @@ def _unwritable_database(exc: BaseException) -> str:
 def _command(args: argparse.Namespace, settings: Settings) -> int:
     if args.command == "ask":
         return _ask(settings, args.question, args.json)
-    from bot.app import build_services
+    from bot.app import build_core
     from storage.db import DatabasePathError
 
     try:
-        services = build_services(settings)
+        core = build_core(settings)
     except DatabasePathError as exc:
         print(database_path_message(exc), file=sys.stderr)
         return 2
     adopt_stray_handlers()  # jieba, loaded with the knowledge base, brings its own handler
     if args.command == "migrate":
-        asyncio.run(_migrate(services))
+        asyncio.run(_migrate(core))
         print("数据库已升级到最新结构。")
         return 0
     if args.command == "export":
         try:
-            total = asyncio.run(_export(services, args.what, args.out))
+            total = asyncio.run(_export(core, args.what, args.out))
         except OSError as exc:
             if exc.errno is None:
                 raise
@@ -168,7 +169,7 @@ def _command(args: argparse.Namespace, settings: Settings) -> int:
 
         settle_memory()
         try:
-            asyncio.run(run_telegram(services, with_scheduler=not args.no_scheduler))
+            asyncio.run(run_telegram(core, with_scheduler=not args.no_scheduler))
         except StartupError as exc:  # settings that would expose the bot: nothing started
             print(exc, file=sys.stderr)
             return 2
@@ -179,7 +180,7 @@ def _command(args: argparse.Namespace, settings: Settings) -> int:
             return 2
         from bot.transports.run import run_scheduler_alone
 
-        asyncio.run(run_scheduler_alone(services))
+        asyncio.run(run_scheduler_alone(core))
         return 0
     if args.command == "run":
         print("未设置 BOT_TOKEN：启动本地控制台（数据保存在同一数据库中）。", file=sys.stderr)
@@ -187,7 +188,7 @@ def _command(args: argparse.Namespace, settings: Settings) -> int:
     from bot.console import run_console
 
     try:
-        asyncio.run(run_console(services, args.user_id, args.name, args.group))
+        asyncio.run(run_console(core, args.user_id, args.name, args.group))
     except KeyboardInterrupt:
         print()
     return 0
@@ -222,11 +223,11 @@ def _ask(settings: Settings, question: str | None, as_json: bool) -> int:
     return 0
 
 
-async def _migrate(services) -> None:  # type: ignore[no-untyped-def]
+async def _migrate(core: Core) -> None:
     try:
-        await services.db.migrate()
+        await core.db.migrate()
     finally:
-        await services.db.close()
+        await core.db.close()
 
 
 EXPORTED = {
@@ -237,28 +238,28 @@ EXPORTED = {
 }
 
 
-async def _export(services, what: str, out: Path) -> int:  # type: ignore[no-untyped-def]
+async def _export(core: Core, what: str, out: Path) -> int:
     """openpyxl and the export modules load only for the export asked for."""
     try:
-        await services.db.migrate()
-        zone = services.settings.timezone
+        await core.db.migrate()
+        zone = core.settings.timezone
         if what == "plans":
             from bot.exports.plans import export_plans
 
-            return await export_plans(services.db, services.content, out, zone)
+            return await export_plans(core.db, core.content, out, zone)
         if what == "attendance":
             from bot.exports.attendance import export_attendance
 
-            return await export_attendance(services.db, out, zone)
+            return await export_attendance(core.db, out, zone)
         if what == "selfcheck":
             from bot.exports.selfcheck import export_selfcheck
 
-            return await export_selfcheck(services.db, services.content, out, zone)
+            return await export_selfcheck(core.db, core.content, out, zone)
         from bot.exports.ledger import export_ledger
 
-        return await export_ledger(services.db, services.content, out, zone)
+        return await export_ledger(core.db, core.content, out, zone)
     finally:
-        await services.db.close()
+        await core.db.close()
 
 
 if __name__ == "__main__":

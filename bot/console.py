@@ -29,8 +29,7 @@ from bot.contract import (
     User,
 )
 from bot.router import answer
-from bot.services import Services
-from storage import dialogs
+from bot.services import Core, Services
 
 EXPORT_DIR = Path("data") / "exports"
 GROUP_CHAT_ID = -1001
@@ -38,55 +37,30 @@ REPLY = "/reply "
 
 
 @dataclass
-class ConsoleSession:
-    services: Services
-    chat: Chat
-    user: User
+class ConsoleScreen:
+    """The terminal, and the console's messenger: what the bot sends is printed, with the
+    latest message's buttons numbered for pressing. What goes to another chat (a secretary's
+    private digest while the console plays the group) is noted in one line."""
+
+    chat_id: int
     out: TextIO = field(default_factory=lambda: sys.stdout)
     buttons: list[Button] = field(default_factory=list)
     message_ids: count = field(default_factory=lambda: count(1))
-    callback_ids: count = field(default_factory=lambda: count(1))
-    _last_message_id: int | None = None
+    last_message_id: int | None = None
 
-    async def resume_notice(self) -> None:
-        """On start, a half-finished flow's question is shown again, answers kept."""
-        async with self.services.db.session() as session:
-            state = await dialogs.get_state(session, self.chat.id, self.user.id)
-            if state is not None:
-                title = self.services.engine.flow_of(state).title
-                notice = self.services.content.text("resume_notice", title=title)
-                self.show(self.services.engine.ask(state, notice=notice))
-
-    async def say(self, line: str) -> None:
-        """One line typed by the user: a console command, a button press or a message."""
-        line = line.rstrip("\r\n")
-        if self.chat.kind == "group" and line.startswith("/as "):
-            self._switch_user(line)
-            return
-        if line.startswith(REPLY):
-            await self._reply(line.removeprefix(REPLY).strip())
-            return
-        button = self._button_for(line.strip())
-        if button is not None and button.url:
-            print(f"（链接按钮：{button.url}）\n", file=self.out)
-            return
-        if button is not None:
-            event = Event(
-                self.chat,
-                self.user,
-                button_data=button.data,
-                callback_id=str(next(self.callback_ids)),
-                message_id=self._last_message_id,
-            )
-        else:
-            event = Event(self.chat, self.user, text=line)
-        self.show(await answer(event, self.services))
+    async def send(self, chat_id: int, action: Action) -> int | None:
+        """Sends outside a request (reminders, the digest): printed like any reply."""
+        if chat_id != self.chat_id:
+            print(f"（另有一条消息发给了对话 {chat_id}）\n", file=self.out)
+            return next(self.message_ids)
+        self.show([action])
+        return action.message_id if isinstance(action, EditText) else self.last_message_id
 
     def show(self, actions: list[Action]) -> None:
         for action in actions:
             match action:
                 case SendText(text=text, buttons=rows):
-                    self._last_message_id = next(self.message_ids)
+                    self.last_message_id = next(self.message_ids)
                     self._print(text, rows)
                 case EditText(text=text, buttons=rows):
                     self._print("↻ " + text, rows)
@@ -100,6 +74,9 @@ class ConsoleSession:
                 case SendPicture(caption=caption):
                     self._print(f"（图片）{caption}", ())
         self.out.flush()
+
+    def note(self, text: str) -> None:
+        print(text, file=self.out)
 
     def _print(self, text: str, rows: tuple[tuple[Button, ...], ...]) -> None:
         print(text, file=self.out)
@@ -115,34 +92,79 @@ class ConsoleSession:
             self.buttons = []  # only the latest message's buttons can be pressed
         print(file=self.out)
 
-    def _button_for(self, line: str) -> Button | None:
+    def button_for(self, line: str) -> Button | None:
         if not self.buttons or not line:
             return None
         if line.isdecimal() and 1 <= int(line) <= len(self.buttons):
             return self.buttons[int(line) - 1]
         return next((b for b in self.buttons if line in (b.label, b.label.lstrip("✅ "))), None)
 
+
+@dataclass
+class ConsoleSession:
+    """One person typing at the screen; `/as` in the group switches who is typing."""
+
+    services: Services
+    screen: ConsoleScreen
+    chat: Chat
+    user: User
+    callback_ids: count = field(default_factory=lambda: count(1))
+
+    async def resume_notice(self) -> None:
+        """On start, a half-finished flow's question is shown again, answers kept."""
+        async with self.services.db.session() as session:
+            state = await self.services.engine.current(session, self.chat.id, self.user.id)
+            if state is not None:
+                title = self.services.engine.flow_of(state).title
+                notice = self.services.content.text("resume_notice", title=title)
+                self.screen.show(self.services.engine.ask(state, notice=notice))
+
+    async def say(self, line: str) -> None:
+        """One line typed by the user: a console command, a button press or a message."""
+        line = line.rstrip("\r\n")
+        if self.chat.kind == "group" and line.startswith("/as "):
+            self._switch_user(line)
+            return
+        if line.startswith(REPLY):
+            await self._reply(line.removeprefix(REPLY).strip())
+            return
+        button = self.screen.button_for(line.strip())
+        if button is not None and button.url:
+            self.screen.note(f"（链接按钮：{button.url}）\n")
+            return
+        if button is not None:
+            event = Event(
+                self.chat,
+                self.user,
+                button_data=button.data,
+                callback_id=str(next(self.callback_ids)),
+                message_id=self.screen.last_message_id,
+            )
+        else:
+            event = Event(self.chat, self.user, text=line)
+        self.screen.show(await answer(event, self.services))
+
     async def _reply(self, text: str) -> None:
         """The line as a reply to the bot's latest message, as Telegram's "reply" gives it."""
-        if self._last_message_id is None or not text:
-            print("用法：/reply 文字（回复助手的上一条消息）\n", file=self.out)
+        if self.screen.last_message_id is None or not text:
+            self.screen.note("用法：/reply 文字（回复助手的上一条消息）\n")
             return
         event = Event(
             self.chat,
             self.user,
             text=text,
-            reply_to_message_id=self._last_message_id,
+            reply_to_message_id=self.screen.last_message_id,
             reply_to_bot=True,
         )
-        self.show(await answer(event, self.services))
+        self.screen.show(await answer(event, self.services))
 
     def _switch_user(self, line: str) -> None:
         parts = line.split(maxsplit=2)
         if len(parts) < 2 or not parts[1].lstrip("-").isdecimal():
-            print("用法：/as 用户ID 名字", file=self.out)
+            self.screen.note("用法：/as 用户ID 名字")
             return
         self.user = User(int(parts[1]), parts[2] if len(parts) > 2 else f"用户{parts[1]}")
-        print(f"（现在以 {self.user.name} 的身份发言）\n", file=self.out)
+        self.screen.note(f"（现在以 {self.user.name} 的身份发言）\n")
 
 
 class ConsoleDirectory:
@@ -157,39 +179,27 @@ class ConsoleDirectory:
         return None  # one terminal: there is no other chat to open
 
 
-class ConsoleMessenger:
-    """Sends outside a request (reminders, the digest, live counts) into the console: what
-    goes to its chat is printed there like any reply; what goes to another chat (a
-    secretary's private digest while the console plays the group) is noted in one line."""
-
-    def __init__(self, console: ConsoleSession) -> None:
-        self.console = console
-
-    async def send(self, chat_id: int, action: Action) -> int | None:
-        if chat_id != self.console.chat.id:
-            print(f"（另有一条消息发给了对话 {chat_id}）\n", file=self.console.out)
-            return next(self.console.message_ids)
-        self.console.show([action])
-        if isinstance(action, EditText):
-            return action.message_id
-        return self.console._last_message_id
+def console_chat(user_id: int, group: bool) -> Chat:
+    return Chat(GROUP_CHAT_ID, "group", "测试群") if group else Chat(user_id, "private")
 
 
 async def run_console(
-    services: Services, user_id: int, name: str, group: bool, tick: float | None = None
+    core: Core, user_id: int, name: str, group: bool, tick: float | None = None
 ) -> None:
+    from bot.app import connect
     from bot.reminders import build_dispatcher
     from scheduler.service import TICK_SECONDS, run_scheduler
 
-    services.directory = ConsoleDirectory()
-    await services.db.migrate()
-    chat = Chat(GROUP_CHAT_ID, "group", "测试群") if group else Chat(user_id, "private")
-    console = ConsoleSession(services, chat, User(user_id, name))
-    services.start_sending(ConsoleMessenger(console))
+    await core.db.migrate()
+    chat = console_chat(user_id, group)
+    screen = ConsoleScreen(chat.id)
+    # Count edits go out with each reply: one terminal has no rate limit to respect.
+    services = connect(core, screen, ConsoleDirectory(), coalesce_edits=False)
+    console = ConsoleSession(services, screen, chat, User(user_id, name))
     stop = asyncio.Event()
     scheduling = asyncio.create_task(
         run_scheduler(
-            build_dispatcher(services), services.settings.timezone, stop, tick or TICK_SECONDS
+            build_dispatcher(services), core.settings.timezone, stop, tick or TICK_SECONDS
         )
     )
     interactive = sys.stdin.isatty()
@@ -208,7 +218,7 @@ async def run_console(
     finally:
         stop.set()
         await asyncio.gather(scheduling, return_exceptions=True)
-        await services.db.close()
+        await core.db.close()
 
 
 def _read_line(interactive: bool) -> str | None:

@@ -12,7 +12,6 @@ from bot.ask import step_knowledge_button
 from bot.buttons import ButtonData, MenuStep, RestartWith, ResumeRunning, unpack
 from bot.contract import Action, AnswerButton, Button, Event, SendText, button_id
 from bot.services import Services
-from storage import dialogs
 
 # Filled by the router: kinds of button whose handler accepts force=True.
 RESTARTABLE: dict[type[ButtonData], Callable[..., Awaitable[list[Action]]]] = {}
@@ -36,7 +35,7 @@ async def start(
 
         return await ask_membership(session, event, services, branch_id)
     actions: list[Action] = [SendText(services.content.text("start", name=event.user.name or ""))]
-    state = await dialogs.get_state(session, event.chat.id, event.user.id)
+    state = await services.engine.current(session, event.chat.id, event.user.id)
     if state is not None:
         title = services.engine.flow_of(state).title
         actions += services.engine.ask(
@@ -104,7 +103,7 @@ async def start_flow(
 
     `origin` is the button data that asked for this start, replayed if the user confirms.
     """
-    running = await dialogs.get_state(session, event.chat.id, event.user.id)
+    running = await services.engine.current(session, event.chat.id, event.user.id)
     if running is not None and not force:
         content = services.content
         question = content.text(
@@ -128,7 +127,7 @@ async def on_resume_choice(
 ) -> list[Action]:
     """Continue the running question, or replay the button that asked to start, forced."""
     if isinstance(button, ResumeRunning):
-        state = await dialogs.get_state(session, event.chat.id, event.user.id)
+        state = await services.engine.current(session, event.chat.id, event.user.id)
         if state is None:
             return [SendText(services.content.text("no_dialog"))]
         return services.engine.ask(state)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Callable
 from datetime import datetime
 
@@ -10,13 +9,11 @@ from bot.attendance import render_reminder
 from bot.attendance_review import render_confirm, render_digest
 from bot.services import Services
 from scheduler.dispatch import Dispatcher, utc_now
-from scheduler.service import TICK_SECONDS, run_scheduler
 from storage.models import Plan, PlanMilestone
 from storage.schedule import CONFIRMATION, DIGEST, GROUP_REMINDER, KINDS
 
 
 def build_dispatcher(services: Services, clock: Callable[[], datetime] = utc_now) -> Dispatcher:
-    assert services.outbound is not None, "the transport sets the messenger first"
     content = services.content
 
     def milestone_text(plan: Plan, milestone: PlanMilestone) -> str:
@@ -47,23 +44,9 @@ def build_dispatcher(services: Services, clock: Callable[[], datetime] = utc_now
         raise RuntimeError("every kind of reminder needs its text here")
     return Dispatcher(
         services.db,
-        services.outbound,
+        services.messenger,
         lambda session, event, kind, now: renderers[kind](session, event, now),
         milestone_text,
         timezone=services.settings.timezone,
         clock=clock,
     )
-
-
-async def run_when_ready(
-    services: Services, stop: asyncio.Event, tick: float = TICK_SECONDS
-) -> None:
-    """Started beside the transport: waits until it can send (or is stopped), then schedules."""
-    sending = asyncio.create_task(services.sending.wait())
-    stopping = asyncio.create_task(stop.wait())
-    await asyncio.wait({sending, stopping}, return_when=asyncio.FIRST_COMPLETED)
-    for task in (sending, stopping):
-        task.cancel()
-    if stop.is_set() or not services.sending.is_set():
-        return
-    await run_scheduler(build_dispatcher(services), services.settings.timezone, stop, tick)

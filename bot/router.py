@@ -30,10 +30,9 @@ from bot import (
     themeday,
 )
 from bot.contract import Action, AnswerButton, Chat, Event, SendText, User
-from bot.dialog.engine import DialogButton
+from bot.dialog.machine import DialogButton
 from bot.rules.text_safety import clean_name, clean_text
 from bot.services import Services
-from storage import dialogs
 
 log = logging.getLogger(__name__)
 
@@ -111,7 +110,7 @@ async def _on_attachment(session: AsyncSession, event: Event, services: Services
     dialog, with the question again); a group is never answered, to keep it quiet."""
     if event.chat.kind == "group":
         return []
-    state = await dialogs.get_state(session, event.chat.id, event.user.id)
+    state = await services.engine.current(session, event.chat.id, event.user.id)
     if state is not None:
         return services.engine.ask(state, notice=services.content.text("attachment_in_dialog"))
     return [SendText(services.content.text("attachment_hint"))]
@@ -126,7 +125,7 @@ async def _on_text(session: AsyncSession, event: Event, services: Services) -> l
         if handler is None:
             return [SendText(services.content.text("unknown_command"))]
         return await handler(session, event, services, args)
-    state = await dialogs.get_state(session, event.chat.id, event.user.id)
+    state = await services.engine.current(session, event.chat.id, event.user.id)
     if state is not None:
         return await services.engine.answer_text(session, event, state)
     if event.chat.kind == "group" and event.reply_to_bot:
@@ -145,7 +144,7 @@ async def _on_button(session: AsyncSession, event: Event, services: Services) ->
     if isinstance(button, buttons.DialogPress):
         pressed = DialogButton.of(button)
         if pressed is not None:
-            state = await dialogs.get_state(session, event.chat.id, event.user.id)
+            state = await services.engine.current(session, event.chat.id, event.user.id)
             return await services.engine.press(session, event, state, pressed)
     if button is None or isinstance(button, buttons.DialogPress):
         return [AnswerButton(event.callback_id or "", services.content.text("button_invalid"))]
@@ -156,22 +155,22 @@ async def _on_button(session: AsyncSession, event: Event, services: Services) ->
 
 
 async def _cancel(session: AsyncSession, event: Event, services: Services, _: str) -> list[Action]:
-    state = await dialogs.get_state(session, event.chat.id, event.user.id)
+    state = await services.engine.current(session, event.chat.id, event.user.id)
     if state is None:
         return [SendText(services.content.text("no_dialog"))]
-    await dialogs.drop_state(session, event.chat.id, event.user.id)
+    await services.engine.drop(session, event.chat.id, event.user.id)
     return [SendText(services.content.text("cancelled"))]
 
 
 async def _back(session: AsyncSession, event: Event, services: Services, _: str) -> list[Action]:
-    state = await dialogs.get_state(session, event.chat.id, event.user.id)
+    state = await services.engine.current(session, event.chat.id, event.user.id)
     if state is None:
         return [SendText(services.content.text("no_dialog"))]
-    return await services.engine.back(session, state)
+    return await services.engine.back(session, event, state)
 
 
 async def _skip(session: AsyncSession, event: Event, services: Services, _: str) -> list[Action]:
-    state = await dialogs.get_state(session, event.chat.id, event.user.id)
+    state = await services.engine.current(session, event.chat.id, event.user.id)
     if state is None:
         return [SendText(services.content.text("no_dialog"))]
     return await services.engine.skip(session, event, state)

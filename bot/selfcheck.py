@@ -10,12 +10,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.buttons import KnowledgeEntry, SelfCheckStart
 from bot.contract import Action, AnswerButton, Button, Event, SendText
+from bot.dialog.machine import Snapshot
 from bot.menu import start_flow
 from bot.rules.selfcheck_score import change, score
 from bot.services import Services
 from knowledge.content import SELFCHECK_FLOW_PREFIX, Content
 from storage import plans
-from storage.models import DialogState
 
 MAX_KB_LABEL = 20
 
@@ -82,7 +82,7 @@ async def on_button(
 
 def make_completion(content: Content, knowledge_titles: dict[str, str]):  # type: ignore[no-untyped-def]
     async def complete(
-        session: AsyncSession, event: Event, state: DialogState, answers: dict[str, Any]
+        session: AsyncSession, event: Event, state: Snapshot, answers: dict[str, Any]
     ) -> list[Action]:
         """Scores, saves and compares with the user's previous attempt at the same questionnaire."""
         qid = state.flow_id.removeprefix(SELFCHECK_FLOW_PREFIX)

@@ -127,7 +127,7 @@ async def _next_dates(
 ) -> str:
     events = await schedule.upcoming_events(session, branch.id, now, limit=3)
     tz = branch.timezone
-    shown = "；".join(local_when(e, tz, services) for e in events) or services.content.text(
+    shown = "；".join(local_when(e, tz, services.content) for e in events) or services.content.text(
         "attendance_none"
     )
     return services.content.text("themeday_next", dates=shown)
@@ -186,7 +186,9 @@ async def _one_date(
         return content.text("themeday_past")
     await schedule.move_event(session, event, branch, starts)
     tz = branch.timezone
-    return content.text("themeday_moved", day=day.isoformat(), when=local_when(event, tz, services))
+    return content.text(
+        "themeday_moved", day=day.isoformat(), when=local_when(event, tz, services.content)
+    )
 
 
 async def reapply(session: AsyncSession, branch: Branch, now: datetime) -> None:

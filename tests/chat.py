@@ -6,12 +6,48 @@ import io
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import replace
+from datetime import UTC, datetime
+from itertools import count
 
-from bot.app import build_services
+from bot.app import build_core, connect
 from bot.config import Settings
-from bot.console import GROUP_CHAT_ID, ConsoleDirectory, ConsoleSession
-from bot.contract import Chat, User
+from bot.console import GROUP_CHAT_ID, ConsoleDirectory, ConsoleScreen, ConsoleSession, console_chat
+from bot.contract import Action, Messenger, SendText, User
 from bot.services import Services
+
+
+class Clock:
+    """The services' "now", moved by the test instead of sleeping; the real time until set."""
+
+    def __init__(self) -> None:
+        self.at: datetime | None = None
+
+    def __call__(self) -> datetime:
+        return self.at or datetime.now(UTC)
+
+
+def set_clock(services: Services, moment: datetime) -> None:
+    clock = services.core.clock
+    assert isinstance(clock, Clock), "services from bot_services() have a movable clock"
+    clock.at = moment
+
+
+class Sent:
+    """The messenger of handler tests: keeps what is sent outside a request (reminders,
+    nudges), in order, each with the message id it was given."""
+
+    def __init__(self) -> None:
+        self.sent: list[tuple[int, Action]] = []
+        self.message_ids: list[int] = []
+        self.ids = count(1000)
+
+    async def send(self, chat_id: int, action: Action) -> int | None:
+        self.sent.append((chat_id, action))
+        self.message_ids.append(next(self.ids))
+        return self.message_ids[-1]
+
+    def texts(self, chat_id: int = GROUP_CHAT_ID) -> list[str]:
+        return [a.text for c, a in self.sent if isinstance(a, SendText) and c == chat_id]
 
 
 class Conversation:
@@ -19,8 +55,9 @@ class Conversation:
         self, services: Services, user_id: int = 1, name: str = "书记", group: bool = False
     ):
         self.out = io.StringIO()
-        chat = Chat(GROUP_CHAT_ID, "group", "测试群") if group else Chat(user_id, "private")
-        self.session = ConsoleSession(services, chat, User(user_id, name), out=self.out)
+        chat = console_chat(user_id, group)
+        screen = ConsoleScreen(chat.id, self.out)
+        self.session = ConsoleSession(services, screen, chat, User(user_id, name))
 
     def _take(self) -> str:
         text = self.out.getvalue()
@@ -39,15 +76,30 @@ class Conversation:
         return self._take()
 
 
+def handler_services(
+    settings: Settings,
+    messenger: Messenger | None = None,
+    coalesce_edits: bool = False,
+    clock: Clock | None = None,
+) -> Services:
+    """Services for calling handlers directly, as the console has them unless told otherwise."""
+    core = build_core(settings) if clock is None else build_core(settings, clock=clock)
+    return connect(core, messenger or Sent(), ConsoleDirectory(), coalesce_edits)
+
+
 @asynccontextmanager
 async def bot_services(
-    database_url: str, admins: frozenset[int] = frozenset(), timezone: str | None = None
+    database_url: str,
+    admins: frozenset[int] = frozenset(),
+    timezone: str | None = None,
+    messenger: Messenger | None = None,
 ) -> AsyncIterator[Services]:
+    """Services as the console has them (count edits come back in the reply), with a clock
+    the test can move (`set_clock`) and a messenger that keeps what is sent (`Sent`)."""
     settings = Settings(database_url=database_url, admin_user_ids=admins)
     if timezone is not None:
         settings = replace(settings, timezone=timezone)
-    services = build_services(settings)
-    services.directory = ConsoleDirectory()
+    services = handler_services(settings, messenger, clock=Clock())
     await services.db.migrate()
     try:
         yield services

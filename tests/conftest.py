@@ -12,9 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.app import build_services
 from bot.config import Settings
-from bot.transports.run import run_telegram
 from storage.db import Database
 from tests.databases import (
     BACKENDS,
@@ -106,11 +104,7 @@ async def bot(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[B
         database_url=f"sqlite+aiosqlite:///{tmp_path / 'bot.db'}",
         cache_dir=tmp_path / "cache",
     )
-    services = build_services(settings)
-    stop = asyncio.Event()
-    task = asyncio.create_task(run_telegram(services, stop, tick_seconds=0.2))
-    await server.wait_for(lambda _: any(c["method"] == "setMyCommands" for c in server.calls), 15)
-    running = Bot(server, services, stop, task)
+    running = Bot(server, *await start_bot(server, settings, tick_seconds=0.2))
     try:
         yield running
     finally:  # the running bot: a test may have restarted it

@@ -13,10 +13,10 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from bot.app import build_services
+from bot.app import build_core
 from bot.config import Settings
 from bot.services import Services
-from bot.transports.run import run_telegram
+from bot.transports.run import App
 from tests.telegram_server import FakeTelegram
 
 WEBHOOK_SECRET = "test-webhook-secret-0123456789"
@@ -40,24 +40,31 @@ class Running:
     settings: Settings
     stop: asyncio.Event
     task: asyncio.Task[None]
-    services: Services
+    app: App
+
+    @property
+    def services(self) -> Services:
+        """What the running bot's handlers use (connected once it has started)."""
+        assert self.app.services is not None
+        return self.app.services
 
     async def restart(self) -> None:
         """Stops the bot process and starts a new one on the same database."""
         self.stop.set()
         await asyncio.wait_for(self.task, 20)
-        self.stop, self.task, self.services = await start_bot(self.server, self.settings)
+        self.stop, self.task, self.app = await start_bot(self.server, self.settings)
 
 
 async def start_bot(
-    server: FakeTelegram, settings: Settings
-) -> tuple[asyncio.Event, asyncio.Task[None], Services]:
+    server: FakeTelegram, settings: Settings, tick_seconds: float | None = None
+) -> tuple[asyncio.Event, asyncio.Task[None], App]:
+    """A bot on a fresh core, running until its stop is set; returns once it has started."""
     stop = asyncio.Event()
-    services = build_services(settings)
-    task = asyncio.create_task(run_telegram(services, stop))
+    app = App(build_core(settings), stop, tick_seconds)
+    task = asyncio.create_task(app.serve())
     method = "setWebhook" if settings.webhook_url else "setMyCommands"
     await server.wait_for(lambda _: any(c["method"] == method for c in server.calls), timeout=15)
-    return stop, task, services
+    return stop, task, app
 
 
 def texts(server: FakeTelegram, chat_id: int) -> list[str]:
@@ -103,8 +110,23 @@ FRAMEWORKS = ["ptb", "aiogram"]
 
 
 class Bot:
-    def __init__(self, server: FakeTelegram, services: Any, stop: asyncio.Event, task: Any):
-        self.server, self.services, self.stop, self.task = server, services, stop, task
+    def __init__(
+        self, server: FakeTelegram, stop: asyncio.Event, task: asyncio.Task[None], app: App
+    ) -> None:
+        self.server, self.stop, self.task, self.app = server, stop, task, app
+
+    @property
+    def services(self) -> Services:
+        assert self.app.services is not None
+        return self.app.services
+
+    async def restart(self) -> None:
+        """A new process on the same database: stops this one, starts another."""
+        self.stop.set()
+        await asyncio.wait_for(self.task, 20)
+        self.stop, self.task, self.app = await start_bot(
+            self.server, self.app.core.settings, self.app.tick_seconds
+        )
 
 
 def rule_two_days_ahead() -> str:

@@ -112,6 +112,36 @@ def test_no_handler_splits_button_data() -> None:
     assert places == []
 
 
+def test_services_are_built_once_and_never_changed() -> None:
+    """Nothing attaches a part to the services later (the transport once set the messenger
+    and handlers asked whether it was there): they are frozen, and nobody assigns to them."""
+    import dataclasses
+
+    from bot.services import Core, Services
+
+    for built in (Core, Services):
+        assert dataclasses.fields(built) and built.__dataclass_params__.frozen  # type: ignore[attr-defined]
+    assigning = [
+        str(path.relative_to(ROOT))
+        for path in product_files().values()
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8")))
+        if isinstance(node, ast.Assign | ast.AugAssign | ast.AnnAssign)
+        for target in (node.targets if isinstance(node, ast.Assign) else [node.target])
+        if isinstance(target, ast.Attribute)
+        and isinstance(target.value, ast.Name)
+        and target.value.id in ("services", "core")
+    ]
+    assert assigning == []
+
+
+def test_the_dialog_machine_reads_no_database() -> None:
+    """Its transitions are tested as a table: it must stay free of storage and sessions."""
+    imported = graph()["bot.dialog.machine"]
+    assert not {name for name in imported if name.startswith("storage")}
+    source = (ROOT / "bot" / "dialog" / "machine.py").read_text(encoding="utf-8")
+    assert "AsyncSession" not in source and "sqlalchemy" not in source
+
+
 def test_no_test_module_imports_another() -> None:
     """Shared fixtures live in conftest.py and helpers in modules of their own."""
     tests = ROOT / "tests"

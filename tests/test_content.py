@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.app import build_services
+from bot.app import build_core
 from bot.config import Settings
 from bot.dialog.flows import parse_flow
 from knowledge.content import load_content
@@ -20,7 +20,7 @@ def test_every_flow_parses_and_the_engine_accepts_it() -> None:
     assert "survey" in content.flows
     for raw in content.flows.values():
         parse_flow(raw)
-    build_services(Settings(database_url="sqlite+aiosqlite:///:memory:"))
+    build_core(Settings(database_url="sqlite+aiosqlite:///:memory:"))
 
 
 def test_every_message_key_used_in_code_exists() -> None:

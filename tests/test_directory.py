@@ -6,7 +6,6 @@ from __future__ import annotations
 import pytest
 
 from bot.console import ConsoleDirectory
-from bot.services import NoDirectory
 from bot.transports.common import telegram_deep_link
 
 
@@ -23,6 +22,5 @@ def test_telegram_deep_link(username: str, payload: str, link: str | None) -> No
     assert telegram_deep_link(username, payload) == link
 
 
-def test_the_console_and_a_not_started_transport_have_no_link() -> None:
+def test_the_console_has_no_link() -> None:
     assert ConsoleDirectory().deep_link("join-1") is None
-    assert NoDirectory().deep_link("join-1") is None

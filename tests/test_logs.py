@@ -317,7 +317,7 @@ async def test_a_whole_scenario_logs_no_token_no_text_no_name(
 
     monkeypatch.setattr(router, "handle_event", failing_on_request)
     try:
-        stop, task, services = await start_bot(server, settings)
+        stop, task, app = await start_bot(server, settings)
         try:
             user = await server.user(701, NAME)
             chat = await server.private_chat(user)
@@ -333,7 +333,7 @@ async def test_a_whole_scenario_logs_no_token_no_text_no_name(
             await server.send_text(admin, group, "/bind")
             await said(server, group["id"], "已将本群绑定")
             await server.send_text(user, chat, "帮我查一下")
-            await said(server, chat["id"], services.content.text("handler_failed")[:8])
+            await said(server, chat["id"], app.core.content.text("handler_failed")[:8])
         finally:
             stop.set()
             await asyncio.wait_for(task, 20)

@@ -13,7 +13,6 @@ from hypothesis import strategies as st
 from bot.contract import AnswerButton, Chat, Event, SendText, User, button_id
 from bot.router import handle_event, parse_command
 from bot.services import Services
-from storage import dialogs
 from tests.chat import Conversation, bot_services
 from tests.flow_scripts import ENTERPRISE_ANSWERS
 
@@ -40,7 +39,7 @@ CHANGES_STATE = frozenset({"cancel", "back", "skip"})
 
 async def _fuzz(services: Services) -> None:
     async with services.db.session() as session:
-        before = await dialogs.get_state(session, 1, 1)
+        before = await services.engine.current(session, 1, 1)
         assert before is not None
         kept = dict(before.answers)
     loop = asyncio.get_running_loop()
@@ -66,7 +65,7 @@ async def _check(services: Services, text: str, button: str, kept: dict[str, obj
             if isinstance(action, SendText):
                 assert action.text.strip()
     async with services.db.session() as session:
-        state = await dialogs.get_state(session, 1, 1)
+        state = await services.engine.current(session, 1, 1)
         if state is not None:  # a valid answer may advance; earlier answers stay
             for key, value in kept.items():
                 assert state.answers.get(key) == value

@@ -227,12 +227,20 @@ async def test_one_failing_update_does_not_end_its_chats_queue() -> None:
 
 
 async def test_an_update_of_an_unexpected_shape_is_ignored(tmp_path: Any) -> None:
-    from bot.app import build_services
+    from bot.app import build_core, connect
     from bot.config import Settings
+    from bot.console import ConsoleDirectory
     from bot.transports.common import TelegramRuntime
 
-    services = build_services(Settings(database_url=f"sqlite+aiosqlite:///{tmp_path / 'b.db'}"))
-    runtime = TelegramRuntime(services, Recorder(), 1, "bot")
+    settings = Settings(database_url=f"sqlite+aiosqlite:///{tmp_path / 'b.db'}")
+    core = build_core(settings)
+    runtime = TelegramRuntime(
+        settings,
+        Recorder(),
+        1,
+        ConsoleDirectory(),
+        lambda messenger, directory: connect(core, messenger, directory, coalesce_edits=True),
+    )
     for odd in (
         {"update_id": 1, "message": {"chat": {"id": -1}, "from": "x", "text": "/help"}},
         {"update_id": 2, "message": {"chat": {"id": -1, "type": 5}, "from": {}, "text": 7}},
@@ -240,4 +248,4 @@ async def test_an_update_of_an_unexpected_shape_is_ignored(tmp_path: Any) -> Non
     ):
         await runtime.handle(odd)  # no exception, nothing sent
     await runtime.close(1)
-    await services.db.close()
+    await core.db.close()

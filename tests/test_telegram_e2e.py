@@ -185,8 +185,7 @@ async def test_a_group_that_removed_the_bot_is_marked_inactive_and_skipped(
     await server.send_text(admin, group, "/bind")
     await said(server, group["id"], "已将本群绑定")
     await server.remove_bot(group["id"])
-    outbound = telegram.services.outbound
-    assert outbound is not None
+    outbound = telegram.services.messenger
     assert await outbound.send(group["id"], SendText("本月主题党日提醒")) is None
     async with telegram.services.db.session() as session:
         binding = await groups.get_binding(session, group["id"])

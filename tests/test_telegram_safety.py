@@ -18,10 +18,10 @@ from typing import Any
 import pytest
 from aiohttp import ClientSession
 
-from bot.app import build_services
+from bot.app import build_core
 from bot.config import Settings
 from bot.transports import aiogram_transport, common, ptb_transport
-from bot.transports.run import run_telegram
+from bot.transports.run import App, run_telegram
 from tests.databases import (
     POSTGRES_URL,
     drop_postgres_database,
@@ -56,7 +56,7 @@ def settings_for(framework: str, api_url: str, tmp_path: Path, **extra: Any) -> 
 
 async def started(server: FakeTelegram, settings: Settings) -> tuple[asyncio.Event, asyncio.Task]:
     stop = asyncio.Event()
-    task = asyncio.create_task(run_telegram(build_services(settings), stop))
+    task = asyncio.create_task(run_telegram(build_core(settings), stop))
     await server.wait_for(lambda _: any(c["method"] == "setMyCommands" for c in server.calls), 20)
     return stop, task
 
@@ -83,7 +83,7 @@ async def test_webhook_without_a_secret_does_not_start(framework: str, tmp_path:
             webhook_url=f"http://127.0.0.1:{port}/hook", webhook_listen=f"127.0.0.1:{port}",
         )  # fmt: skip
         with pytest.raises(common.StartupError, match="WEBHOOK_SECRET"):
-            await asyncio.wait_for(run_telegram(build_services(settings), asyncio.Event()), 10)
+            await asyncio.wait_for(run_telegram(build_core(settings), asyncio.Event()), 10)
         assert not [c for c in server.calls if c["method"] in ("getMe", "setWebhook")]
         with pytest.raises(OSError):  # nothing listens where the webhook would have
             _, writer = await asyncio.open_connection("127.0.0.1", port)
@@ -255,15 +255,19 @@ async def test_started_before_telegram_is_reachable_it_comes_up(
     port = free_port()
     settings = settings_for(framework, f"http://127.0.0.1:{port}", tmp_path)
     stop = asyncio.Event()
-    task = asyncio.create_task(run_telegram(build_services(settings), stop))
+    app = App(build_core(settings), stop)
+    task = asyncio.create_task(app.serve())
     server = None
     try:
         await asyncio.sleep(1.5)
         assert not task.done(), "gave up while Telegram was unreachable"
+        # Nothing can send yet: no services are connected and no scheduler runs.
+        assert app.services is None and app.scheduling == []
         server = await FakeTelegram.start(port=port)
         await server.wait_for(
             lambda _: any(c["method"] == "setMyCommands" for c in server.calls), 20
         )
+        assert app.services is not None and len(app.scheduling) == 1
         user = await server.user(4200, "用户")
         await server.private_chat(user)
         await server.send_text(user, user["id"], "/help")
@@ -309,7 +313,7 @@ async def test_a_database_recreated_under_the_bot_is_repaired(tmp_path: Path) ->
     try:
         user = await server.user(4300, "用户")
         chat_id = (await server.private_chat(user))["id"]
-        apology = build_services(Settings()).content.text("handler_failed")
+        apology = build_core(Settings()).content.text("handler_failed")
         for round_ in range(3):
             if round_ == 1:
                 await recreate_postgres_database(url)

@@ -10,9 +10,9 @@ from typing import Any
 
 from sqlalchemy import select
 
-from bot.app import build_services
+from bot.app import build_core
 from bot.config import Settings
-from bot.transports.run import run_telegram
+from bot.transports.run import App
 from storage import attendance
 from storage.models import Event as EventRow
 from storage.models import GroupBinding, Reminder
@@ -71,7 +71,7 @@ async def test_reminder_presses_and_replies(bot: Bot) -> None:
     text, mentions = with_mentions(
         ["【提醒】", (1000, "党员0"), "、", (1001, "党员1"), "：请回复。"]
     )
-    await bot.services.outbound.send(-100500, SendText(text, mentions=mentions))
+    await bot.services.messenger.send(-100500, SendText(text, mentions=mentions))
     nudge = await server.wait_for(lambda s: message_with(s, -100500, "：请回复。"), 10)
     stored = server.message(-100500, nudge["message_id"]) or {}
     assert [(e["type"], e["offset"], e["length"], e["user"]["id"]) for e in stored["entities"]] == [
@@ -167,11 +167,7 @@ async def test_a_restart_sends_nothing_twice(bot: Bot) -> None:
     await bound_group(bot, -100800, 1, "第四支部群")
     await server.send_text(1, -100800, f"/themeday {rule_two_days_ahead()}")
     await server.wait_for(lambda s: message_with(s, -100800, "【支部主题党日提醒】"), 10)
-    bot.stop.set()
-    await asyncio.wait_for(bot.task, 20)
-    bot.services = build_services(bot.services.settings)
-    bot.stop = asyncio.Event()
-    bot.task = asyncio.create_task(run_telegram(bot.services, bot.stop, tick_seconds=0.2))
+    await bot.restart()
     await server.wait_for(
         lambda _: sum(c["method"] == "setMyCommands" for c in server.calls) >= 2, 15
     )
@@ -197,9 +193,9 @@ async def test_the_scheduler_can_run_alone(tmp_path: Path) -> None:
         database_url=f"sqlite+aiosqlite:///{tmp_path / 'bot.db'}",
         cache_dir=tmp_path / "cache",
     )
-    bot_services, scheduler_services = build_services(settings), build_services(settings)
     stop = asyncio.Event()
-    bot_task = asyncio.create_task(run_telegram(bot_services, stop, with_scheduler=False))
+    bot_app = App(build_core(settings), stop)
+    bot_task = asyncio.create_task(bot_app.serve(with_scheduler=False))
     try:
         await server.wait_for(
             lambda _: any(c["method"] == "setMyCommands" for c in server.calls), 15
@@ -209,10 +205,11 @@ async def test_the_scheduler_can_run_alone(tmp_path: Path) -> None:
         await server.send_text(owner, group, "/bind")
         await server.send_text(owner, group, f"/themeday {rule_two_days_ahead()}")
         await server.wait_for(lambda s: message_with(s, -100900, "已设定"), 10)
-        await asyncio.sleep(0.5)
-        assert message_with(server.sent, -100900, "【支部主题党日提醒】") is None
-        alone = asyncio.create_task(run_scheduler_alone(scheduler_services, stop))
+        assert bot_app.scheduling == []  # this process schedules nothing: it cannot remind
+        alone = asyncio.create_task(run_scheduler_alone(build_core(settings), stop))
         await server.wait_for(lambda s: message_with(s, -100900, "【支部主题党日提醒】"), 10)
+        sent = [m for m in server.sent if m["method"] == "sendMessage"]
+        assert sum("【支部主题党日提醒】" in (m["text"] or "") for m in sent) == 1
     finally:
         stop.set()
         await asyncio.gather(bot_task, return_exceptions=True)

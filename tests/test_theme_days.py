@@ -6,8 +6,8 @@ from __future__ import annotations
 
 import asyncio
 import calendar
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
-from itertools import count
 from pathlib import Path
 
 import pytest
@@ -23,29 +23,13 @@ from scheduler.service import run_scheduler
 from storage import attendance, schedule
 from storage.models import Attendance, Branch, GroupBinding, Member, Reminder
 from storage.models import Event as EventRow
-from tests.chat import Conversation, bot_services
+from tests.chat import Conversation, bot_services, set_clock
+from tests.chat import Sent as Telegram
 
 GROUP = Chat(GROUP_CHAT_ID, "group", "测试群")
 # 2026-12-15 is a Tuesday; 09:00 in Asia/Shanghai is 01:00 UTC.
 START = datetime(2026, 12, 15, 1, 0, tzinfo=UTC)
 SET_ON = datetime(2026, 12, 1, 2, 0, tzinfo=UTC)
-
-
-class Telegram:
-    """Stands in for Telegram's servers only: records what would be sent, numbers messages."""
-
-    def __init__(self) -> None:
-        self.sent: list[tuple[int, Action]] = []
-        self.message_ids: list[int] = []
-        self.ids = count(1000)
-
-    async def send(self, chat_id: int, action: Action) -> int | None:
-        self.sent.append((chat_id, action))
-        self.message_ids.append(next(self.ids))
-        return self.message_ids[-1]
-
-    def texts(self, chat_id: int = GROUP_CHAT_ID) -> list[str]:
-        return [a.text for c, a in self.sent if isinstance(a, SendText) and c == chat_id]
 
 
 @pytest.fixture
@@ -56,14 +40,14 @@ def db_url(tmp_path: Path) -> str:
 async def bound_group_with_rule(services: Services, rule: str = "每月15日 9:00") -> str:
     """User 1 (the group's creator in the console) binds the group and sets the rule, as if
     on SET_ON (the services' clock): the events expanded are those after that day."""
-    services.clock = lambda: SET_ON
+    set_clock(services, SET_ON)
     await Conversation(services, group=True).say("/bind")
     return await Conversation(services, group=True).say(f"/themeday {rule}")
 
 
 def dispatcher_at(services: Services, telegram: Telegram, moment: list[datetime]):  # type: ignore[no-untyped-def]
-    services.outbound = telegram
-    return build_dispatcher(services, clock=lambda: moment[0])
+    """The scheduler's dispatcher, sending to `telegram`, at the instant `moment[0]`."""
+    return build_dispatcher(replace(services, messenger=telegram), clock=lambda: moment[0])
 
 
 async def reminders(services: Services) -> list[Reminder]:
@@ -340,9 +324,7 @@ async def test_buttons_and_text_replies_are_counted_exactly(db_url: str) -> None
                 await session.execute(select(Reminder).where(Reminder.event_id == first.id))
             ).scalars():
                 r.due_at = SET_ON - timedelta(minutes=1)
-        services.outbound = telegram
         await dispatcher.tick(SET_ON)
-        services.outbound = None
         ((reminder_message, message_id),) = [
             (a, m)
             for (c, a), m in zip(telegram.sent, telegram.message_ids, strict=True)
@@ -421,9 +403,7 @@ async def test_the_day_before_the_secretary_can_nudge_who_has_not_replied(db_url
     async with bot_services(db_url) as services:
         dispatcher, reminder = await three_members_reminded(services, telegram)
         yes = reminder.buttons[0][0].data  # type: ignore[union-attr]
-        services.outbound = None
         await press(services, 5, yes, 1000)
-        services.outbound = telegram
         await dispatcher.tick(START - timedelta(days=1))
         (digest,) = telegram.texts(1)
         assert "【明天的主题党日】测试群" in digest
@@ -432,7 +412,7 @@ async def test_the_day_before_the_secretary_can_nudge_who_has_not_replied(db_url
         member = Event(Chat(6, "private"), User(6, "党员6"), button_data=nudge, callback_id="m")
         (refused,) = await handle_event(member, services)
         assert "没有查看这条记录的权限" in refused.text  # type: ignore[union-attr]
-        services.clock = lambda: START - timedelta(days=1)
+        set_clock(services, START - timedelta(days=1))
         pressed = Event(Chat(1, "private"), User(1, "书记"), button_data=nudge, callback_id="s")
         actions = await handle_event(pressed, services)
         (to_group,) = [a for a in actions if isinstance(a, SendText)]
@@ -450,18 +430,16 @@ async def test_after_the_event_the_secretary_confirms_who_came(db_url: str, tmp_
     async with bot_services(db_url) as services:
         dispatcher, reminder = await three_members_reminded(services, telegram)
         yes, no = (b.data for b in reminder.buttons[0])  # type: ignore[union-attr]
-        services.outbound = None
         await press(services, 5, yes, 1000)
         await press(services, 6, yes, 1000)
         await press(services, 7, no, 1000)
-        services.outbound = telegram
         await dispatcher.tick(START + timedelta(hours=2))
         (card,) = [a for c, a in telegram.sent if c == 1 and "确认实到" in a.text]  # type: ignore[union-attr]
         assert "实到 2/4 人，出勤率 50%" in card.text  # type: ignore[union-attr]
         labels = [b.label for row in card.buttons for b in row]  # type: ignore[union-attr]
         assert labels == ["⬜ 书记", "✅ 党员5", "✅ 党员6", "⬜ 党员7", "保存（实到 2 人）"]
         member6 = next(b.data for row in card.buttons for b in row if b.label == "✅ 党员6")  # type: ignore[union-attr]
-        services.clock = lambda: START + timedelta(hours=2)
+        set_clock(services, START + timedelta(hours=2))
         not_secretary = Event(
             Chat(6, "private"), User(6, "党员6"), button_data=member6, callback_id="x"
         )
@@ -490,7 +468,7 @@ async def test_after_the_event_the_secretary_confirms_who_came(db_url: str, tmp_
             services,
         )
         assert "已保存：实到 1/4 人，出勤率 25%" in saved[-1].text  # type: ignore[union-attr]
-        services.clock = lambda: datetime(2026, 12, 20, 1, 0, tzinfo=UTC)
+        set_clock(services, datetime(2026, 12, 20, 1, 0, tzinfo=UTC))
         shown = await secretary.say("/attendance 1")
         assert "本支部本月出勤率：25%（已确认 1 次）" in shown and "确认实到人员" in shown
         assert "⏳ 未回复（1）：书记" in shown  # confirming who came is not a reply
@@ -611,7 +589,6 @@ async def test_changing_the_rule_moves_keeps_and_restores_dates(db_url: str) -> 
 
         before = await coming()
         dec15 = before["2026-12-15"][0]
-        services.outbound = None
         await press(services, 5, f"a:{dec15}:y", 1)
         await group.say("/as 1 书记", "/themeday 每月15日 14:00")
         assert (await coming())["2026-12-15"] == (dec15, "planned", "06:00")

@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.config import Settings
 from bot.contract import Action, Event, SendText
+from bot.dialog.machine import Snapshot
 from bot.rules.activity_check import Emphasis, Finding, check_emphases, check_plan
 from bot.steps import branch_pick
 from bot.steps.cards import card_buttons
@@ -21,8 +22,8 @@ from bot.steps.spec import Hooks, PlanSheet, StepSpec, joined, saved_at
 from knowledge.content import KNOWLEDGE_DIR, Content, read_yaml
 from scheduler.rules import describe_rule, local_start, occurrences, validate_rule
 from storage import plans, schedule
-from storage.models import DialogState, Plan, utcnow
 from storage.models import Event as EventRow
+from storage.models import Plan, utcnow
 
 PLAN_KIND = "activity"
 OFFLINE_MODES = frozenset({"线下集中", "线上线下结合"})
@@ -97,7 +98,7 @@ def check_report(answers: dict[str, Any], rules: dict[str, Any], texts: dict[str
 
 def make_completion(content: Content, rules: dict[str, Any], zone: str):  # type: ignore[no-untyped-def]
     async def complete(
-        session: AsyncSession, event: Event, state: DialogState, answers: dict[str, Any]
+        session: AsyncSession, event: Event, state: Snapshot, answers: dict[str, Any]
     ) -> list[Action]:
         """Saves the event for the reminders and the plan with its check, then shows the card."""
         branch = await branch_pick.resolve(session, event, answers, state.context, zone)

@@ -9,13 +9,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.config import Settings
 from bot.contract import Action, Event, SendText
+from bot.dialog.machine import Snapshot
 from bot.rules.brand_check import CRITERIA, brand_marks, weak_marks
 from bot.steps import branch_pick
 from bot.steps.cards import card_buttons
 from bot.steps.spec import Hooks, PlanSheet, StepSpec, joined, saved_at
 from knowledge.content import Content
 from storage import plans
-from storage.models import DialogState, Plan
+from storage.models import Plan
 
 PLAN_KIND = "brand"
 CARD_FIELDS = (
@@ -36,7 +37,7 @@ def derive(answers: dict[str, Any], context: dict[str, Any]) -> dict[str, Any]:
 
 def make_completion(content: Content, zone: str):  # type: ignore[no-untyped-def]
     async def complete(
-        session: AsyncSession, event: Event, state: DialogState, answers: dict[str, Any]
+        session: AsyncSession, event: Event, state: Snapshot, answers: dict[str, Any]
     ) -> list[Action]:
         branch = await branch_pick.resolve(session, event, answers, state.context, zone)
         plan = await plans.add_plan(

@@ -10,12 +10,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.config import Settings
 from bot.contract import Action, Event, SendText
+from bot.dialog.machine import Snapshot
 from bot.steps import branch_pick
 from bot.steps.cards import card_buttons
 from bot.steps.spec import Hooks, PlanSheet, StepSpec
 from knowledge.content import Content
 from storage import plans
-from storage.models import DialogState, Plan
+from storage.models import Plan
 
 PLAN_KIND = "innovation"
 
@@ -40,7 +41,7 @@ def make_completion(content: Content, zone: str):  # type: ignore[no-untyped-def
     ideas = content.flows["innovate"]["ideas"]
 
     async def complete(
-        session: AsyncSession, event: Event, state: DialogState, answers: dict[str, Any]
+        session: AsyncSession, event: Event, state: Snapshot, answers: dict[str, Any]
     ) -> list[Action]:
         """Saves the checklist; each indicator's date becomes a milestone for the reminders."""
         branch = await branch_pick.resolve(session, event, answers, state.context, zone)

@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.buttons import MenuStep, PlansList
 from bot.config import Settings
 from bot.contract import Action, Button, Event, SendText, keyboard
+from bot.dialog.machine import Snapshot
 from bot.rules.coverage import (
     ENTERPRISE,
     OrganisationFacts,
@@ -26,7 +27,7 @@ from bot.rules.formation import Form, formation_advice
 from bot.steps.spec import Hooks, PlanSheet, StepSpec, joined, saved_at
 from knowledge.content import Content
 from storage import ledger, plans
-from storage.models import DialogState, Plan
+from storage.models import Plan
 
 PLAN_KIND = "formation"
 MAX_LISTED = 20
@@ -172,7 +173,7 @@ def split_names(text: str | None) -> list[str]:
 
 def make_completion(content: Content, derive):  # type: ignore[no-untyped-def]
     async def complete(
-        session: AsyncSession, event: Event, state: DialogState, answers: dict[str, Any]
+        session: AsyncSession, event: Event, state: Snapshot, answers: dict[str, Any]
     ) -> list[Action]:
         """Saves the plan with its milestones and shows it as a card."""
         view = derive(answers, state.context)

@@ -12,7 +12,8 @@ from zoneinfo import ZoneInfo
 
 from bot.config import Settings
 from bot.contract import SendText
-from bot.dialog.engine import Completion, Deriver, OptionSource, Preparer
+from bot.dialog.engine import Completion, Preparer
+from bot.dialog.machine import Deriver, OptionSource
 from knowledge.content import Content
 from storage.models import Plan
 

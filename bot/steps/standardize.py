@@ -9,13 +9,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.config import Settings
 from bot.contract import Action, Event, SendText
+from bot.dialog.machine import Snapshot
 from bot.rules.standards import compare, score_check
 from bot.steps import branch_pick
 from bot.steps.cards import card_buttons
 from bot.steps.spec import Hooks, PlanSheet, StepSpec, saved_at
 from knowledge.content import Content
 from storage import plans
-from storage.models import DialogState, Plan
+from storage.models import Plan
 
 PLAN_KIND = "standards"
 MAX_TODO_SHOWN = 12
@@ -25,7 +26,7 @@ def make_completion(content: Content, zone: str):  # type: ignore[no-untyped-def
     flow = content.flows["standardize"]
 
     async def complete(
-        session: AsyncSession, event: Event, state: DialogState, answers: dict[str, Any]
+        session: AsyncSession, event: Event, state: Snapshot, answers: dict[str, Any]
     ) -> list[Action]:
         """Scores the check, compares it with the branch's last one, saves it, shows the card."""
         branch = await branch_pick.resolve(session, event, answers, state.context, zone)

@@ -9,11 +9,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.ask import step_knowledge_button
 from bot.buttons import LedgerEdit, LedgerList, MenuStep
 from bot.contract import Action, Button, Event, SendText, keyboard
+from bot.dialog.machine import Snapshot
 from bot.organisations import NOT_IN_PARK, facts_of, place_of
 from bot.rules.coverage import NextStep, coverage_targets, next_step
 from knowledge.content import Content
 from storage import ledger
-from storage.models import DialogState, Organisation
+from storage.models import Organisation
 
 OTHER_PARK = "其他园区"
 OTHER_SUPERVISOR = "其他单位"
@@ -69,7 +70,7 @@ def answers_from_record(org: Organisation, content: Content) -> dict[str, Any]:
 
 def make_completion(content: Content):  # type: ignore[no-untyped-def]
     async def complete(
-        session: AsyncSession, event: Event, state: DialogState, answers: dict[str, Any]
+        session: AsyncSession, event: Event, state: Snapshot, answers: dict[str, Any]
     ) -> list[Action]:
         """Saves the record (new, or the one being edited) and shows its summary card."""
         fields = fields_from_answers(answers)

@@ -31,12 +31,14 @@ from aiogram.types import (
 )
 from aiogram.types import User as TelegramUser
 
+from bot.config import Settings
 from bot.contract import Action, AnswerButton, EditText, Keyboard, SendFile, SendPicture, SendText
 from bot.services import Services
 from bot.transports.common import (
     ALLOWED_UPDATES,
     REQUEST_TIMEOUT,
     WEBHOOK_CONNECTIONS,
+    Connected,
     TelegramRuntime,
     check_webhook_settings,
     command_list,
@@ -189,9 +191,8 @@ def _router(runtime: TelegramRuntime) -> Router:
     return router
 
 
-def _bot(services: Services) -> Bot:
+def _bot(settings: Settings) -> Bot:
     """One timeout policy for both frameworks (see `REQUEST_TIMEOUT`)."""
-    settings = services.settings
     session = AiohttpSession(
         api=TelegramAPIServer.from_base(settings.telegram_api_url), timeout=REQUEST_TIMEOUT
     )
@@ -209,21 +210,20 @@ async def _connect(bot: Bot, stop: asyncio.Event) -> TelegramUser | None:
     return found[0]
 
 
-async def run(services: Services, stop: asyncio.Event) -> None:
+async def run(settings: Settings, stop: asyncio.Event, connected: Connected) -> None:
     """Runs until `stop` is set: long polling, or webhook when WEBHOOK_URL is set."""
-    settings = services.settings
     check_webhook_settings(settings.webhook_url, settings.webhook_secret)
-    bot = _bot(services)
+    bot = _bot(settings)
     redis = None
     try:
         me = await _connect(bot, stop)
         if me is None:
             return
         redis = await open_redis(settings)
-        runtime = TelegramRuntime(services, AiogramSender(bot), me.id, me.username or "", redis)
-        services.directory = AiogramDirectory(bot, me.username or "")
+        directory = AiogramDirectory(bot, me.username or "")
+        runtime = TelegramRuntime(settings, AiogramSender(bot), me.id, directory, connected, redis)
         await runtime.start()
-        await _set_commands(bot, services)
+        await _set_commands(bot, runtime.services)
         if settings.webhook_url:
 
             async def set_webhook() -> None:
@@ -282,16 +282,17 @@ async def _set_commands(bot: Bot, services: Services) -> None:
         log.warning("setMyCommands failed; the menu of commands stays as it was")
 
 
-async def send_only(services: Services, stop: asyncio.Event) -> None:
+async def send_only(settings: Settings, stop: asyncio.Event, connected: Connected) -> None:
     """`branchbot scheduler`: sends (reminders) without receiving updates."""
-    bot = _bot(services)
+    bot = _bot(settings)
     redis = None
     try:
         me = await _connect(bot, stop)
         if me is None:
             return
-        redis = await open_redis(services.settings)
-        runtime = TelegramRuntime(services, AiogramSender(bot), me.id, me.username or "", redis)
+        redis = await open_redis(settings)
+        directory = AiogramDirectory(bot, me.username or "")
+        runtime = TelegramRuntime(settings, AiogramSender(bot), me.id, directory, connected, redis)
         await stop.wait()
         await runtime.close()
     finally:

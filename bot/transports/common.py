@@ -20,7 +20,7 @@ from typing import Any
 from urllib.parse import quote, urlsplit
 
 from bot.config import Settings
-from bot.contract import AnswerButton, Chat, Event, User
+from bot.contract import AnswerButton, Chat, ChatDirectory, Event, Messenger, User
 from bot.router import answer, parse_command
 from bot.rules import flood
 from bot.services import Services
@@ -29,6 +29,9 @@ from scheduler.delivery import Delivery, RawSender
 from scheduler.limits import Limits
 from scheduler.shared_rate import SharedGate
 from storage import groups
+
+# Joins the core to a messenger that can send (bot.transports.run.App): called once.
+Connected = Callable[[Messenger, ChatDirectory], Services]
 
 log = logging.getLogger(__name__)
 
@@ -131,16 +134,16 @@ class TelegramRuntime:
 
     def __init__(
         self,
-        services: Services,
+        settings: Settings,
         raw: RawSender,
         bot_id: int,
-        bot_username: str,
+        directory: ChatDirectory,
+        connected: Connected,
         redis: Any = None,
     ) -> None:
-        self.services = services
         self.bot_id = bot_id
-        self.bot_username = bot_username
-        limits = Limits(global_messages=services.settings.max_messages_per_second)
+        self.bot_username = directory.bot_username
+        limits = Limits(global_messages=settings.max_messages_per_second)
         namespace = f"branchbot:{bot_id}"
         shared = SharedGate(redis, namespace, limits) if redis is not None else None
         self.delivery = Delivery(
@@ -155,7 +158,9 @@ class TelegramRuntime:
         self.buckets: dict[tuple[int, int, str], flood.Bucket] = {}
         self._answers: set[asyncio.Task[Any]] = set()
         self._swept = time.monotonic()
-        services.start_sending(self.delivery)
+        # Sending works from here on: the core is joined to this messenger (and, where this
+        # process schedules, reminders start).
+        self.services = connected(self.delivery, directory)
 
     async def start(self) -> None:
         await self.order.start()

@@ -24,6 +24,7 @@ from telegram import User as TelegramUser
 from telegram import error as tg_error
 from telegram.ext import Application, ApplicationBuilder, ContextTypes, TypeHandler
 
+from bot.config import Settings
 from bot.contract import Action, AnswerButton, EditText, Keyboard, SendFile, SendPicture, SendText
 from bot.services import Services
 from bot.transports.common import (
@@ -31,6 +32,7 @@ from bot.transports.common import (
     CONNECT_TIMEOUT,
     REQUEST_TIMEOUT,
     WEBHOOK_CONNECTIONS,
+    Connected,
     TelegramRuntime,
     check_webhook_settings,
     command_list,
@@ -156,12 +158,12 @@ class PtbDirectory:
         return await self.sender.member_status(chat_id, user_id)
 
 
-def _application(services: Services, receives: bool) -> Application:  # type: ignore[type-arg]
+def _application(settings: Settings, receives: bool) -> Application:  # type: ignore[type-arg]
     """One timeout policy for both frameworks (see `REQUEST_TIMEOUT`)."""
-    api = services.settings.telegram_api_url
+    api = settings.telegram_api_url
     builder = (
         ApplicationBuilder()
-        .token(services.settings.bot_token)
+        .token(settings.bot_token)
         .base_url(f"{api}/bot")
         .base_file_url(f"{api}/file/bot")
         .connect_timeout(CONNECT_TIMEOUT)
@@ -175,11 +177,10 @@ def _application(services: Services, receives: bool) -> Application:  # type: ig
     return builder.build()
 
 
-async def run(services: Services, stop: asyncio.Event) -> None:
+async def run(settings: Settings, stop: asyncio.Event, connected: Connected) -> None:
     """Runs until `stop` is set: long polling, or webhook when WEBHOOK_URL is set."""
-    settings = services.settings
     check_webhook_settings(settings.webhook_url, settings.webhook_secret)
-    application = _application(services, receives=not settings.webhook_url)
+    application = _application(settings, receives=not settings.webhook_url)
     if not await keep_trying(
         "connecting to Telegram", application.initialize, stop, tg_error.InvalidToken
     ):
@@ -188,8 +189,8 @@ async def run(services: Services, stop: asyncio.Event) -> None:
     try:
         me = application.bot.bot
         sender = PtbSender(application)
-        runtime = TelegramRuntime(services, sender, me.id, me.username or "", redis)
-        services.directory = PtbDirectory(sender, me.username or "")
+        directory = PtbDirectory(sender, me.username or "")
+        runtime = TelegramRuntime(settings, sender, me.id, directory, connected, redis)
         await runtime.start()
 
         async def on_update(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -197,7 +198,7 @@ async def run(services: Services, stop: asyncio.Event) -> None:
             await runtime.accept(update.to_dict())
 
         application.add_handler(TypeHandler(Update, on_update))
-        await _set_commands(application, services)
+        await _set_commands(application, runtime.services)
         await application.start()
         stop_receiver = None
         try:
@@ -244,17 +245,19 @@ async def _set_commands(application: Application, services: Services) -> None:  
         log.warning("setMyCommands failed; the menu of commands stays as it was")
 
 
-async def send_only(services: Services, stop: asyncio.Event) -> None:
+async def send_only(settings: Settings, stop: asyncio.Event, connected: Connected) -> None:
     """`branchbot scheduler`: sends (reminders) without receiving updates."""
-    application = _application(services, receives=False)
+    application = _application(settings, receives=False)
     if not await keep_trying(
         "connecting to Telegram", application.initialize, stop, tg_error.InvalidToken
     ):
         return
-    redis = await open_redis(services.settings)
+    redis = await open_redis(settings)
     try:
         me = application.bot.bot
-        runtime = TelegramRuntime(services, PtbSender(application), me.id, me.username or "", redis)
+        sender = PtbSender(application)
+        directory = PtbDirectory(sender, me.username or "")
+        runtime = TelegramRuntime(settings, sender, me.id, directory, connected, redis)
         await stop.wait()
         await runtime.close()
     finally:

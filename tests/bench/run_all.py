@@ -19,12 +19,12 @@ import tempfile
 import time
 from pathlib import Path
 
-from bot.app import build_services
 from bot.config import Settings
 from bot.contract import Chat, Event, User
 from bot.exports.ledger import export_ledger
 from bot.router import handle_event
 from storage import ledger
+from tests.chat import handler_services
 from tests.databases import POSTGRES_URL, drop_postgres_database, fresh_postgres_database
 from tests.flow_scripts import ENTERPRISE_ANSWERS, SCRIPTS
 
@@ -62,7 +62,7 @@ def cold_start(workdir: Path) -> float:
 
 async def answers_latency(url: str) -> list[float]:
     """Each simulated secretary registers one enterprise; every answer is one timed event."""
-    services = build_services(Settings(database_url=url))
+    services = handler_services(Settings(database_url=url))
     await services.db.migrate()
     timings: list[float] = []
     for user_id in range(1, CONVERSATIONS + 1):
@@ -86,7 +86,7 @@ async def step_flows_latency(url: str, workdir: Path) -> tuple[list[float], floa
     """Each simulated secretary runs every step flow and the self-check once."""
     from bot.exports.plans import export_plans
 
-    services = build_services(Settings(database_url=url))
+    services = handler_services(Settings(database_url=url))
     await services.db.migrate()
     timings: list[float] = []
     # Users of their own: the ledger records of the survey bench would change the first question.
@@ -116,7 +116,7 @@ async def step_flows_latency(url: str, workdir: Path) -> tuple[list[float], floa
 
 
 async def export_time(url: str, workdir: Path, count: int = 1000) -> float:
-    services = build_services(Settings(database_url=url))
+    services = handler_services(Settings(database_url=url))
     await services.db.migrate()
     counties = services.content.counties
     async with services.db.session() as session:

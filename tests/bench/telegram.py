@@ -18,7 +18,7 @@ from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
-from bot.app import build_services
+from bot.app import build_core
 from bot.config import Settings
 from bot.transports.run import run_telegram
 from tests.telegram_server import FakeTelegram
@@ -64,7 +64,7 @@ async def our_bot(framework: str, workdir: Path) -> list[float]:
         cache_dir=workdir / "cache",
     )
     stop = asyncio.Event()
-    task = asyncio.create_task(run_telegram(build_services(settings), stop))
+    task = asyncio.create_task(run_telegram(build_core(settings), stop))
     await server.wait_for(lambda _: any(c["method"] == "setMyCommands" for c in server.calls), 30)
     try:
         return await measure(server, "/help", 1_000_000)

@@ -25,14 +25,15 @@ from pathlib import Path
 
 from sqlalchemy import select
 
-from bot.app import build_services, settle_memory
+from bot.app import build_core, connect, settle_memory
 from bot.config import Settings
-from bot.contract import Action, Chat, Event, User
+from bot.contract import Action, Chat, ChatDirectory, Event, Messenger, User
 from bot.reminders import build_dispatcher
 from bot.router import handle_event
-from bot.services import Services
+from bot.services import Core, Services
 from storage.models import Branch, GroupBinding, Member, Reminder
 from storage.models import Event as EventRow
+from tests.chat import handler_services
 from tests.databases import POSTGRES_URL, drop_postgres_database, fresh_postgres_database
 from tests.telegram_server import FakeTelegram
 
@@ -50,7 +51,7 @@ def percentile(values: list[float], share: float) -> float:
     return ordered[min(len(ordered) - 1, int(share * len(ordered)))]
 
 
-async def seed(services: Services, groups: int, starts_in: timedelta) -> list[int]:
+async def seed(services: Core | Services, groups: int, starts_in: timedelta) -> list[int]:
     """`groups` bound groups, each with one event whose reminder is due now."""
     now = datetime.now(UTC)
     event_ids = []
@@ -97,15 +98,21 @@ async def fan_out(workdir: Path) -> None:
         database_url=f"sqlite+aiosqlite:///{workdir / 'fanout.db'}",
         cache_dir=workdir / "cache",
     )
-    services = build_services(settings)
-    await services.db.migrate()
-    await seed(services, GROUPS, timedelta(hours=3))
+    core = build_core(settings)
+    await core.db.migrate()
+    await seed(core, GROUPS, timedelta(hours=3))
     from bot.transports.ptb_transport import send_only
 
     stop = asyncio.Event()
-    sender = asyncio.create_task(send_only(services, stop))
-    while services.outbound is None:
-        await asyncio.sleep(0.01)
+    ready: asyncio.Future[Services] = asyncio.get_running_loop().create_future()
+
+    def connected(messenger: Messenger, directory: ChatDirectory) -> Services:
+        services = connect(core, messenger, directory, coalesce_edits=True)
+        ready.set_result(services)
+        return services
+
+    sender = asyncio.create_task(send_only(settings, stop, connected))
+    services = await ready
     dispatcher = build_dispatcher(services)
     started = time.perf_counter()
     sent = await dispatcher.tick()
@@ -151,7 +158,8 @@ async def postgres_baseline(url: str, commits: int = 3000) -> None:
 async def replies(url: str, name: str, groups: int, rate: float = 0.0) -> float:
     """`groups` groups answer at the same time, each group's presses one after another
     (the transports handle one chat's updates in order), as when a reminder goes out."""
-    services = build_services(Settings(database_url=url))
+    # Count edits are coalesced as on Telegram; the messenger discards them.
+    services = handler_services(Settings(database_url=url), NullTelegram(), coalesce_edits=True)
     settle_memory()  # as `branchbot run` does
     await services.db.migrate()
     event_ids = await seed(services, groups, timedelta(days=2))
@@ -168,7 +176,6 @@ async def replies(url: str, name: str, groups: int, rate: float = 0.0) -> float:
                             branch_id=binding.branch_id,
                         )
                     )
-    services.outbound = NullTelegram()
     timings: list[float] = []
     arrivals: list[float] = []
     per_group = PRESSES // groups

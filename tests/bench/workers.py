@@ -19,7 +19,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from bot.app import build_services
+from bot.app import build_core
 from bot.config import Settings
 from bot.transports.run import run_telegram
 from knowledge.retrieval import load_knowledge_base
@@ -48,7 +48,7 @@ async def flood(framework: str, workdir: Path) -> tuple[list[float], float]:
         cache_dir=workdir / "cache",
     )
     stop = asyncio.Event()
-    task = asyncio.create_task(run_telegram(build_services(settings), stop, tick_seconds=0.2))
+    task = asyncio.create_task(run_telegram(build_core(settings), stop, tick_seconds=0.2))
     try:
         await server.wait_for(
             lambda _: any(c["method"] == "setMyCommands" for c in server.calls), 30
