@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.buttons import PlanCard, PlansList
 from bot.contract import Action, AnswerButton, Button, Event, SendText
 from bot.services import Services
-from bot.steps.registry import BY_PLAN_KIND
+from bot.steps.registry import BY_PLAN_KIND, record_of
 from storage import branches, plans
 from storage.models import Plan
 
@@ -19,8 +19,7 @@ MAX_LISTED = 15
 
 
 def plan_name(plan: Plan) -> str:
-    data = plan.content
-    return str(data.get("org_name") or data.get("brand_name") or data.get("branch_name") or "")
+    return record_of(plan).title
 
 
 async def may_see(session: AsyncSession, plan: Plan, user_id: int, services: Services) -> bool:

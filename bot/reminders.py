@@ -8,6 +8,7 @@ from datetime import datetime
 from bot.attendance import render_reminder
 from bot.attendance_review import render_confirm, render_digest
 from bot.services import Services
+from bot.steps.registry import record_of
 from scheduler.dispatch import Dispatcher, utc_now
 from storage.models import Plan, PlanMilestone
 from storage.schedule import CONFIRMATION, DIGEST, GROUP_REMINDER, KINDS
@@ -17,7 +18,7 @@ def build_dispatcher(services: Services, clock: Callable[[], datetime] = utc_now
     content = services.content
 
     def milestone_text(plan: Plan, milestone: PlanMilestone) -> str:
-        name = plan.content.get("org_name") or plan.content.get("branch_name") or ""
+        name = record_of(plan).subject
         # The plan's author hears it: the responsible person is a typed name, not an account.
         responsible = (
             content.text("milestone_responsible", responsible=plan.responsible)

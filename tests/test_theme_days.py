@@ -560,7 +560,18 @@ async def test_a_milestone_reminds_its_owner_the_day_before(db_url: str) -> None
                 session,
                 "formation",
                 42,
-                {"org_name": "楚雄某某食品有限公司"},
+                {  # a formation plan as 抓组建 saves it
+                    "org_name": "楚雄某某食品有限公司",
+                    "policy": "单独组建",
+                    "facts": {
+                        "kind": "非公企业",
+                        "employees": 60,
+                        "formal_members": 3,
+                        "probationary_members": 0,
+                    },
+                    "form": "branch",
+                    "measures": "召开党员大会",
+                },
                 responsible="李四 办公室主任",
                 milestones=[("转入组织关系", date(2026, 12, 10)), ("成立支部", date(2026, 12, 1))],
             )

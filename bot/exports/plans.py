@@ -9,7 +9,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from bot.exports.workbook import add_table, new_workbook, to_bytes, write_atomically
-from bot.steps.registry import STEPS
+from bot.steps.registry import STEPS, record_of
 from knowledge.content import Content
 from storage import plans
 from storage.db import Database
@@ -49,7 +49,7 @@ def _milestones(workbook: Any, all_plans: Sequence[Plan], content: Content) -> N
             [
                 p.id,
                 content.messages["plan_kinds"].get(p.kind, p.kind),
-                p.content.get("org_name") or p.content.get("branch_name"),
+                record_of(p).subject,
                 m.title,
                 m.due_date.isoformat(),
                 p.responsible,

@@ -6,6 +6,7 @@ found, so a secretary can later see why a plan was flagged.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -16,8 +17,9 @@ from bot.config import Settings
 from bot.contract import Action, Event, SendText
 from bot.dialog.machine import Snapshot
 from bot.rules.activity_check import Emphasis, Finding, check_emphases, check_plan
-from bot.steps import branch_pick
+from bot.steps import branch_pick, records
 from bot.steps.cards import card_buttons
+from bot.steps.records import PlanRecord
 from bot.steps.spec import Hooks, PlanSheet, StepSpec, joined, saved_at
 from knowledge.content import KNOWLEDGE_DIR, Content, read_yaml
 from scheduler.rules import describe_rule, local_start, occurrences, validate_rule
@@ -26,6 +28,28 @@ from storage.models import Event as EventRow
 from storage.models import Plan, utcnow
 
 PLAN_KIND = "activity"
+
+
+@dataclass(frozen=True, kw_only=True)
+class EmphasisShown:
+    name: str
+    met: bool
+
+
+@dataclass(frozen=True, kw_only=True)
+class ThemeDayPlan(PlanRecord):
+    event_id: int | None = None  # the theme day it fills in (reminders, attendance)
+    date: str  # as answered: YYYY-MM-DD
+    time: str  # HH:MM
+    theme: str
+    contents: tuple[str, ...]
+    arrangements: str | None = None
+    mode: str
+    place: str | None = None
+    findings: tuple[Finding, ...] = ()
+    emphases: tuple[EmphasisShown, ...] = ()
+
+
 OFFLINE_MODES = frozenset({"线下集中", "线上线下结合"})
 
 
@@ -121,24 +145,21 @@ def make_completion(content: Content, rules: dict[str, Any], zone: str):  # type
             await schedule.move_event(session, row, branch, starts)
         else:
             await schedule.ensure_reminders(session, row, branch)
+        planned = ThemeDayPlan(
+            branch_name=branch.name,
+            event_id=row.id,
+            date=answers["date"],
+            time=answers["time"],
+            theme=answers["theme"],
+            contents=tuple(answers["contents"]),
+            arrangements=answers.get("arrangements"),
+            mode=answers["mode"],
+            place=answers.get("place"),
+            findings=tuple(findings),
+            emphases=tuple(EmphasisShown(name=e.name, met=e.met) for e in emphases),
+        )
         plan = await plans.add_plan(
-            session,
-            PLAN_KIND,
-            event.user.id,
-            {
-                "branch_name": branch.name,
-                "event_id": row.id,
-                "date": answers["date"],
-                "time": answers["time"],
-                "theme": answers["theme"],
-                "contents": list(answers["contents"]),
-                "arrangements": answers.get("arrangements"),
-                "mode": answers["mode"],
-                "place": answers.get("place"),
-                "findings": [{"code": f.code, "reason": f.reason} for f in findings],
-                "emphases": [{"name": e.name, "met": e.met} for e in emphases],
-            },
-            branch_id=branch.id,
+            session, PLAN_KIND, event.user.id, records.dump(planned), branch_id=branch.id
         )
         actions: list[Action] = [activity_card(plan, content)]
         if answers.get("make_fixed") and validate_rule(branch.theme_day_rule) is None:
@@ -158,39 +179,39 @@ def fixed_day_rule(day: str, at: str) -> dict[str, Any]:
 
 def activity_card(plan: Plan, content: Content) -> SendText:
     card = content.flows["activity"]["card"]
-    data = plan.content
+    planned = records.load(ThemeDayPlan, plan.content)
     lines = [
-        card["title"].format(id=plan.id, branch=data["branch_name"]),
-        card["when"].format(date=data["date"], time=data["time"]),
-        card["theme"].format(theme=data["theme"]),
-        card["contents"].format(contents="、".join(data["contents"])),
+        card["title"].format(id=plan.id, branch=planned.branch_name),
+        card["when"].format(date=planned.date, time=planned.time),
+        card["theme"].format(theme=planned.theme),
+        card["contents"].format(contents="、".join(planned.contents)),
     ]
-    if data.get("arrangements"):
-        lines.append(card["arrangements"].format(arrangements=data["arrangements"]))
-    place = f"（{data['place']}）" if data.get("place") else ""
-    lines.append(card["where"].format(mode=data["mode"], place=place))
-    if data.get("findings"):
+    if planned.arrangements:
+        lines.append(card["arrangements"].format(arrangements=planned.arrangements))
+    place = f"（{planned.place}）" if planned.place else ""
+    lines.append(card["where"].format(mode=planned.mode, place=place))
+    if planned.findings:
         lines.append(card["warnings"])
-        lines += [f"  ⚠️ {f['reason']}" for f in data["findings"]]
-    lines += [("✅ " if e["met"] else "❌ ") + e["name"] for e in data.get("emphases", [])]
+        lines += [f"  ⚠️ {f.reason}" for f in planned.findings]
+    lines += [("✅ " if e.met else "❌ ") + e.name for e in planned.emphases]
     lines.append(card["saved"])
     return SendText("\n".join(lines), card_buttons(card["buttons"], "theme-day-method", "innovate"))
 
 
 def sheet_rows(plan: Plan, content: Content, local: ZoneInfo) -> list[list[Any]]:
-    data = plan.content
+    planned = records.load(ThemeDayPlan, plan.content)
     return [
         [
             plan.id,
-            data["branch_name"],
-            f"{data['date']} {data['time']}",
-            data["theme"],
-            joined(data["contents"]),
-            data.get("arrangements"),
-            data["mode"],
-            data.get("place"),
-            "；".join(f["reason"] for f in data.get("findings", [])) or "未发现问题",
-            "、".join(e["name"] for e in data.get("emphases", []) if not e["met"]) or "均已突出",
+            planned.branch_name,
+            f"{planned.date} {planned.time}",
+            planned.theme,
+            joined(planned.contents),
+            planned.arrangements,
+            planned.mode,
+            planned.place,
+            "；".join(f.reason for f in planned.findings) or "未发现问题",
+            "、".join(e.name for e in planned.emphases if not e.met) or "均已突出",
             saved_at(plan, local),
         ]
     ]
@@ -207,6 +228,7 @@ def hooks(content: Content, settings: Settings) -> Hooks:
 
 STEP = StepSpec(
     plan_kind=PLAN_KIND,
+    record=ThemeDayPlan,
     card=activity_card,
     sheet=PlanSheet(
         "主题党日计划",

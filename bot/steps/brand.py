@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -11,8 +12,9 @@ from bot.config import Settings
 from bot.contract import Action, Event, SendText
 from bot.dialog.machine import Snapshot
 from bot.rules.brand_check import CRITERIA, brand_marks, weak_marks
-from bot.steps import branch_pick
+from bot.steps import branch_pick, records
 from bot.steps.cards import card_buttons
+from bot.steps.records import PlanRecord
 from bot.steps.spec import Hooks, PlanSheet, StepSpec, joined, saved_at
 from knowledge.content import Content
 from storage import plans
@@ -27,8 +29,25 @@ CARD_FIELDS = (
     "practices",
     "results",
     "copyable",
-    "influence",
 )
+
+
+@dataclass(frozen=True, kw_only=True)
+class BrandCase(PlanRecord):
+    brand_name: str
+    slogan: str
+    feature_kind: str
+    feature: str
+    practices: str
+    results: str
+    copyable: str
+    influence: tuple[str, ...] = ()
+    follow_ups: dict[str, str] = field(default_factory=dict)  # mark -> the follow-up answer
+    marks: dict[str, bool]  # mark -> shown by the answers
+
+    @property
+    def title(self) -> str:
+        return self.brand_name
 
 
 def derive(answers: dict[str, Any], context: dict[str, Any]) -> dict[str, Any]:
@@ -40,21 +59,17 @@ def make_completion(content: Content, zone: str):  # type: ignore[no-untyped-def
         session: AsyncSession, event: Event, state: Snapshot, answers: dict[str, Any]
     ) -> list[Action]:
         branch = await branch_pick.resolve(session, event, answers, state.context, zone)
-        plan = await plans.add_plan(
-            session,
-            PLAN_KIND,
-            event.user.id,
-            {
-                "branch_name": branch.name,
-                **{name: answers.get(name) for name in CARD_FIELDS},
-                "follow_ups": {
-                    name: answers[f"more_{name}"]
-                    for name in CRITERIA
-                    if answers.get(f"more_{name}")
-                },
-                "marks": brand_marks(answers),
+        case = BrandCase(
+            branch_name=branch.name,
+            **{name: answers.get(name) for name in CARD_FIELDS},
+            influence=tuple(answers.get("influence") or ()),
+            follow_ups={
+                name: answers[f"more_{name}"] for name in CRITERIA if answers.get(f"more_{name}")
             },
-            branch_id=branch.id,
+            marks=brand_marks(answers),
+        )
+        plan = await plans.add_plan(
+            session, PLAN_KIND, event.user.id, records.dump(case), branch_id=branch.id
         )
         return [brand_card(plan, content)]
 
@@ -64,42 +79,42 @@ def make_completion(content: Content, zone: str):  # type: ignore[no-untyped-def
 def brand_card(plan: Plan, content: Content) -> SendText:
     flow = content.flows["brand"]
     card, marks = flow["card"], flow["marks"]
-    data = plan.content
+    case = records.load(BrandCase, plan.content)
     lines = [
-        card["title"].format(id=plan.id, brand_name=data["brand_name"], branch=data["branch_name"]),
-        card["slogan"].format(slogan=data["slogan"]),
-        card["feature"].format(feature_kind=data["feature_kind"], feature=data["feature"]),
-        card["practices"].format(practices=data["practices"]),
-        card["results"].format(results=data["results"]),
-        card["copyable"].format(copyable=data["copyable"]),
-        card["influence"].format(influence="、".join(data.get("influence") or [])),
+        card["title"].format(id=plan.id, brand_name=case.brand_name, branch=case.branch_name),
+        card["slogan"].format(slogan=case.slogan),
+        card["feature"].format(feature_kind=case.feature_kind, feature=case.feature),
+        card["practices"].format(practices=case.practices),
+        card["results"].format(results=case.results),
+        card["copyable"].format(copyable=case.copyable),
+        card["influence"].format(influence="、".join(case.influence)),
     ]
-    for name, text in data.get("follow_ups", {}).items():
+    for name, text in case.follow_ups.items():
         lines.append(card["more"].format(mark=marks[name], text=text))
     lines.append(card["marks"])
     for name in CRITERIA:
-        met = data["marks"].get(name)
+        met = case.marks.get(name)
         lines.append(card["mark_met" if met else "mark_unmet"].format(mark=marks[name]))
     return SendText("\n".join(lines), card_buttons(card["buttons"], "brand-what"))
 
 
 def sheet_rows(plan: Plan, content: Content, local: ZoneInfo) -> list[list[Any]]:
-    data = plan.content
+    case = records.load(BrandCase, plan.content)
     marks = content.flows["brand"]["marks"]
     return [
         [
             plan.id,
-            data["branch_name"],
-            data["brand_name"],
-            data["slogan"],
-            f"{data['feature_kind']}：{data['feature']}",
-            data["practices"],
-            data["results"],
-            data["copyable"],
-            joined(data.get("influence")),
-            "；".join(f"{marks[k]}：{v}" for k, v in data.get("follow_ups", {}).items()),
-            "、".join(marks[k] for k, met in data["marks"].items() if met),
-            "、".join(marks[k] for k, met in data["marks"].items() if not met),
+            case.branch_name,
+            case.brand_name,
+            case.slogan,
+            f"{case.feature_kind}：{case.feature}",
+            case.practices,
+            case.results,
+            case.copyable,
+            joined(case.influence),
+            "；".join(f"{marks[k]}：{v}" for k, v in case.follow_ups.items()),
+            "、".join(marks[k] for k, met in case.marks.items() if met),
+            "、".join(marks[k] for k, met in case.marks.items() if not met),
             saved_at(plan, local),
         ]
     ]
@@ -114,6 +129,7 @@ def hooks(content: Content, settings: Settings) -> Hooks:
 
 STEP = StepSpec(
     plan_kind=PLAN_KIND,
+    record=BrandCase,
     card=brand_card,
     sheet=PlanSheet(
         "品牌案例",

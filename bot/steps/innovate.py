@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -11,8 +12,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.config import Settings
 from bot.contract import Action, Event, SendText
 from bot.dialog.machine import Snapshot
-from bot.steps import branch_pick
+from bot.steps import branch_pick, records
 from bot.steps.cards import card_buttons
+from bot.steps.records import PlanRecord
 from bot.steps.spec import Hooks, PlanSheet, StepSpec
 from knowledge.content import Content
 from storage import plans
@@ -21,17 +23,31 @@ from storage.models import Plan
 PLAN_KIND = "innovation"
 
 
-def checklist(ideas: list[dict[str, Any]], answers: dict[str, Any]) -> list[dict[str, Any]]:
+@dataclass(frozen=True, kw_only=True)
+class Indicator:
+    idea: str
+    reflection: str
+    what: str
+    count: int
+    due: date
+
+
+@dataclass(frozen=True, kw_only=True)
+class InnovationChecklist(PlanRecord):
+    items: tuple[Indicator, ...]
+
+
+def checklist(ideas: list[dict[str, Any]], answers: dict[str, Any]) -> list[Indicator]:
     """The indicators in the five ideas' order, only for the ideas the branch chose."""
     chosen = set(answers.get("ideas") or [])
     return [
-        {
-            "idea": idea["name"],
-            "reflection": answers[f"{idea['key']}_reflect"],
-            "what": answers[f"{idea['key']}_what"],
-            "count": answers[f"{idea['key']}_count"],
-            "due": answers[f"{idea['key']}_due"],
-        }
+        Indicator(
+            idea=idea["name"],
+            reflection=answers[f"{idea['key']}_reflect"],
+            what=answers[f"{idea['key']}_what"],
+            count=int(answers[f"{idea['key']}_count"]),
+            due=date.fromisoformat(answers[f"{idea['key']}_due"]),
+        )
         for idea in ideas
         if idea["name"] in chosen
     ]
@@ -50,12 +66,9 @@ def make_completion(content: Content, zone: str):  # type: ignore[no-untyped-def
             session,
             PLAN_KIND,
             event.user.id,
-            {"branch_name": branch.name, "items": items},
+            records.dump(InnovationChecklist(branch_name=branch.name, items=tuple(items))),
             branch_id=branch.id,
-            milestones=[
-                (f"{i['idea']}：{i['what']}（{i['count']}）"[:200], date.fromisoformat(i["due"]))
-                for i in items
-            ],
+            milestones=[(f"{i.idea}：{i.what}（{i.count}）"[:200], i.due) for i in items],
         )
         return [innovation_card(plan, content)]
 
@@ -64,19 +77,21 @@ def make_completion(content: Content, zone: str):  # type: ignore[no-untyped-def
 
 def innovation_card(plan: Plan, content: Content) -> SendText:
     card = content.flows["innovate"]["card"]
-    lines = [card["title"].format(id=plan.id, branch=plan.content["branch_name"])]
-    for n, item in enumerate(plan.content["items"], 1):
-        lines.append(card["item"].format(n=n, **item))
-        lines.append(card["reflection"].format(reflection=item["reflection"]))
+    record = records.load(InnovationChecklist, plan.content)
+    lines = [card["title"].format(id=plan.id, branch=record.branch_name)]
+    for n, item in enumerate(record.items, 1):
+        shown = {"idea": item.idea, "what": item.what, "count": item.count, "due": item.due}
+        lines.append(card["item"].format(n=n, **shown))
+        lines.append(card["reflection"].format(reflection=item.reflection))
     lines.append(card["footer"])
     return SendText("\n".join(lines), card_buttons(card["buttons"], "five-ideas", "brand"))
 
 
 def sheet_rows(plan: Plan, content: Content, local: ZoneInfo) -> list[list[Any]]:
-    data = plan.content
+    record = records.load(InnovationChecklist, plan.content)
     return [
-        [plan.id, data["branch_name"], i["idea"], i["reflection"], i["what"], i["count"], i["due"]]
-        for i in data["items"]
+        [plan.id, record.branch_name, i.idea, i.reflection, i.what, i.count, i.due.isoformat()]
+        for i in record.items
     ]
 
 
@@ -86,6 +101,7 @@ def hooks(content: Content, settings: Settings) -> Hooks:
 
 STEP = StepSpec(
     plan_kind=PLAN_KIND,
+    record=InnovationChecklist,
     card=innovation_card,
     sheet=PlanSheet(
         "创新清单",

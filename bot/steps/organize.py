@@ -7,6 +7,7 @@ numbers are known and shown inside the flow; the completion saves the plan with 
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -24,6 +25,8 @@ from bot.rules.coverage import (
     coverage_targets,
 )
 from bot.rules.formation import Form, formation_advice
+from bot.steps import records
+from bot.steps.records import PlanRecord
 from bot.steps.spec import Hooks, PlanSheet, StepSpec, joined, saved_at
 from knowledge.content import Content
 from storage import ledger, plans
@@ -41,6 +44,53 @@ FACT_FIELDS = (
     "formal_members",
     "probationary_members",
 )
+
+
+@dataclass(frozen=True, kw_only=True)
+class FactsAtPlanning:
+    """The organisation's figures the plan was made from (the ledger may change later)."""
+
+    kind: str
+    subtype: str | None = None
+    prefecture_level: bool | None = None
+    employees: int
+    formal_members: int
+    probationary_members: int
+
+
+@dataclass(frozen=True, kw_only=True)
+class Partner:
+    id: int
+    name: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class TargetMet:
+    code: str  # a coverage target (bot.rules.coverage.Target)
+    met: bool
+
+
+@dataclass(frozen=True, kw_only=True)
+class FormationPlan(PlanRecord):
+    org_name: str
+    policy: str
+    facts: FactsAtPlanning
+    form: str
+    branch_committee: bool = False
+    posts: tuple[str, ...] = ()
+    way: str | None = None  # of a joint branch (联合组建)
+    partners: tuple[Partner, ...] = ()  # ledger organisations joining it
+    partner_names: tuple[str, ...] = ()  # and those typed by name
+    targets: tuple[TargetMet, ...] = ()
+    measures: str
+
+    @property
+    def subject(self) -> str:
+        return self.org_name
+
+    @property
+    def joined_names(self) -> list[str]:
+        return [p.name for p in self.partners] + list(self.partner_names)
 
 
 def org_label(org: dict[str, Any]) -> str:
@@ -180,30 +230,30 @@ def make_completion(content: Content, derive):  # type: ignore[no-untyped-def]
         facts = facts_from(answers, state.context)
         assert facts is not None  # the flow cannot finish without the member numbers
         picked = _picked(answers, state.context)
-        partners = [
-            {"id": o["id"], "name": o["name"]}
+        partners = tuple(
+            Partner(id=o["id"], name=o["name"])
             for o in state.context.get("orgs", [])
             if org_label(o) in (answers.get("partners") or [])
-        ]
+        )
         advice = formation_advice(facts.formal_members, facts.probationary_members)
-        plan_content = {
-            "org_name": view["org_name"],
-            "policy": view["policy"],
-            "facts": {name: getattr(facts, name) for name in FACT_FIELDS},
-            "form": view["form"],
-            "branch_committee": advice.branch_committee,
-            "posts": list(advice.posts),
-            "way": answers.get("way"),
-            "partners": partners,
-            "partner_names": split_names(answers.get("partner_names")),
-            "targets": [{"code": t.code.value, "met": t.met} for t in coverage_targets(facts)],
-            "measures": answers["measures"],
-        }
+        planned = FormationPlan(
+            org_name=view["org_name"],
+            policy=view["policy"],
+            facts=FactsAtPlanning(**{name: getattr(facts, name) for name in FACT_FIELDS}),
+            form=view["form"],
+            branch_committee=advice.branch_committee,
+            posts=tuple(advice.posts),
+            way=answers.get("way"),
+            partners=partners,
+            partner_names=tuple(split_names(answers.get("partner_names"))),
+            targets=tuple(TargetMet(code=t.code.value, met=t.met) for t in coverage_targets(facts)),
+            measures=answers["measures"],
+        )
         plan = await plans.add_plan(
             session,
             PLAN_KIND,
             event.user.id,
-            plan_content,
+            records.dump(planned),
             organisation_id=picked["id"] if picked else None,
             responsible=answers["responsible"],
             milestones=milestones_of(answers),
@@ -215,26 +265,26 @@ def make_completion(content: Content, derive):  # type: ignore[no-untyped-def]
 
 def formation_card(plan: Plan, content: Content) -> SendText:
     card = content.flows["organize"]["card"]
-    data = plan.content
-    form = data["form"]
-    if form == Form.BRANCH.value and data.get("branch_committee"):
+    planned = records.load(FormationPlan, plan.content)
+    form = planned.form
+    if form == Form.BRANCH.value and planned.branch_committee:
         form = "branch_committee"
     lines = [
-        card["title"].format(policy=data["policy"], id=plan.id, name=data["org_name"]),
+        card["title"].format(policy=planned.policy, id=plan.id, name=planned.org_name),
         card["form"].format(form=card["forms"][form]),
     ]
-    if data.get("way"):
-        lines.append(card["way"].format(way=data["way"]))
-        names = [p["name"] for p in data.get("partners", [])] + data.get("partner_names", [])
+    if planned.way:
+        lines.append(card["way"].format(way=planned.way))
+        names = planned.joined_names
         if names:
             lines.append(card["partners"].format(partners="、".join(names)))
         if len(names) + 1 > MAX_JOINT_UNITS:
             lines.append(card["too_many_units"])
-    for target in data.get("targets", []):
+    for target in planned.targets:
         labels = content.flows["survey"]["summary"]
-        template = labels["target_met" if target["met"] else "target_unmet"]
-        lines.append(template.format(label=labels["targets"][target["code"]]))
-    lines.append(card["measures"].format(measures=data["measures"]))
+        template = labels["target_met" if target.met else "target_unmet"]
+        lines.append(template.format(label=labels["targets"][target.code]))
+    lines.append(card["measures"].format(measures=planned.measures))
     lines.append(card["responsible"].format(responsible=plan.responsible or ""))
     if plan.milestones:
         lines.append(card["milestones"])
@@ -252,27 +302,25 @@ def formation_card(plan: Plan, content: Content) -> SendText:
 
 
 def sheet_rows(plan: Plan, content: Content, local: ZoneInfo) -> list[list[Any]]:
-    data = plan.content
+    planned = records.load(FormationPlan, plan.content)
     forms = content.flows["organize"]["card"]["forms"]
     targets = content.flows["survey"]["summary"]["targets"]
-    partners = [p["name"] for p in data.get("partners", [])] + data.get("partner_names", [])
     return [
         [
             plan.id,
-            data["org_name"],
-            data["policy"],
-            data["facts"]["employees"],
-            data["facts"]["formal_members"],
-            data["facts"]["probationary_members"],
-            forms.get(data["form"], data["form"]),
-            joined(data.get("posts")),
-            data.get("way"),
-            joined(partners),
+            planned.org_name,
+            planned.policy,
+            planned.facts.employees,
+            planned.facts.formal_members,
+            planned.facts.probationary_members,
+            forms.get(planned.form, planned.form),
+            joined(planned.posts),
+            planned.way,
+            joined(planned.joined_names),
             "；".join(
-                f"{targets[t['code']]}：{'已达到' if t['met'] else '未达到'}"
-                for t in data["targets"]
+                f"{targets[t.code]}：{'已达到' if t.met else '未达到'}" for t in planned.targets
             ),
-            data["measures"],
+            planned.measures,
             plan.responsible,
             saved_at(plan, local),
         ]
@@ -291,6 +339,7 @@ def hooks(content: Content, settings: Settings) -> Hooks:
 
 STEP = StepSpec(
     plan_kind=PLAN_KIND,
+    record=FormationPlan,
     card=formation_card,
     sheet=PlanSheet(
         "组建方案",

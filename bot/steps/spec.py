@@ -1,7 +1,8 @@
-"""What one step of the method declares about itself: the kind of plan it saves, its card, its
-sheet in the plans export and the hooks the dialog engine calls. /plans, the export and the
-wiring (bot/app.py) loop over the registry (bot/steps/registry.py) instead of naming steps, so
-a new step is its flow YAML, its module with a `STEP`, and one line in the registry."""
+"""What one step of the method declares about itself: the kind of plan it saves and its typed
+record, its card, its sheet in the plans export and the hooks the dialog engine calls. /plans,
+the export and the wiring (bot/app.py) loop over the registry (bot/steps/registry.py) instead
+of naming steps, so a new step is its flow YAML, its module with a `STEP`, and one line in
+the registry."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from bot.config import Settings
 from bot.contract import SendText
 from bot.dialog.engine import Completion, Preparer
 from bot.dialog.machine import Deriver, OptionSource
+from bot.steps.records import PlanRecord
 from knowledge.content import Content
 from storage.models import Plan
 
@@ -42,6 +44,7 @@ class PlanSheet:
 @dataclass(frozen=True)
 class StepSpec:
     plan_kind: str  # Plan.kind of what the step saves
+    record: type[PlanRecord]  # what it saves, typed (Plan.content holds it as JSON)
     card: Callable[[Plan, Content], SendText]  # shown when saved and again from /plans
     sheet: PlanSheet
     hooks: Callable[[Content, Settings], Hooks]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from datetime import date
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -11,8 +13,9 @@ from bot.config import Settings
 from bot.contract import Action, Event, SendText
 from bot.dialog.machine import Snapshot
 from bot.rules.standards import compare, score_check
-from bot.steps import branch_pick
+from bot.steps import branch_pick, records
 from bot.steps.cards import card_buttons
+from bot.steps.records import PlanRecord
 from bot.steps.spec import Hooks, PlanSheet, StepSpec, saved_at
 from knowledge.content import Content
 from storage import plans
@@ -20,6 +23,17 @@ from storage.models import Plan
 
 PLAN_KIND = "standards"
 MAX_TODO_SHOWN = 12
+
+
+@dataclass(frozen=True, kw_only=True)
+class StandardsCheck(PlanRecord):
+    phase: str
+    answers: dict[str, Any]  # check item -> 有 / 部分 / 无
+    percents: dict[str, int]  # section -> completion in %
+    todo: tuple[tuple[str, str], ...]  # (item, 无 | 部分), missing first
+    previous_id: int | None = None  # the branch's check before this one
+    previous_percents: dict[str, int] | None = None
+    previous_date: date | None = None
 
 
 def make_completion(content: Content, zone: str):  # type: ignore[no-untyped-def]
@@ -32,21 +46,19 @@ def make_completion(content: Content, zone: str):  # type: ignore[no-untyped-def
         branch = await branch_pick.resolve(session, event, answers, state.context, zone)
         result = score_check(flow["check_items"], answers)
         previous = await plans.latest_plan(session, PLAN_KIND, branch.id)
+        before = records.load(StandardsCheck, previous.content) if previous else None
+        check = StandardsCheck(
+            branch_name=branch.name,
+            phase=answers["phase"],
+            answers={i["id"]: answers.get(i["id"]) for i in flow["check_items"]},
+            percents=result.percents,
+            todo=tuple(result.todo),
+            previous_id=previous.id if previous else None,
+            previous_percents=before.percents if before else None,
+            previous_date=previous.created_at.date() if previous else None,
+        )
         plan = await plans.add_plan(
-            session,
-            PLAN_KIND,
-            event.user.id,
-            {
-                "branch_name": branch.name,
-                "phase": answers["phase"],
-                "answers": {i["id"]: answers.get(i["id"]) for i in flow["check_items"]},
-                "percents": result.percents,
-                "todo": [list(pair) for pair in result.todo],
-                "previous_id": previous.id if previous else None,
-                "previous_percents": previous.content.get("percents") if previous else None,
-                "previous_date": previous.created_at.date().isoformat() if previous else None,
-            },
-            branch_id=branch.id,
+            session, PLAN_KIND, event.user.id, records.dump(check), branch_id=branch.id
         )
         return [standards_card(plan, content)]
 
@@ -56,28 +68,28 @@ def make_completion(content: Content, zone: str):  # type: ignore[no-untyped-def
 def standards_card(plan: Plan, content: Content) -> SendText:
     flow = content.flows["standardize"]
     card = flow["card"]
-    data = plan.content
+    check = records.load(StandardsCheck, plan.content)
     lines = [
-        card["title"].format(id=plan.id, branch=data["branch_name"]),
-        card["phase"].format(phase=flow["phases"].get(data["phase"], data["phase"])),
+        card["title"].format(id=plan.id, branch=check.branch_name),
+        card["phase"].format(phase=flow["phases"].get(check.phase, check.phase)),
         card["sections"],
     ]
-    previous = data.get("previous_percents")
-    changes = compare(previous, data["percents"]) if previous else {}
+    previous = check.previous_percents
+    changes = compare(previous, check.percents) if previous else {}
     for section in flow["sections"]:
-        if section not in data["percents"]:
+        if section not in check.percents:
             continue
         lines.append(
             card["section"].format(
                 section=section,
-                percent=data["percents"][section],
+                percent=check.percents[section],
                 change=_change(changes, section, card),
             )
         )
     lines.append(
-        card["previous"].format(date=data["previous_date"]) if previous else card["first_time"]
+        card["previous"].format(date=check.previous_date) if previous else card["first_time"]
     )
-    todo = data.get("todo", [])
+    todo = check.todo
     if todo:
         lines.append(card["todo_title"])
         lines += [card["todo_line"].format(item=i, status=s) for i, s in todo[:MAX_TODO_SHOWN]]
@@ -100,15 +112,15 @@ def _change(changes: dict[str, int | None], section: str, card: dict[str, str]) 
 
 
 def sheet_rows(plan: Plan, content: Content, local: ZoneInfo) -> list[list[Any]]:
-    data = plan.content
+    check = records.load(StandardsCheck, plan.content)
     sections = content.flows["standardize"]["sections"]
     return [
         [
             plan.id,
-            data["branch_name"],
-            data["phase"],
-            *(data["percents"].get(section) for section in sections),
-            "；".join(f"{item}（{status}）" for item, status in data.get("todo", [])),
+            check.branch_name,
+            check.phase,
+            *(check.percents.get(section) for section in sections),
+            "；".join(f"{item}（{status}）" for item, status in check.todo),
             saved_at(plan, local),
         ]
     ]
@@ -120,6 +132,7 @@ def hooks(content: Content, settings: Settings) -> Hooks:
 
 STEP = StepSpec(
     plan_kind=PLAN_KIND,
+    record=StandardsCheck,
     card=standards_card,
     sheet=PlanSheet(
         "规范化自查",
