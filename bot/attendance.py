@@ -108,7 +108,7 @@ class LiveCounts:
         self.last: dict[tuple[int, int], float] = {}
         self.one_at_a_time = asyncio.Semaphore(1)
 
-    def touch(self, chat_id: int, message_id: int, event_id: int) -> None:
+    def touch(self, chat_id: str, message_id: int, event_id: int) -> None:
         key = (chat_id, message_id)
         if key in self.scheduled:
             return  # the edit already scheduled will read the counts as they are then
@@ -150,7 +150,7 @@ async def _group_event(
 
 
 async def _refresh(
-    session: AsyncSession, services: Services, chat_id: int, event_id: int, message_id: int | None
+    session: AsyncSession, services: Services, chat_id: str, event_id: int, message_id: int | None
 ) -> list[Action]:
     """The counts on the reminder: edited in this reply, or coalesced where the messenger
     rate-limits edits (Telegram: `Services.live_counts`)."""

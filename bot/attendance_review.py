@@ -89,9 +89,7 @@ async def on_nudge_button(
     for member in silent:  # those on Telegram are mentioned, so they get a notification
         names += ["、"] if names else []
         names.append(
-            (member.telegram_user_id, member.display_name)
-            if member.telegram_user_id
-            else member.display_name
+            (member.user_id, member.display_name) if member.user_id else member.display_name
         )
     head, tail = content.text(
         "nudge_text", names="\0", when=local_when(row, tz, services.content)

@@ -188,7 +188,7 @@ def _command(args: argparse.Namespace, settings: Settings) -> int:
     from bot.console import run_console
 
     try:
-        asyncio.run(run_console(core, args.user_id, args.name, args.group))
+        asyncio.run(run_console(core, str(args.user_id), args.name, args.group))
     except KeyboardInterrupt:
         print()
     return 0

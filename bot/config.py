@@ -15,10 +15,10 @@ DEFAULT_TIMEZONE = "Asia/Shanghai"
 DEFAULT_TELEGRAM_API_URL = "https://api.telegram.org"
 
 
-def _ids(raw: str) -> frozenset[int]:
-    return frozenset(
-        int(part) for part in raw.replace(";", ",").split(",") if part.strip().isdigit()
-    )
+def _ids(raw: str) -> frozenset[str]:
+    """Telegram user ids, as the core keeps them: text ("00123" is user 123)."""
+    parts = (part.strip() for part in raw.replace(";", ",").split(","))
+    return frozenset(str(int(part)) for part in parts if part.isascii() and part.isdigit())
 
 
 def _url_passwords(url: str) -> list[str]:
@@ -51,7 +51,7 @@ class Settings:
     webhook_secret: str = field(default="", repr=False)
     webhook_listen: str = "127.0.0.1:8080"
     log_level: str = "INFO"
-    admin_user_ids: frozenset[int] = field(default_factory=frozenset)
+    admin_user_ids: frozenset[str] = field(default_factory=frozenset)
     cache_dir: Path = Path("data") / "cache"
     # Telegram allows about 30 messages/s; bots with paid broadcasts may raise it.
     max_messages_per_second: int = 30

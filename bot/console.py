@@ -32,7 +32,7 @@ from bot.router import answer
 from bot.services import Core, Services
 
 EXPORT_DIR = Path("data") / "exports"
-GROUP_CHAT_ID = -1001
+GROUP_CHAT_ID = "-1001"  # as in earlier versions: a console database keeps its group
 REPLY = "/reply "
 
 
@@ -42,13 +42,13 @@ class ConsoleScreen:
     latest message's buttons numbered for pressing. What goes to another chat (a secretary's
     private digest while the console plays the group) is noted in one line."""
 
-    chat_id: int
+    chat_id: str
     out: TextIO = field(default_factory=lambda: sys.stdout)
     buttons: list[Button] = field(default_factory=list)
     message_ids: count = field(default_factory=lambda: count(1))
     last_message_id: int | None = None
 
-    async def send(self, chat_id: int, action: Action) -> int | None:
+    async def send(self, chat_id: str, action: Action) -> int | None:
         """Sends outside a request (reminders, the digest): printed like any reply."""
         if chat_id != self.chat_id:
             print(f"（另有一条消息发给了对话 {chat_id}）\n", file=self.out)
@@ -160,10 +160,10 @@ class ConsoleSession:
 
     def _switch_user(self, line: str) -> None:
         parts = line.split(maxsplit=2)
-        if len(parts) < 2 or not parts[1].lstrip("-").isdecimal():
+        if len(parts) < 2:
             self.screen.note("用法：/as 用户ID 名字")
             return
-        self.user = User(int(parts[1]), parts[2] if len(parts) > 2 else f"用户{parts[1]}")
+        self.user = User(parts[1], parts[2] if len(parts) > 2 else f"用户{parts[1]}")
         self.screen.note(f"（现在以 {self.user.name} 的身份发言）\n")
 
 
@@ -172,19 +172,19 @@ class ConsoleDirectory:
 
     bot_username = ""
 
-    async def member_status(self, chat_id: int, user_id: int) -> str:
-        return "creator" if user_id == 1 else "member"
+    async def member_status(self, chat_id: str, user_id: str) -> str:
+        return "creator" if user_id == "1" else "member"
 
     def deep_link(self, payload: str) -> str | None:
         return None  # one terminal: there is no other chat to open
 
 
-def console_chat(user_id: int, group: bool) -> Chat:
+def console_chat(user_id: str, group: bool) -> Chat:
     return Chat(GROUP_CHAT_ID, "group", "测试群") if group else Chat(user_id, "private")
 
 
 async def run_console(
-    core: Core, user_id: int, name: str, group: bool, tick: float | None = None
+    core: Core, user_id: str, name: str, group: bool, tick: float | None = None
 ) -> None:
     from bot.app import connect
     from bot.reminders import build_dispatcher

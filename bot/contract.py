@@ -10,6 +10,11 @@ from dataclasses import dataclass
 from typing import Literal, Protocol
 
 ChatKind = Literal["private", "group"]
+# Opaque to the core: each messenger writes its own ids as text (Telegram's numbers, the
+# console's names). The core compares them for equality only; what a number's sign means is
+# the transport's business.
+ChatId = str
+UserId = str
 
 # Telegram limits the callback data of an inline button to 64 bytes.
 MAX_BUTTON_DATA_BYTES = 64
@@ -24,15 +29,28 @@ def button_id(part: str) -> int | None:
 
 @dataclass(frozen=True, slots=True)
 class Chat:
-    id: int
+    id: ChatId
     kind: ChatKind = "private"
     title: str = ""
+
+    def __post_init__(self) -> None:
+        _opaque(self.id)
 
 
 @dataclass(frozen=True, slots=True)
 class User:
-    id: int
+    id: UserId
     name: str = ""
+
+    def __post_init__(self) -> None:
+        _opaque(self.id)
+
+
+def _opaque(value: object) -> None:
+    """A number where text is due would be stored as a number by one database and refused
+    by another: caught where the id enters the core."""
+    if not isinstance(value, str) or not value:
+        raise TypeError(f"chat and user ids are non-empty text, not {type(value).__name__}")
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,7 +108,7 @@ class Mention:
 
     offset: int
     length: int
-    user_id: int
+    user_id: UserId
     name: str
 
 
@@ -98,7 +116,7 @@ def utf16_length(text: str) -> int:
     return len(text.encode("utf-16-le")) // 2
 
 
-def with_mentions(parts: list[str | tuple[int, str]]) -> tuple[str, tuple[Mention, ...]]:
+def with_mentions(parts: list[str | tuple[UserId, str]]) -> tuple[str, tuple[Mention, ...]]:
     """Joins plain strings and (user id, name) pairs into text with the names as mentions."""
     text, mentions = "", []
     for part in parts:
@@ -115,7 +133,7 @@ def with_mentions(parts: list[str | tuple[int, str]]) -> tuple[str, tuple[Mentio
 class SendText:
     text: str
     buttons: Keyboard = ()
-    chat_id: int | None = None  # None: the chat the event came from
+    chat_id: ChatId | None = None  # None: the chat the event came from
     mentions: tuple[Mention, ...] = ()
 
 
@@ -126,7 +144,7 @@ class EditText:
     message_id: int
     text: str
     buttons: Keyboard = ()
-    chat_id: int | None = None
+    chat_id: ChatId | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -143,14 +161,14 @@ class SendFile:
     filename: str
     content: bytes
     caption: str = ""
-    chat_id: int | None = None
+    chat_id: ChatId | None = None
 
 
 @dataclass(frozen=True, slots=True)
 class SendPicture:
     content: bytes
     caption: str = ""
-    chat_id: int | None = None
+    chat_id: ChatId | None = None
 
 
 Action = SendText | EditText | AnswerButton | SendFile | SendPicture
@@ -161,7 +179,7 @@ class ChatDirectory(Protocol):
 
     bot_username: str
 
-    async def member_status(self, chat_id: int, user_id: int) -> str:
+    async def member_status(self, chat_id: ChatId, user_id: UserId) -> str:
         """creator / administrator / member / left / kicked (Telegram's getChatMember)."""
         ...
 
@@ -174,6 +192,6 @@ class ChatDirectory(Protocol):
 class Messenger(Protocol):
     """Outbound delivery outside a request (reminders, nudges); each transport implements it."""
 
-    async def send(self, chat_id: int, action: Action) -> int | None:
+    async def send(self, chat_id: ChatId, action: Action) -> int | None:
         """Deliver one action to a chat; returns the new message id when there is one."""
         ...

@@ -23,7 +23,7 @@ MAX_LISTED_CHARS = 3000  # a Telegram message holds 4096 characters
 MAX_BUTTONS = 20
 
 
-def may_see(org: Organisation, user_id: int, services: Services) -> bool:
+def may_see(org: Organisation, user_id: str, services: Services) -> bool:
     return org.registered_by == user_id or services.is_admin(user_id)
 
 

@@ -22,7 +22,7 @@ def plan_name(plan: Plan) -> str:
     return record_of(plan).title
 
 
-async def may_see(session: AsyncSession, plan: Plan, user_id: int, services: Services) -> bool:
+async def may_see(session: AsyncSession, plan: Plan, user_id: str, services: Services) -> bool:
     if plan.created_by == user_id or services.is_admin(user_id):
         return True
     return plan.branch_id is not None and await branches.is_secretary(

@@ -53,7 +53,7 @@ async def roster(
         ):
             return [SendText(content.text("roster_bad_name"))]
         for name in names:
-            session.add(Member(telegram_user_id=None, display_name=name, branch_id=branch.id))
+            session.add(Member(user_id=None, display_name=name, branch_id=branch.id))
         return [SendText(content.text("roster_added", count=len(names), names="、".join(names)))]
     if verb == "删除":
         name = rest.strip()
@@ -81,8 +81,7 @@ async def roster(
     if not members:
         return [SendText(content.text("roster_empty", branch=branch.name))]
     shown = "、".join(
-        m.display_name + ("" if m.telegram_user_id else content.text("roster_no_account"))
-        for m in members
+        m.display_name + ("" if m.user_id else content.text("roster_no_account")) for m in members
     )
     text = content.text("roster_title", branch=branch.name, count=len(members), names=shown)
     return [SendText(text + "\n" + content.text("roster_usage"))]

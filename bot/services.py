@@ -33,14 +33,14 @@ class Core:
     # "Now" for everything time-bound (has the event begun?); tests pass a clock they move.
     clock: Callable[[], datetime] = field(default=utc_now)
 
-    def is_admin(self, user_id: int) -> bool:
+    def is_admin(self, user_id: str) -> bool:
         return user_id in self.settings.admin_user_ids
 
 
 class CountEdits(Protocol):
     """Edits of a reminder's counts, coalesced (bot.attendance.LiveCounts)."""
 
-    def touch(self, chat_id: int, message_id: int, event_id: int) -> None: ...
+    def touch(self, chat_id: str, message_id: int, event_id: int) -> None: ...
 
     async def flush(self) -> None: ...
 
@@ -80,5 +80,5 @@ class Services:
     def clock(self) -> datetime:
         return self.core.clock()
 
-    def is_admin(self, user_id: int) -> bool:
+    def is_admin(self, user_id: str) -> bool:
         return self.core.is_admin(user_id)

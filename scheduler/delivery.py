@@ -72,7 +72,7 @@ class TransientError(DeliveryError):
 
 
 class RawSender(Protocol):
-    async def perform(self, chat_id: int, action: Action) -> int | None:
+    async def perform(self, chat_id: str, action: Action) -> int | None:
         """One Bot API call; the new message id for SendText/SendFile/SendPicture."""
         ...
 
@@ -157,7 +157,7 @@ class Delivery:
         self._dead: set[int] = set()
         self._swept = clock()
 
-    async def send(self, chat_id: int, action: Action) -> int | None:
+    async def send(self, chat_id: str, action: Action) -> int | None:
         target = getattr(action, "chat_id", None) or chat_id
         if target in self._dead:
             self.stats.dropped += 1
@@ -173,15 +173,15 @@ class Delivery:
             chat.users -= 1
             self._forget_idle()
 
-    async def send_all(self, chat_id: int, actions: Iterable[Action]) -> list[int | None]:
+    async def send_all(self, chat_id: str, actions: Iterable[Action]) -> list[int | None]:
         """One after another, so a reply's messages arrive in the order the core produced."""
         return [await self.send(chat_id, action) for action in actions]
 
-    def revive(self, chat_id: int) -> None:
+    def revive(self, chat_id: str) -> None:
         """The chat talks to the bot again (re-added, unblocked): deliver there once more."""
         self._dead.discard(chat_id)
 
-    def _new_chat(self, chat_id: int) -> _Chat:
+    def _new_chat(self, chat_id: str) -> _Chat:
         lim = self.limits
         if self.is_group(chat_id):
             window = _Window(lim.group_messages, lim.group_seconds * lim.margin)
@@ -190,7 +190,7 @@ class Delivery:
         self._chats[chat_id] = _Chat(window)
         return self._chats[chat_id]
 
-    async def _deliver(self, chat_id: int, action: Action, chat: _Chat | None) -> int | None:
+    async def _deliver(self, chat_id: str, action: Action, chat: _Chat | None) -> int | None:
         kind = type(action).__name__
         failures = floods = 0
         while chat_id not in self._dead:  # it may die while this send waits its turn
@@ -248,14 +248,14 @@ class Delivery:
         self.stats.dropped += 1
         return None
 
-    async def _shared_slot(self, chat_id: int) -> str | None:
+    async def _shared_slot(self, chat_id: str) -> str | None:
         """A slot in the windows all processes share; None (this process's own windows
         instead) without Redis, or while Redis does not answer."""
         if self.shared is None:
             return None
         return await _unless_unavailable(self.shared.acquire(chat_id, self.is_group(chat_id)))
 
-    async def _shared_settle(self, chat_id: int, member: str) -> None:
+    async def _shared_settle(self, chat_id: str, member: str) -> None:
         assert self.shared is not None
         await _unless_unavailable(self.shared.settle(chat_id, member))
 
@@ -278,7 +278,7 @@ class Delivery:
         while (wait := remaining(self.clock())) > _EPS:
             await self.sleep(wait)
 
-    async def _forbid(self, chat_id: int) -> None:
+    async def _forbid(self, chat_id: str) -> None:
         if chat_id in self._dead:
             return
         self._dead.add(chat_id)
@@ -290,7 +290,7 @@ class Delivery:
             except Exception:
                 log.exception("on_forbidden failed chat=%s", chat_id)
 
-    def _give_up(self, kind: str, chat_id: int, attempts: int, error: str) -> None:
+    def _give_up(self, kind: str, chat_id: str, attempts: int, error: str) -> None:
         log.error("giving up %s chat=%s after %d attempts (%s)", kind, chat_id, attempts, error)
         self.stats.dropped += 1
 

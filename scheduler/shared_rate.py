@@ -103,10 +103,10 @@ class SharedGate:
         self._settle = redis.register_script(_SETTLE)
         self._pause = redis.register_script(_PAUSE)
 
-    def _keys(self, chat_id: int) -> tuple[str, str]:
+    def _keys(self, chat_id: str) -> tuple[str, str]:
         return f"{self.prefix}:global", f"{self.prefix}:chat:{chat_id}"
 
-    async def acquire(self, chat_id: int, is_group: bool) -> str:
+    async def acquire(self, chat_id: str, is_group: bool) -> str:
         """Waits for a slot in the bot's window and the chat's; returns the stamp's name."""
         lim = self.limits
         if is_group:
@@ -129,7 +129,7 @@ class SharedGate:
             await self.sleep(wait_ms / 1000)
         return member
 
-    async def settle(self, chat_id: int, member: str) -> None:
+    async def settle(self, chat_id: str, member: str) -> None:
         await self._settle(keys=list(self._keys(chat_id)), args=[member])
 
     async def pause(self, seconds: float) -> None:

@@ -18,7 +18,7 @@ from storage.models import Attendance, Branch, Event, GroupBinding, Member
 ATTEND, LEAVE = "attend", "leave"
 
 
-async def event_of_group(session: AsyncSession, event_id: int, chat_id: int) -> Event | None:
+async def event_of_group(session: AsyncSession, event_id: int, chat_id: str) -> Event | None:
     """The event, if it belongs to the branch this group is actively bound to (one query)."""
     query = (
         select(Event)
@@ -121,13 +121,13 @@ async def replies(session: AsyncSession, event_id: int) -> dict[int, Attendance]
     return {a.member_id: a for a in (await session.execute(query)).scalars()}
 
 
-async def history(session: AsyncSession, user_id: int, limit: int = 12) -> Sequence[tuple]:
+async def history(session: AsyncSession, user_id: str, limit: int = 12) -> Sequence[tuple]:
     """A member's own replies across branches, newest event first."""
     query = (
         select(Event, Attendance)
         .join(Attendance, Attendance.event_id == Event.id)
         .join(Member, Member.id == Attendance.member_id)
-        .where(Member.telegram_user_id == user_id)
+        .where(Member.user_id == user_id)
         .order_by(Event.starts_at.desc())
         .limit(limit)
     )

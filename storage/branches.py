@@ -12,20 +12,20 @@ from storage.models import Branch, Member
 SECRETARY = "secretary"
 
 
-async def branches_of(session: AsyncSession, user_id: int) -> Sequence[Branch]:
+async def branches_of(session: AsyncSession, user_id: str) -> Sequence[Branch]:
     query = (
         select(Branch)
         .join(Member, Member.branch_id == Branch.id)
-        .where(Member.telegram_user_id == user_id, Member.role == SECRETARY, Member.active)
+        .where(Member.user_id == user_id, Member.role == SECRETARY, Member.active)
         .order_by(Branch.id)
     )
     return (await session.execute(query)).scalars().unique().all()
 
 
-async def is_secretary(session: AsyncSession, branch_id: int, user_id: int) -> bool:
+async def is_secretary(session: AsyncSession, branch_id: int, user_id: str) -> bool:
     query = select(Member.id).where(
         Member.branch_id == branch_id,
-        Member.telegram_user_id == user_id,
+        Member.user_id == user_id,
         Member.role == SECRETARY,
         Member.active,
     )
@@ -35,7 +35,7 @@ async def is_secretary(session: AsyncSession, branch_id: int, user_id: int) -> b
 async def create_branch(
     session: AsyncSession,
     name: str,
-    user_id: int,
+    user_id: str,
     user_name: str,
     organisation_id: int | None,
     timezone: str,
@@ -45,9 +45,7 @@ async def create_branch(
     session.add(branch)
     await session.flush()
     session.add(
-        Member(
-            telegram_user_id=user_id, display_name=user_name, branch_id=branch.id, role=SECRETARY
-        )
+        Member(user_id=user_id, display_name=user_name, branch_id=branch.id, role=SECRETARY)
     )
     await session.flush()
     return branch

@@ -10,7 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from storage.models import DialogState
 
 
-async def get_state(session: AsyncSession, chat_id: int, user_id: int) -> DialogState | None:
+async def get_state(session: AsyncSession, chat_id: str, user_id: str) -> DialogState | None:
     query = select(DialogState).where(
         DialogState.chat_id == chat_id, DialogState.user_id == user_id
     )
@@ -19,8 +19,8 @@ async def get_state(session: AsyncSession, chat_id: int, user_id: int) -> Dialog
 
 async def new_state(
     session: AsyncSession,
-    chat_id: int,
-    user_id: int,
+    chat_id: str,
+    user_id: str,
     flow_id: str,
     step_id: str,
     answers: dict[str, Any] | None = None,
@@ -43,7 +43,7 @@ async def new_state(
     return state
 
 
-async def drop_state(session: AsyncSession, chat_id: int, user_id: int) -> None:
+async def drop_state(session: AsyncSession, chat_id: str, user_id: str) -> None:
     await session.execute(
         delete(DialogState).where(DialogState.chat_id == chat_id, DialogState.user_id == user_id)
     )

@@ -8,13 +8,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from storage.models import Branch, GroupBinding, Member
 
 
-async def get_binding(session: AsyncSession, chat_id: int) -> GroupBinding | None:
+async def get_binding(session: AsyncSession, chat_id: str) -> GroupBinding | None:
     query = select(GroupBinding).where(GroupBinding.chat_id == chat_id)
     return (await session.execute(query)).scalar_one_or_none()
 
 
 async def bind_group(
-    session: AsyncSession, chat_id: int, title: str, user_id: int, user_name: str, timezone: str
+    session: AsyncSession, chat_id: str, title: str, user_id: str, user_name: str, timezone: str
 ) -> Branch:
     """Binds the group to a new branch named after it, and returns the branch.
 
@@ -32,35 +32,33 @@ async def bind_group(
     binding = GroupBinding(chat_id=chat_id, branch_id=branch.id, title=title, bound_by=user_id)
     session.add(binding)
     session.add(
-        Member(
-            telegram_user_id=user_id, display_name=user_name, branch_id=branch.id, role="secretary"
-        )
+        Member(user_id=user_id, display_name=user_name, branch_id=branch.id, role="secretary")
     )
     await session.flush()
     return branch
 
 
-async def deactivate_binding(session: AsyncSession, chat_id: int) -> None:
+async def deactivate_binding(session: AsyncSession, chat_id: str) -> None:
     """Called when Telegram answers 403 for the group: stop sending there."""
     await session.execute(
         update(GroupBinding).where(GroupBinding.chat_id == chat_id).values(active=False)
     )
 
 
-async def find_member(session: AsyncSession, branch_id: int, user_id: int) -> Member | None:
-    query = select(Member).where(Member.branch_id == branch_id, Member.telegram_user_id == user_id)
+async def find_member(session: AsyncSession, branch_id: int, user_id: str) -> Member | None:
+    query = select(Member).where(Member.branch_id == branch_id, Member.user_id == user_id)
     return (await session.execute(query)).scalar_one_or_none()
 
 
 async def join_branch(
-    session: AsyncSession, branch_id: int, user_id: int, user_name: str
+    session: AsyncSession, branch_id: int, user_id: str, user_name: str
 ) -> tuple[Member, bool]:
     """Adds a user to the branch roster once; returns (member, newly added)."""
     member = await find_member(session, branch_id, user_id)
     if member is not None:
         member.active = True
         return member, False
-    member = Member(telegram_user_id=user_id, display_name=user_name, branch_id=branch_id)
+    member = Member(user_id=user_id, display_name=user_name, branch_id=branch_id)
     session.add(member)
     await session.flush()
     return member, True

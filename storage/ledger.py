@@ -32,7 +32,7 @@ LEDGER_FIELDS = (
 
 
 async def add_organisation(
-    session: AsyncSession, fields: dict[str, Any], user_id: int, user_name: str
+    session: AsyncSession, fields: dict[str, Any], user_id: str, user_name: str
 ) -> Organisation:
     organisation = Organisation(
         **{name: fields.get(name) for name in LEDGER_FIELDS},
@@ -59,7 +59,7 @@ async def get_organisation(session: AsyncSession, organisation_id: int) -> Organ
 
 
 async def list_organisations(
-    session: AsyncSession, registered_by: int | None = None
+    session: AsyncSession, registered_by: str | None = None
 ) -> Sequence[Organisation]:
     """All organisations (for admins and exports) or those one user registered."""
     query = select(Organisation).order_by(

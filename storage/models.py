@@ -92,7 +92,7 @@ class Organisation(Base):
     has_party_org: Mapped[bool] = mapped_column(Boolean, default=False)
     no_org_reason: Mapped[str | None] = mapped_column(String(60))
     no_org_note: Mapped[str | None] = mapped_column(Text)
-    registered_by: Mapped[int] = mapped_column(BigInteger, index=True)
+    registered_by: Mapped[str] = mapped_column(String(64), index=True)
     registered_by_name: Mapped[str] = mapped_column(String(100), default="")
     registered_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
@@ -120,15 +120,13 @@ class Branch(Base):
 
 
 class Member(Base):
-    """A Telegram user in a role; admins (工委 staff) may have no branch."""
+    """A messenger user in a role; admins (工委 staff) may have no branch."""
 
     __tablename__ = "members"
-    __table_args__ = (
-        UniqueConstraint("branch_id", "telegram_user_id", name="uq_members_branch_user"),
-    )
+    __table_args__ = (UniqueConstraint("branch_id", "user_id", name="uq_members_branch_user"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    telegram_user_id: Mapped[int | None] = mapped_column(BigInteger, index=True)
+    user_id: Mapped[str | None] = mapped_column(String(64), index=True)
     display_name: Mapped[str] = mapped_column(String(100))
     branch_id: Mapped[int | None] = mapped_column(ForeignKey("branches.id"))
     role: Mapped[str] = mapped_column(String(20), default="member")  # admin / secretary / member
@@ -143,11 +141,11 @@ class GroupBinding(Base):
     __tablename__ = "group_bindings"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    chat_id: Mapped[int] = mapped_column(BigInteger, unique=True)
+    chat_id: Mapped[str] = mapped_column(String(64), unique=True)
     branch_id: Mapped[int] = mapped_column(ForeignKey("branches.id"))
     title: Mapped[str] = mapped_column(String(200), default="")
     active: Mapped[bool] = mapped_column(Boolean, default=True)
-    bound_by: Mapped[int] = mapped_column(BigInteger)
+    bound_by: Mapped[str] = mapped_column(String(64))
     bound_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
@@ -162,8 +160,8 @@ class DialogState(Base):
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    chat_id: Mapped[int] = mapped_column(BigInteger)
-    user_id: Mapped[int] = mapped_column(BigInteger)
+    chat_id: Mapped[str] = mapped_column(String(64))
+    user_id: Mapped[str] = mapped_column(String(64))
     flow_id: Mapped[str] = mapped_column(String(40))
     step_id: Mapped[str] = mapped_column(String(60))
     # Increases with every answer; stale buttons carry an older number and are ignored.
@@ -206,7 +204,7 @@ class Reminder(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     event_id: Mapped[int] = mapped_column(ForeignKey("events.id"), index=True)
-    chat_id: Mapped[int] = mapped_column(BigInteger)
+    chat_id: Mapped[str] = mapped_column(String(64))
     kind: Mapped[str] = mapped_column(String(20))  # storage.schedule.KINDS: group, digest, confirm
     offset_minutes: Mapped[int] = mapped_column(Integer)
     due_at: Mapped[datetime] = mapped_column(index=True)
@@ -235,7 +233,7 @@ class SelfCheckResult(Base):
     __tablename__ = "selfcheck_results"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    user_id: Mapped[int] = mapped_column(BigInteger, index=True)
+    user_id: Mapped[str] = mapped_column(String(64), index=True)
     branch_id: Mapped[int | None] = mapped_column(ForeignKey("branches.id"))
     questionnaire_id: Mapped[str] = mapped_column(String(40))
     answers: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
@@ -252,7 +250,7 @@ class Plan(Base):
     kind: Mapped[str] = mapped_column(String(40))  # formation / standards / activity / ...
     organisation_id: Mapped[int | None] = mapped_column(ForeignKey("organisations.id"))
     branch_id: Mapped[int | None] = mapped_column(ForeignKey("branches.id"))
-    created_by: Mapped[int] = mapped_column(BigInteger, index=True)
+    created_by: Mapped[str] = mapped_column(String(64), index=True)
     responsible: Mapped[str | None] = mapped_column(String(100))
     content: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
@@ -269,7 +267,7 @@ class PlanMilestone(Base):
     plan_id: Mapped[int] = mapped_column(ForeignKey("plans.id"), index=True)
     title: Mapped[str] = mapped_column(String(200))
     due_date: Mapped[date] = mapped_column(Date)
-    responsible_user_id: Mapped[int | None] = mapped_column(BigInteger)
+    responsible_user_id: Mapped[str | None] = mapped_column(String(64))
     reminded_at: Mapped[datetime | None] = mapped_column()
 
     plan: Mapped[Plan] = relationship(back_populates="milestones")

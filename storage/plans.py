@@ -16,7 +16,7 @@ from storage.models import Plan, PlanMilestone, SelfCheckResult
 async def add_plan(
     session: AsyncSession,
     kind: str,
-    created_by: int,
+    created_by: str,
     content: dict[str, Any],
     *,
     organisation_id: int | None = None,
@@ -45,7 +45,7 @@ async def get_plan(session: AsyncSession, plan_id: int) -> Plan | None:
 
 async def list_plans(
     session: AsyncSession,
-    created_by: int | None = None,
+    created_by: str | None = None,
     branch_ids: Sequence[int] = (),
     kind: str | None = None,
 ) -> Sequence[Plan]:
@@ -87,7 +87,7 @@ async def milestones_due(
 
 async def add_selfcheck(
     session: AsyncSession,
-    user_id: int,
+    user_id: str,
     questionnaire_id: str,
     answers: dict[str, Any],
     scores: dict[str, Any],
@@ -101,7 +101,7 @@ async def add_selfcheck(
 
 
 async def selfcheck_history(
-    session: AsyncSession, user_id: int | None, questionnaire_id: str | None = None
+    session: AsyncSession, user_id: str | None, questionnaire_id: str | None = None
 ) -> Sequence[SelfCheckResult]:
     """One user's results (all users' for exports), oldest first."""
     query = select(SelfCheckResult).order_by(SelfCheckResult.id)

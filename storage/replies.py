@@ -23,7 +23,6 @@ from typing import Any, Protocol
 
 from sqlalchemy import (
     ARRAY,
-    BigInteger,
     ColumnElement,
     DateTime,
     Integer,
@@ -64,8 +63,8 @@ class Rule(Protocol):
 @dataclass
 class Press:
     event_id: int
-    chat_id: int
-    user_id: int
+    chat_id: str
+    user_id: str
     name: str
     response: str
     now: datetime
@@ -90,8 +89,8 @@ class ReplyWriter:
     async def press(
         self,
         event_id: int,
-        chat_id: int,
-        user_id: int,
+        chat_id: str,
+        user_id: str,
         name: str,
         response: str,
         now: datetime,
@@ -140,7 +139,7 @@ class ReplyWriter:
                 press.done.set_result(result)
 
 
-def among(column: InstrumentedAttribute[int], name: str, dialect: str) -> ColumnElement[bool]:
+def among(column: InstrumentedAttribute[Any], name: str, dialect: str) -> ColumnElement[bool]:
     """`column IN :name`. On PostgreSQL as `= ANY(:name)`: one statement text whatever the
     number of values, so asyncpg prepares it once instead of once per batch size."""
     if dialect == "postgresql":
@@ -161,7 +160,7 @@ def find_statement(dialect: str) -> Select[Any]:
             Event.starts_at,
             GroupBinding.chat_id,
             Member.id.label("member_id"),
-            Member.telegram_user_id,
+            Member.user_id,
             Member.active,
             Attendance.id.label("answer_id"),
             Attendance.event_id.label("answer_event_id"),
@@ -171,8 +170,7 @@ def find_statement(dialect: str) -> Select[Any]:
         .join(GroupBinding, GroupBinding.branch_id == Event.branch_id)
         .outerjoin(
             Member,
-            (Member.branch_id == Event.branch_id)
-            & among(Member.telegram_user_id, "users", dialect),
+            (Member.branch_id == Event.branch_id) & among(Member.user_id, "users", dialect),
         )
         .outerjoin(
             Attendance,
@@ -252,16 +250,16 @@ def upsert_statement() -> Any:
     presses = (
         func.unnest(
             bindparam("events", type_=ARRAY(Integer)),
-            bindparam("chats", type_=ARRAY(BigInteger)),
-            bindparam("users", type_=ARRAY(BigInteger)),
+            bindparam("chats", type_=ARRAY(String)),
+            bindparam("users", type_=ARRAY(String)),
             bindparam("responses", type_=ARRAY(String)),
             bindparam("reasons", type_=ARRAY(String)),
             bindparam("moments", type_=ARRAY(DateTime(timezone=True))),
         )
         .table_valued(
             column("event_id", Integer),
-            column("chat_id", BigInteger),
-            column("user_id", BigInteger),
+            column("chat_id", String),
+            column("user_id", String),
             column("response", String),
             column("reason", String),
             column("moment", DateTime(timezone=True)),
@@ -287,7 +285,7 @@ def upsert_statement() -> Any:
         .join(
             Member,
             (Member.branch_id == Event.branch_id)
-            & (Member.telegram_user_id == presses.c.user_id)
+            & (Member.user_id == presses.c.user_id)
             & Member.active,
         )
         .where(Event.status != "cancelled", Event.starts_at > presses.c.moment)
@@ -313,9 +311,7 @@ def upsert_statement() -> Any:
         where=~same,
     ).returning(Attendance.event_id, Attendance.member_id)
     done = recorded.cte("recorded")
-    return select(done.c.event_id, Member.telegram_user_id).join(
-        Member, Member.id == done.c.member_id
-    )
+    return select(done.c.event_id, Member.user_id).join(Member, Member.id == done.c.member_id)
 
 
 def write_checked(
@@ -340,7 +336,7 @@ def write_checked(
     for r in found.all():
         events[(r.id, r.chat_id)] = r
         if r.member_id is not None:
-            members[(r.branch_id, r.telegram_user_id)] = [r.member_id, r.active]
+            members[(r.branch_id, r.user_id)] = [r.member_id, r.active]
         if r.answer_id is not None:
             answers[(r.answer_event_id, r.member_id)] = {
                 "id": r.answer_id,
@@ -370,7 +366,7 @@ def write_checked(
             member_id = connection.execute(
                 NEW_MEMBER,
                 {
-                    "telegram_user_id": press.user_id,
+                    "user_id": press.user_id,
                     "display_name": press.name,
                     "branch_id": event.branch_id,
                     "role": "member",

@@ -151,11 +151,11 @@ async def ensure_reminders(session: AsyncSession, event: Event, branch: Branch) 
         (chat_id, minutes, GROUP_REMINDER) for chat_id in chats for minutes in offsets_of(branch)
     ]
     secretaries = await session.execute(
-        select(Member.telegram_user_id).where(
+        select(Member.user_id).where(
             Member.branch_id == branch.id,
             Member.role == "secretary",
             Member.active,
-            Member.telegram_user_id.is_not(None),
+            Member.user_id.is_not(None),
         )
     )
     for user_id in secretaries.scalars():
@@ -287,7 +287,7 @@ async def finish(
     await session.execute(update(Reminder).where(Reminder.id == reminder_id).values(**values))
 
 
-async def latest_message(session: AsyncSession, event_id: int, chat_id: int) -> int | None:
+async def latest_message(session: AsyncSession, event_id: int, chat_id: str) -> int | None:
     """The newest reminder message of an event in a group: the one whose counts are kept live."""
     query = (
         select(Reminder.message_id)
@@ -304,7 +304,7 @@ async def latest_message(session: AsyncSession, event_id: int, chat_id: int) -> 
 
 
 async def reminder_by_message(
-    session: AsyncSession, chat_id: int, message_id: int
+    session: AsyncSession, chat_id: str, message_id: int
 ) -> Reminder | None:
     query = select(Reminder).where(Reminder.chat_id == chat_id, Reminder.message_id == message_id)
     return (await session.execute(query)).scalars().first()

@@ -37,27 +37,27 @@ class Sent:
     nudges), in order, each with the message id it was given."""
 
     def __init__(self) -> None:
-        self.sent: list[tuple[int, Action]] = []
+        self.sent: list[tuple[str, Action]] = []
         self.message_ids: list[int] = []
         self.ids = count(1000)
 
-    async def send(self, chat_id: int, action: Action) -> int | None:
+    async def send(self, chat_id: str, action: Action) -> int | None:
         self.sent.append((chat_id, action))
         self.message_ids.append(next(self.ids))
         return self.message_ids[-1]
 
-    def texts(self, chat_id: int = GROUP_CHAT_ID) -> list[str]:
+    def texts(self, chat_id: str = GROUP_CHAT_ID) -> list[str]:
         return [a.text for c, a in self.sent if isinstance(a, SendText) and c == chat_id]
 
 
 class Conversation:
     def __init__(
-        self, services: Services, user_id: int = 1, name: str = "书记", group: bool = False
+        self, services: Services, user_id: int | str = 1, name: str = "书记", group: bool = False
     ):
         self.out = io.StringIO()
-        chat = console_chat(user_id, group)
+        chat = console_chat(str(user_id), group)
         screen = ConsoleScreen(chat.id, self.out)
-        self.session = ConsoleSession(services, screen, chat, User(user_id, name))
+        self.session = ConsoleSession(services, screen, chat, User(str(user_id), name))
 
     def _take(self) -> str:
         text = self.out.getvalue()
@@ -90,7 +90,7 @@ def handler_services(
 @asynccontextmanager
 async def bot_services(
     database_url: str,
-    admins: frozenset[int] = frozenset(),
+    admins: frozenset[str] = frozenset(),
     timezone: str | None = None,
     messenger: Messenger | None = None,
 ) -> AsyncIterator[Services]:

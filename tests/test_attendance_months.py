@@ -39,9 +39,7 @@ async def test_rates_bucket_months_in_each_branch_zone(database_url: str) -> Non
             session.add_all([west, home])
             await session.flush()
             for branch in (west, home):
-                member = Member(
-                    display_name="党员", branch_id=branch.id, telegram_user_id=branch.id
-                )
+                member = Member(display_name="党员", branch_id=branch.id, user_id=str(branch.id))
                 event = Event(branch_id=branch.id, starts_at=LATE_ON_31_MARCH_UTC6)
                 session.add_all([member, event])
                 await session.flush()

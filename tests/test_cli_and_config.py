@@ -46,7 +46,7 @@ def test_settings_from_dotenv_with_environment_winning(
         monkeypatch.delenv(name, raising=False)
     settings = Settings.from_env()
     assert settings.bot_token == "from-env"
-    assert settings.admin_user_ids == frozenset({5, 7})
+    assert settings.admin_user_ids == frozenset({"5", "7"})
     assert settings.bot_framework == "aiogram"
     assert settings.database_url == DEFAULT_DATABASE_URL
     assert settings.timezone == "Asia/Shanghai"

@@ -18,7 +18,7 @@ from tests.chat import bot_services, set_clock
 START = datetime(2026, 12, 15, 1, 0, tzinfo=UTC)  # 09:00 in Asia/Shanghai
 SET_ON = datetime(2026, 12, 1, 2, 0, tzinfo=UTC)
 GROUP = Chat(GROUP_CHAT_ID, "group", "测试群")
-SECRETARY = User(1, "书记")
+SECRETARY = User("1", "书记")
 
 
 async def test_a_due_reminder_appears_in_the_console_group_and_is_answered(

@@ -26,7 +26,7 @@ from scheduler.delivery import (
 from scheduler.limits import Limits
 
 SECRET = "机密文本"  # message text that must never reach a log line
-GROUP, OTHER_GROUP, PRIVATE, OTHER_PRIVATE = -100, -200, 7, 8
+GROUP, OTHER_GROUP, PRIVATE, OTHER_PRIVATE = "-100", "-200", "7", "8"
 
 
 class VirtualTime:
@@ -77,14 +77,14 @@ class FakeSender:
         self.errors = {chat: list(errs) for chat, errs in (errors or {}).items()}
         self.ids = itertools.count(1)
 
-    async def perform(self, chat_id: int, action: Action) -> int | None:
+    async def perform(self, chat_id: str, action: Action) -> int | None:
         self.calls.append((chat_id, action, self.vt.now))
         await asyncio.sleep(0)  # a real call suspends; let others interleave
         if self.errors.get(chat_id):
             raise self.errors[chat_id].pop(0)
         return None if isinstance(action, AnswerButton) else next(self.ids)
 
-    def times(self, chat_id: int | None = None) -> list[float]:
+    def times(self, chat_id: str | None = None) -> list[float]:
         return [t for c, _, t in self.calls if chat_id is None or c == chat_id]
 
 
@@ -116,7 +116,9 @@ async def test_order_is_kept_within_a_chat() -> None:
 
 async def test_global_limit_across_many_chats() -> None:
     vt, raw, delivery = make()
-    await vt.run(asyncio.gather(*(delivery.send(chat, SendText("x")) for chat in range(1, 61))))
+    await vt.run(
+        asyncio.gather(*(delivery.send(chat, SendText("x")) for chat in map(str, range(1, 61))))
+    )
     assert len(raw.calls) == 60
     assert vt.now >= 1.0
     assert max_in_window(raw.times(), 1.0) <= 30
@@ -131,7 +133,7 @@ async def test_global_limit_across_many_chats() -> None:
         (PRIVATE, 8, [0.0] * 3 + [1.05] * 3 + [2.1] * 2),
     ],
 )
-async def test_chat_limits(chat: int, count: int, expected: list[float]) -> None:
+async def test_chat_limits(chat: str, count: int, expected: list[float]) -> None:
     vt, raw, delivery = make()
     await vt.run(asyncio.gather(*(delivery.send(chat, SendText(str(i))) for i in range(count))))
     assert raw.times(chat) == pytest.approx(expected)
@@ -147,7 +149,7 @@ async def test_edits_count_like_messages() -> None:
 async def test_answer_button_is_not_rate_limited_and_takes_no_slot() -> None:
     vt, raw, delivery = make()
     answers = [delivery.send(PRIVATE, AnswerButton(str(i))) for i in range(50)]
-    others = [delivery.send(chat, SendText("x")) for chat in range(100, 130)]
+    others = [delivery.send(str(chat), SendText("x")) for chat in range(100, 130)]
     await vt.run(asyncio.gather(*answers, *others))
     assert len(raw.calls) == 80
     assert set(raw.times()) == {0.0}
@@ -185,7 +187,7 @@ async def test_repeated_429s_only_fail_after_ten(floods: int, delivered: bool) -
 async def test_forbidden_marks_the_chat_dead_once() -> None:
     dead: list[int] = []
 
-    async def on_forbidden(chat_id: int) -> None:
+    async def on_forbidden(chat_id: str) -> None:
         dead.append(chat_id)
 
     vt, raw, delivery = make({GROUP: [Forbidden("kicked")]}, on_forbidden=on_forbidden)
@@ -206,7 +208,7 @@ async def test_forbidden_marks_the_chat_dead_once() -> None:
 
 
 async def test_failing_on_forbidden_hook_does_not_raise() -> None:
-    async def broken(chat_id: int) -> None:
+    async def broken(chat_id: str) -> None:
         raise RuntimeError("database down")
 
     vt, _, delivery = make({PRIVATE: [Forbidden("blocked")]}, on_forbidden=broken)
@@ -275,7 +277,7 @@ async def test_an_action_addressed_elsewhere_is_limited_as_its_own_chat(action: 
 
 async def test_fan_out_to_a_thousand_groups() -> None:
     vt, raw, delivery = make()
-    groups = [-1000 - i for i in range(1000)]
+    groups = [str(-1000 - i) for i in range(1000)]
     ids = await vt.run(asyncio.gather(*(delivery.send(g, SendText("提醒")) for g in groups)))
     assert 33.0 <= vt.now <= 38.0
     assert sorted(c for c, _, _ in raw.calls) == sorted(groups)
@@ -286,7 +288,7 @@ async def test_fan_out_to_a_thousand_groups() -> None:
 
 async def test_state_of_quiet_chats_is_forgotten() -> None:
     vt, _, delivery = make()
-    await vt.run(asyncio.gather(*(delivery.send(-i, SendText("x")) for i in range(1, 101))))
+    await vt.run(asyncio.gather(*(delivery.send(str(-i), SendText("x")) for i in range(1, 101))))
     await vt.run(vt.sleep(64))
     await vt.run(delivery.send(GROUP, SendText("x")))
     assert set(delivery._chats) == {GROUP}

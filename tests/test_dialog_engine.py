@@ -178,14 +178,14 @@ async def test_the_engine_saves_each_step_and_completes_after_the_save(tmp_path:
         return [SendText("完成")]
 
     engine = DialogEngine(content, {}, {"done": done, "survey": done}, today=lambda: TODAY)
-    user, chat = User(1, "书记"), Chat(1)
+    user, chat = User("1", "书记"), Chat("1")
 
     async def say(text: str | None = None, data: str | None = None) -> list[Any]:
         async with db.session() as session:  # each message its own unit of work
             event = Event(chat, user, text=text, button_data=data, callback_id="c", message_id=9)
             if text == "__start__":
                 return await engine.start(session, event, "kinds")
-            snapshot = await engine.current(session, 1, 1)
+            snapshot = await engine.current(session, "1", "1")
             if data is not None:
                 button = DialogButton.parse(data)
                 assert button is not None

@@ -102,7 +102,7 @@ async def export(
 ) -> tuple[int, Any]:
     async with database.session() as session:
         for fields in (BIG_ENTERPRISE, PARK_ENTERPRISE, LAW_FIRM, STRAY):
-            org = await ledger.add_organisation(session, fields, 42, "李书记")
+            org = await ledger.add_organisation(session, fields, "42", "李书记")
             org.registered_at = REGISTERED_AT
     out = tmp_path / "exports" / "ledger.xlsx"
     count = await export_ledger(database, load_content(), out, zone)
@@ -199,9 +199,11 @@ async def test_export_of_one_users_records_and_of_an_empty_ledger(
     assert await export_ledger(database, load_content(), out, "Asia/Shanghai") == 0
     assert openpyxl.load_workbook(out).sheetnames == COUNTIES
     async with database.session() as session:
-        await ledger.add_organisation(session, BIG_ENTERPRISE, 1, "甲")
-        await ledger.add_organisation(session, LAW_FIRM, 2, "乙")
-    assert await export_ledger(database, load_content(), out, "Asia/Shanghai", registered_by=2) == 1
+        await ledger.add_organisation(session, BIG_ENTERPRISE, "1", "甲")
+        await ledger.add_organisation(session, LAW_FIRM, "2", "乙")
+    assert (
+        await export_ledger(database, load_content(), out, "Asia/Shanghai", registered_by="2") == 1
+    )
     assert list(by_name(openpyxl.load_workbook(out)["禄丰市"])) == ["禄丰某某律师事务所"]
     assert list(by_name(openpyxl.load_workbook(out)["楚雄市"])) == []
 

@@ -202,7 +202,7 @@ def test_an_unwritable_directory_is_told_apart_from_a_read_only_disk(
 
 
 async def test_a_failing_insert_does_not_quote_its_parameters(database: Database) -> None:
-    row = {"telegram_user_id": 1, "display_name": NAME, "branch_id": 999_999, "role": "member"}
+    row = {"user_id": "1", "display_name": NAME, "branch_id": 999_999, "role": "member"}
     with pytest.raises(IntegrityError) as raised:
         async with database.session() as session:
             await session.execute(insert(Member).values(**row))
@@ -278,10 +278,10 @@ async def test_recover_refuses_what_it_cannot_repair(sqlite_database: Database) 
 pg = pytest.mark.skipif(not POSTGRES_URL, reason="TEST_POSTGRES_URL is not set")
 
 
-def _insert_member(connection: Connection, user_id: int) -> int:
+def _insert_member(connection: Connection, user_id: str) -> int:
     return connection.execute(
         insert(Member)
-        .values(telegram_user_id=user_id, display_name="书记", role="member")
+        .values(user_id=user_id, display_name="书记", role="member")
         .returning(Member.id)
     ).scalar_one()
 
@@ -297,7 +297,7 @@ async def test_a_recreated_database_recovers_for_sessions_and_the_writer() -> No
     db = Database(url)
     try:
         await db.migrate()
-        await db.write(_insert_member, 1)  # both pools hold live connections now
+        await db.write(_insert_member, "1")  # both pools hold live connections now
         assert await _count(db) == 1
 
         await recreate_postgres_database(url)
@@ -308,9 +308,9 @@ async def test_a_recreated_database_recovers_for_sessions_and_the_writer() -> No
 
         await recreate_postgres_database(url)
         with pytest.raises(DBAPIError) as failed:
-            await db.write(_insert_member, 2)
+            await db.write(_insert_member, "2")
         assert await db.recover(failed.value) is True
-        assert await db.write(_insert_member, 2) >= 1
+        assert await db.write(_insert_member, "2") >= 1
         assert await _count(db) == 1
     finally:
         await db.close()
@@ -378,7 +378,7 @@ async def test_a_read_only_database_is_reported_as_such(tmp_path: Path) -> None:
     read_only = Database(f"sqlite+aiosqlite:///file:{tmp_path / 'b.db'}?mode=ro&uri=true")
     try:
         with pytest.raises(OperationalError) as raised:
-            await read_only.write(_insert_member, 1)
+            await read_only.write(_insert_member, "1")
     finally:
         await read_only.close()
     assert unwritable_reason(raised.value) == "read-only"

@@ -106,28 +106,28 @@ UNNAMED = "用户7"
     ("event", "expected"),
     [
         (
-            Event(Chat(1), User(7, HOSTILE_NAME), text="\u202e/menu\x00"),
-            Event(Chat(1), User(7, CLEAN_NAME), text="/menu"),
+            Event(Chat("1"), User("7", HOSTILE_NAME), text="\u202e/menu\x00"),
+            Event(Chat("1"), User("7", CLEAN_NAME), text="/menu"),
         ),
         (
-            Event(Chat(-5, "group", "某某\u202e支部\x00群"), User(7, "\u200b"), text="\u200b"),
-            Event(Chat(-5, "group", "某某支部群"), User(7, UNNAMED), text=""),
+            Event(Chat("-5", "group", "某某\u202e支部\x00群"), User("7", "\u200b"), text="\u200b"),
+            Event(Chat("-5", "group", "某某支部群"), User("7", UNNAMED), text=""),
         ),
         (  # text stays None (a button, an attachment); button data is never rewritten
-            Event(Chat(1), User(7, "王五"), button_data="m:1\x00", callback_id="x"),
-            Event(Chat(1), User(7, "王五"), button_data="m:1\x00", callback_id="x"),
+            Event(Chat("1"), User("7", "王五"), button_data="m:1\x00", callback_id="x"),
+            Event(Chat("1"), User("7", "王五"), button_data="m:1\x00", callback_id="x"),
         ),
         (
-            Event(Chat(1), User(7, "王五"), attachment="sticker"),
-            Event(Chat(1), User(7, "王五"), attachment="sticker"),
+            Event(Chat("1"), User("7", "王五"), attachment="sticker"),
+            Event(Chat("1"), User("7", "王五"), attachment="sticker"),
         ),
         (
-            Event(Chat(1), User(7, "王五"), text="长" * (MAX_TEXT + 5)),
-            Event(Chat(1), User(7, "王五"), text="长" * MAX_TEXT),
+            Event(Chat("1"), User("7", "王五"), text="长" * (MAX_TEXT + 5)),
+            Event(Chat("1"), User("7", "王五"), text="长" * MAX_TEXT),
         ),
         (
-            Event(Chat(-5, "group", "\u202e\u200b"), User(7, ""), text="好"),
-            Event(Chat(-5, "group", ""), User(7, UNNAMED), text="好"),
+            Event(Chat("-5", "group", "\u202e\u200b"), User("7", ""), text="好"),
+            Event(Chat("-5", "group", ""), User("7", UNNAMED), text="好"),
         ),
     ],
 )
@@ -173,8 +173,8 @@ async def test_a_group_with_hostile_title_and_member_names_keeps_a_clean_roster(
     database_url: str,
 ) -> None:
     async with bot_services(database_url) as services:
-        group = Chat(-1001, "group", "某某\u202e支部\x00群\u200b")
-        secretary, member = User(1, "群\u2066主\x00"), User(2, "王\u200b五\u202e\x7f")
+        group = Chat("-1001", "group", "某某\u202e支部\x00群\u200b")
+        secretary, member = User("1", "群\u2066主\x00"), User("2", "王\u200b五\u202e\x7f")
         assert "已将本群绑定为“某某支部群”支部群" in await send(services, group, secretary, "/bind")
         joined = await send(services, group, member, "/join")
         assert "王五 已加入“某某支部群”名册" in joined
@@ -193,9 +193,11 @@ async def test_a_name_of_nothing_but_invisible_characters_falls_back_to_the_user
     database_url: str,
 ) -> None:
     async with bot_services(database_url) as services:
-        group = Chat(-1001, "group", "支部群")
-        await send(services, group, User(1, "群主"), "/bind")
-        assert "用户7 已加入" in await send(services, group, User(7, "\u202e\u200b\x00 "), "/join")
+        group = Chat("-1001", "group", "支部群")
+        await send(services, group, User("1", "群主"), "/bind")
+        assert "用户7 已加入" in await send(
+            services, group, User("7", "\u202e\u200b\x00 "), "/join"
+        )
 
 
 async def test_telegrams_longest_names_fit_the_roster_and_the_ledger(database_url: str) -> None:
@@ -203,9 +205,9 @@ async def test_telegrams_longest_names_fit_the_roster_and_the_ledger(database_ur
     insert failed, and failed again at every later press or answer of that user."""
     long_name = "长" * 64 + " " + "名" * 64
     async with bot_services(database_url) as services:
-        group = Chat(-1001, "group", "支部群")
-        await send(services, group, User(1, long_name), "/bind")
-        assert "已加入" in await send(services, group, User(2, long_name), "/join")
+        group = Chat("-1001", "group", "支部群")
+        await send(services, group, User("1", long_name), "/bind")
+        assert "已加入" in await send(services, group, User("2", long_name), "/join")
         chat = Conversation(services, user_id=3, name=long_name)
         card = await chat.say("/menu", "1", *ENTERPRISE_ANSWERS)
         assert "【摸底台账 #1】" in card
@@ -219,11 +221,11 @@ async def test_a_text_empty_after_cleaning_is_an_empty_message(
     database_url: str, invisible: str
 ) -> None:
     async with bot_services(database_url) as services:
-        private, user = Chat(1), User(1, "书记")
+        private, user = Chat("1"), User("1", "书记")
         assert await send(services, private, user, invisible) == await send(
             services, private, user, ""
         )
-        group = Chat(-1001, "group", "支部群")
+        group = Chat("-1001", "group", "支部群")
         assert await handle_event(Event(group, user, text=invisible), services) == []
         chat = Conversation(services)
         await chat.say("/menu", "1")
@@ -244,7 +246,7 @@ async def test_invisible_characters_do_not_hide_a_command(database_url: str) -> 
 async def test_an_attachment_outside_a_dialog_gets_a_text_only_hint(database_url: str) -> None:
     async with bot_services(database_url) as services:
         for kind in ("sticker", "photo", "voice", "document", "location"):
-            pressed = Event(Chat(1), User(1, "书记"), attachment=kind)
+            pressed = Event(Chat("1"), User("1", "书记"), attachment=kind)
             (reply,) = await handle_event(pressed, services)
             assert isinstance(reply, SendText)
             assert reply.text == services.content.text("attachment_hint")
@@ -257,26 +259,28 @@ async def test_an_attachment_in_a_dialog_asks_the_same_question_in_words(
     async with bot_services(database_url) as services:
         chat = Conversation(services)
         await chat.say("/menu", "1", ENTERPRISE_ANSWERS[0])
-        before = await _state(services, Chat(1), User(1))
-        actions = await handle_event(Event(Chat(1), User(1, "书记"), attachment="photo"), services)
+        before = await _state(services, Chat("1"), User("1"))
+        actions = await handle_event(
+            Event(Chat("1"), User("1", "书记"), attachment="photo"), services
+        )
         (question,) = actions
         assert isinstance(question, SendText)
         assert question.text.startswith(services.content.text("attachment_in_dialog"))
         assert "属于哪一类" in question.text and question.buttons  # the buttons come again
-        assert await _state(services, Chat(1), User(1)) == before
+        assert await _state(services, Chat("1"), User("1")) == before
         assert "所在县（市）" in await chat.say(ENTERPRISE_ANSWERS[1])  # the flow goes on
 
 
 async def test_an_attachment_in_a_group_is_ignored(database_url: str) -> None:
     async with bot_services(database_url) as services:
-        group, user = Chat(-1001, "group", "支部群"), User(1, "书记")
+        group, user = Chat("-1001", "group", "支部群"), User("1", "书记")
         async with services.db.session() as session:  # a dialog running in the group
             await dialogs.new_state(session, group.id, user.id, "survey", "name")
         before = await _state(services, group, user)
         for event in (
             Event(group, user, attachment="sticker"),
             Event(group, user, attachment="voice", reply_to_bot=True, reply_to_message_id=3),
-            Event(group, User(2, "党员"), attachment="photo", mentions_bot=True),
+            Event(group, User("2", "党员"), attachment="photo", mentions_bot=True),
         ):
             assert await handle_event(event, services) == []
         assert await _state(services, group, user) == before
@@ -305,11 +309,11 @@ async def test_a_refused_answer_is_not_kept_and_the_next_message_works(database_
     async with bot_services(database_url) as services:
         chat = Conversation(services)
         await chat.say("/menu", "1", *ENTERPRISE_ANSWERS[:5])
-        before = await _state(services, Chat(1), User(1))
+        before = await _state(services, Chat("1"), User("1"))
         with refused_once(services.db, "UPDATE DIALOG_STATES") as refused:
             assert "可能没有保存" in await chat.say("120")  # the user is told, truthfully
         assert refused
-        assert await _state(services, Chat(1), User(1)) == before  # rolled back, not half-saved
+        assert await _state(services, Chat("1"), User("1")) == before  # rolled back, not half-saved
         assert "正式党员多少名" in await chat.say("120")  # the same answer, sent again
         card = await chat.say(*ENTERPRISE_ANSWERS[6:])
         assert "【摸底台账 #1】" in card
@@ -321,7 +325,7 @@ async def test_a_refused_record_leaves_the_last_question_open(database_url: str)
         await chat.say("/menu", "1", *ENTERPRISE_ANSWERS[:-1])
         with refused_once(services.db, "INSERT INTO ORGANISATIONS"):
             assert "可能没有保存" in await chat.say(ENTERPRISE_ANSWERS[-1])
-        assert (await _state(services, Chat(1), User(1)) or ("",))[0] == "no_org_note"
+        assert (await _state(services, Chat("1"), User("1")) or ("",))[0] == "no_org_note"
         assert "【摸底台账 #1】" in await chat.say(ENTERPRISE_ANSWERS[-1])
 
 
@@ -334,7 +338,7 @@ async def test_a_hostile_answer_saved_before_the_fix_does_not_block_the_record(
         chat = Conversation(services)
         await chat.say("/menu", "1", *ENTERPRISE_ANSWERS[:-1])
         async with services.db.session() as session:
-            state = await dialogs.get_state(session, 1, 1)
+            state = await dialogs.get_state(session, "1", "1")
             assert state is not None
             state.answers = {**state.answers, "name": HOSTILE_ORG, "leader_name": "张\x00三"}
         card = await chat.say(ENTERPRISE_ANSWERS[-1])
@@ -355,10 +359,10 @@ SUFFIXES = ["\x00", "1\x00", "\u202e1", "1\u200b", "😀", "\ud800", "x" * 10_00
 async def test_hostile_button_data_is_turned_away(database_url: str, prefix: str) -> None:
     async with bot_services(database_url) as services:
         refusals = {services.content.text(k) for k in ("button_invalid", "button_expired")}
-        for chat in (Chat(1), Chat(-1001, "group", "支部群")):
+        for chat in (Chat("1"), Chat("-1001", "group", "支部群")):
             for suffix in SUFFIXES:
                 data = prefix + suffix
-                pressed = Event(chat, User(1, "书记"), button_data=data, callback_id="x")
+                pressed = Event(chat, User("1", "书记"), button_data=data, callback_id="x")
                 actions = await handle_event(pressed, services)
                 assert [type(a) for a in actions] == [AnswerButton], data
                 assert actions[0].text in refusals, data  # type: ignore[union-attr]
@@ -375,5 +379,5 @@ async def test_a_huge_text_is_refused_politely_at_a_question(database_url: str) 
 
 async def test_a_huge_question_is_answered(database_url: str) -> None:
     async with bot_services(database_url) as services:
-        reply = await send(services, Chat(1), User(1, "书记"), "党员活动室标准" * 5_000)
+        reply = await send(services, Chat("1"), User("1", "书记"), "党员活动室标准" * 5_000)
         assert reply.strip()

@@ -89,7 +89,7 @@ SAVED_BEFORE: dict[str, dict[str, Any]] = {
 
 
 def plan_of(kind: str, content: dict[str, Any]) -> Plan:
-    plan = Plan(id=7, kind=kind, created_by=1, content=content, responsible="张三")
+    plan = Plan(id=7, kind=kind, created_by="1", content=content, responsible="张三")
     plan.created_at = datetime(2026, 12, 1, 2, 0, tzinfo=UTC)
     plan.milestones = [PlanMilestone(title="选举", due_date=date(2027, 1, 5))]
     return plan

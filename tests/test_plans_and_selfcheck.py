@@ -59,23 +59,27 @@ async def test_improvement_buttons_open_the_knowledge_base(db_url: str) -> None:
 
 
 async def test_plans_are_private_to_their_author_and_admins(db_url: str) -> None:
-    async with bot_services(db_url, admins=frozenset({9})) as services:
+    async with bot_services(db_url, admins=frozenset({"9"})) as services:
         await run_script(Conversation(services), ORGANIZE)
         listing = await Conversation(services).say("/plans")
         assert "#1 组建方案｜楚雄某某食品有限公司" in listing
         assert "转入2名党员组织关系" in listing
         stranger = Conversation(services, user_id=2, name="别人")
         assert "还没有保存的方案" in await stranger.say("/plans")
-        forged = Event(Chat(2, "private"), User(2, "别人"), button_data="p:v:1", callback_id="x")
+        forged = Event(
+            Chat("2", "private"), User("2", "别人"), button_data="p:v:1", callback_id="x"
+        )
         (answer,) = await handle_event(forged, services)
         assert "没有查看这条记录的权限" in answer.text  # type: ignore[union-attr]
         admin = Conversation(services, user_id=9, name="工委")
         assert "【一企一策 #1】" in await admin.say("/plans", "#1 组建方案 楚雄某某食品有限公司")
-        in_group = Event(Chat(-5, "group"), User(1, "书记"), text="/plans")
+        in_group = Event(Chat("-5", "group"), User("1", "书记"), text="/plans")
         (refusal,) = await handle_event(in_group, services)
         assert "私聊" in refusal.text  # type: ignore[union-attr]
         for data in ("p:v:999", "p:v:abc", "p:x", "p:v:1:2", "s:nope", "s:", "m:nothing"):
-            event = Event(Chat(1, "private"), User(1, "书记"), button_data=data, callback_id="c")
+            event = Event(
+                Chat("1", "private"), User("1", "书记"), button_data=data, callback_id="c"
+            )
             actions = await handle_event(event, services)
             assert actions and "Traceback" not in str(actions)
 
@@ -112,7 +116,7 @@ async def test_plans_and_milestones_on_every_backend(database: Database) -> None
         plan = await plans.add_plan(
             session,
             "formation",
-            7,
+            "7",
             {"org_name": "某公司"},
             responsible="张三",
             milestones=[("乙", date(2030, 2, 1)), ("甲", date(2030, 1, 1))],
@@ -121,12 +125,12 @@ async def test_plans_and_milestones_on_every_backend(database: Database) -> None
     async with database.session() as session:
         due = await plans.milestones_due(session, date(2030, 1, 15))
         assert [(m.title, m.plan.responsible) for m in due] == [("甲", "张三")]
-        assert len(await plans.list_plans(session, created_by=7)) == 1
-        assert await plans.list_plans(session, created_by=8) == []
-        await plans.add_selfcheck(session, 7, "basic", {"q": "是"}, {"total": 50})
-        await plans.add_selfcheck(session, 7, "basic", {"q": "是"}, {"total": 70})
+        assert len(await plans.list_plans(session, created_by="7")) == 1
+        assert await plans.list_plans(session, created_by="8") == []
+        await plans.add_selfcheck(session, "7", "basic", {"q": "是"}, {"total": 50})
+        await plans.add_selfcheck(session, "7", "basic", {"q": "是"}, {"total": 70})
     async with database.session() as session:
-        history = await plans.selfcheck_history(session, 7, "basic")
+        history = await plans.selfcheck_history(session, "7", "basic")
         assert [r.scores["total"] for r in history] == [50, 70]
 
 

@@ -22,11 +22,11 @@ NOW = datetime(2026, 12, 1, tzinfo=UTC)
 async def two_groups(db: Database) -> tuple[int, int, int]:
     async with db.session() as session:
         ids = []
-        for chat_id in (-1, -2):
+        for chat_id in ("-1", "-2"):
             branch = Branch(name=f"支部{chat_id}", timezone="Asia/Shanghai")
             session.add(branch)
             await session.flush()
-            session.add(GroupBinding(chat_id=chat_id, branch_id=branch.id, bound_by=1))
+            session.add(GroupBinding(chat_id=chat_id, branch_id=branch.id, bound_by="1"))
             event = Event(branch_id=branch.id, starts_at=NOW + timedelta(days=1))
             session.add(event)
             await session.flush()
@@ -41,16 +41,20 @@ async def two_groups(db: Database) -> tuple[int, int, int]:
 async def test_presses_at_once_are_counted_exactly(database: Database) -> None:
     first, second, held = await two_groups(database)
     writer = ReplyWriter(database, decide, Answer)
-    presses = [writer.press(first, -1, 100 + i, f"党员{i}", "attend", NOW) for i in range(150)]
-    presses += [writer.press(second, -2, 500 + i, f"党员{i}", "leave", NOW) for i in range(50)]
+    presses = [
+        writer.press(first, "-1", str(100 + i), f"党员{i}", "attend", NOW) for i in range(150)
+    ]
+    presses += [
+        writer.press(second, "-2", str(500 + i), f"党员{i}", "leave", NOW) for i in range(50)
+    ]
     results = await asyncio.gather(*presses)
     assert results == [CHANGED] * 200
     again = await asyncio.gather(
-        writer.press(first, -1, 100, "党员0", "attend", NOW),  # a double tap
-        writer.press(first, -1, 101, "党员1", "leave", NOW),  # 参加 -> 请假 ...
-        writer.press(first, -1, 101, "党员1", "attend", NOW),  # ... and back, in one batch
-        writer.press(first, -2, 102, "外人", "attend", NOW),  # pressed from the other group
-        writer.press(held, -2, 103, "党员", "attend", NOW),  # an event that has begun
+        writer.press(first, "-1", "100", "党员0", "attend", NOW),  # a double tap
+        writer.press(first, "-1", "101", "党员1", "leave", NOW),  # 参加 -> 请假 ...
+        writer.press(first, "-1", "101", "党员1", "attend", NOW),  # ... and back, in one batch
+        writer.press(first, "-2", "102", "外人", "attend", NOW),  # pressed from the other group
+        writer.press(held, "-2", "103", "党员", "attend", NOW),  # an event that has begun
     )
     assert again == [SAME, CHANGED, CHANGED, OTHER_GROUP, CLOSED]
     async with database.session() as session:
@@ -97,7 +101,7 @@ assert [outcome for *_, outcome, _ in SEQUENCE] == [
 async def joined_member(database: Database, active: bool = True) -> tuple[int, int]:
     first, _, _ = await two_groups(database)
     async with database.session() as session:
-        member = Member(telegram_user_id=7, display_name="党员", branch_id=1, active=active)
+        member = Member(user_id="7", display_name="党员", branch_id=1, active=active)
         session.add(member)
         await session.flush()
         return first, member.id
@@ -115,7 +119,7 @@ async def test_a_members_presses_one_by_one(database: Database, step: int) -> No
     event_id, member_id = await joined_member(database)
     writer = ReplyWriter(database, decide, Answer)
     for response, reason, _, _ in SEQUENCE[: step + 1]:
-        got = await writer.press(event_id, -1, 7, "党员", response, NOW, reason)
+        got = await writer.press(event_id, "-1", "7", "党员", response, NOW, reason)
     _, _, result, after = SEQUENCE[step]
     assert (got, await stored(database, event_id, member_id)) == (result, after)
 
@@ -125,7 +129,7 @@ async def test_a_members_presses_in_one_batch(database: Database) -> None:
     event_id, member_id = await joined_member(database)
     writer = ReplyWriter(database, decide, Answer)
     got = await asyncio.gather(
-        *(writer.press(event_id, -1, 7, "党员", r, NOW, why) for r, why, _, _ in SEQUENCE)
+        *(writer.press(event_id, "-1", "7", "党员", r, NOW, why) for r, why, _, _ in SEQUENCE)
     )
     assert got == [result for _, _, result, _ in SEQUENCE]
     assert await stored(database, event_id, member_id) == SEQUENCE[-1][3]
@@ -134,7 +138,7 @@ async def test_a_members_presses_in_one_batch(database: Database) -> None:
 async def test_a_member_who_left_answers_and_is_back(database: Database) -> None:
     event_id, member_id = await joined_member(database, active=False)
     writer = ReplyWriter(database, decide, Answer)
-    assert await writer.press(event_id, -1, 7, "党员", "leave", NOW, "出差") == CHANGED
+    assert await writer.press(event_id, "-1", "7", "党员", "leave", NOW, "出差") == CHANGED
     assert await stored(database, event_id, member_id) == ("leave", "出差")
     async with database.session() as session:
         assert [m.id for m in await attendance.roster(session, 1)] == [member_id]
@@ -148,7 +152,7 @@ async def test_new_members_answering_two_dates_at_once(database: Database) -> No
         branch = Branch(name="一支部", timezone="Asia/Shanghai")
         session.add(branch)
         await session.flush()
-        session.add(GroupBinding(chat_id=-1, branch_id=branch.id, bound_by=1))
+        session.add(GroupBinding(chat_id="-1", branch_id=branch.id, bound_by="1"))
         dates = [Event(branch_id=branch.id, starts_at=NOW + timedelta(days=d)) for d in (1, 2)]
         session.add_all(dates)
         await session.flush()
@@ -156,8 +160,8 @@ async def test_new_members_answering_two_dates_at_once(database: Database) -> No
     writer = ReplyWriter(database, decide, Answer)
     for user in range(1, 61):  # one member at a time: each lane's batch is that one press
         both = await asyncio.gather(
-            writer.press(first, -1, user, f"党员{user}", "attend", NOW),
-            writer.press(second, -1, user, f"党员{user}", "leave", NOW),
+            writer.press(first, "-1", str(user), f"党员{user}", "attend", NOW),
+            writer.press(second, "-1", str(user), f"党员{user}", "leave", NOW),
         )
         assert both == [CHANGED, CHANGED]
     async with database.session() as session:
@@ -173,10 +177,10 @@ async def test_the_counts_are_of_this_event_and_this_roster(database: Database) 
     writer = ReplyWriter(database, decide, Answer)
     past = NOW - timedelta(days=1)
     for user in (1, 2, 3):  # the second branch's roster answers the held event
-        assert await writer.press(held, -2, user, f"党员{user}", "attend", past) == CHANGED
+        assert await writer.press(held, "-2", str(user), f"党员{user}", "attend", past) == CHANGED
     async with database.session() as session:
-        session.add(Member(telegram_user_id=4, display_name="离开的", branch_id=2, active=False))
-    assert await writer.press(second, -2, 1, "党员1", "leave", NOW) == CHANGED
+        session.add(Member(user_id="4", display_name="离开的", branch_id=2, active=False))
+    assert await writer.press(second, "-2", "1", "党员1", "leave", NOW) == CHANGED
     view = await database.read(attendance.reminder_view, second)
     assert view is not None and (view.attend, view.leave, view.silent) == (0, 1, 2)
     view = await database.read(attendance.reminder_view, held)
@@ -190,7 +194,7 @@ async def test_a_held_event_of_this_group_is_closed(database: Database) -> None:
     first, _, _ = await two_groups(database)
     writer = ReplyWriter(database, decide, Answer)
     later = NOW + timedelta(days=2)
-    assert await writer.press(first, -1, 7, "党员", "attend", later) == CLOSED
+    assert await writer.press(first, "-1", "7", "党员", "attend", later) == CLOSED
 
 
 def _add_branch(connection: Connection, name: str, fail: bool = False) -> int:

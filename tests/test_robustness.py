@@ -39,7 +39,7 @@ CHANGES_STATE = frozenset({"cancel", "back", "skip"})
 
 async def _fuzz(services: Services) -> None:
     async with services.db.session() as session:
-        before = await services.engine.current(session, 1, 1)
+        before = await services.engine.current(session, "1", "1")
         assert before is not None
         kept = dict(before.answers)
     loop = asyncio.get_running_loop()
@@ -58,14 +58,14 @@ async def _check(services: Services, text: str, button: str, kept: dict[str, obj
     if command is not None and command[0] in CHANGES_STATE:
         return  # these legitimately change the state
     for event in (
-        Event(Chat(1), User(1, "书记"), text=text),
-        Event(Chat(1), User(1, "书记"), button_data=button, callback_id="x", message_id=1),
+        Event(Chat("1"), User("1", "书记"), text=text),
+        Event(Chat("1"), User("1", "书记"), button_data=button, callback_id="x", message_id=1),
     ):
         for action in await handle_event(event, services):
             if isinstance(action, SendText):
                 assert action.text.strip()
     async with services.db.session() as session:
-        state = await services.engine.current(session, 1, 1)
+        state = await services.engine.current(session, "1", "1")
         if state is not None:  # a valid answer may advance; earlier answers stay
             for key, value in kept.items():
                 assert state.answers.get(key) == value
@@ -111,8 +111,8 @@ UNICODE_DIGIT_BUTTONS = ["a:²:y", "c:²:ok", "c:1:²", "n:²", "v:²", "p:v:²"
 @pytest.mark.parametrize("data", [*UNICODE_DIGIT_BUTTONS, "d:1:²:0", "d:²:1:0"])
 async def test_forged_ids_are_turned_away(tmp_path: Path, data: str) -> None:
     async with bot_services(f"sqlite+aiosqlite:///{tmp_path / 'f.db'}") as services:
-        for chat in (Chat(-5, "group"), Chat(1, "private")):
-            pressed = Event(chat, User(1, "书记"), button_data=data, callback_id="x")
+        for chat in (Chat("-5", "group"), Chat("1", "private")):
+            pressed = Event(chat, User("1", "书记"), button_data=data, callback_id="x")
             (answer,) = await handle_event(pressed, services)
             assert isinstance(answer, AnswerButton) and "无法识别的按钮" in answer.text
 

@@ -91,12 +91,12 @@ async def test_outbox_keeps_a_chats_replies_in_order_without_holding_the_caller(
     outbox = Outbox(Delivery(raw, is_group=is_group_chat))
     started = time.monotonic()
     for n in range(10):
-        outbox.put(-1, [SendText(f"m{n}"), SendText(f"n{n}")])
+        outbox.put("-1", [SendText(f"m{n}"), SendText(f"n{n}")])
     assert time.monotonic() - started < 0.01
-    assert outbox.busy(-1)
-    await outbox.idle(-1)
+    assert outbox.busy("-1")
+    await outbox.idle("-1")
     assert [text for _, text in raw.sent] == [f"{p}{n}" for n in range(10) for p in "mn"]
-    assert not outbox.busy(-1)
+    assert not outbox.busy("-1")
 
 
 @pytest.fixture

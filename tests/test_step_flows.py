@@ -60,7 +60,7 @@ async def test_from_the_menu_to_the_saved_result(db_url: str, script: Script) ->
             assert fragment in card, (fragment, card)
         assert await saved_count(services, script.flow) == 1
         async with services.db.session() as session:
-            assert await services.engine.current(session, 1, 1) is None
+            assert await services.engine.current(session, "1", "1") is None
 
 
 @pytest.mark.parametrize("script", SCRIPTS, ids=[s.flow for s in SCRIPTS])
@@ -72,7 +72,7 @@ async def test_a_wrong_answer_at_every_step_is_explained_and_nothing_is_lost(
         await open_flow(chat, script)
         for answer in script.answers:
             async with services.db.session() as session:
-                state = await services.engine.current(session, 1, 1)
+                state = await services.engine.current(session, "1", "1")
             assert state is not None
             step = services.engine.flow_of(state).step(state.step_id)
             before = dict(state.answers)
@@ -81,7 +81,7 @@ async def test_a_wrong_answer_at_every_step_is_explained_and_nothing_is_lost(
             assert message in reply, (step.id, reply)
             assert "Traceback" not in reply
             async with services.db.session() as session:
-                again = await services.engine.current(session, 1, 1)
+                again = await services.engine.current(session, "1", "1")
             assert again is not None and again.step_id == step.id and again.answers == before
             await chat.say(answer)
         for fragment in script.card[:1]:
@@ -96,7 +96,7 @@ async def test_a_restart_half_way_resumes_at_the_same_question(db_url: str, scri
         await open_flow(chat, script)
         await chat.say(*script.answers[:half])
         async with services.db.session() as session:
-            state = await services.engine.current(session, 1, 1)
+            state = await services.engine.current(session, "1", "1")
         assert state is not None
         question = services.engine.ask(state)[0].text.splitlines()[-1]  # type: ignore[union-attr]
     async with bot_services(db_url) as services:  # a new process on the same database
@@ -137,11 +137,11 @@ async def test_a_double_tap_on_save_saves_once(db_url: str) -> None:
         await open_flow(chat, ACTIVITY)
         await chat.say(*ACTIVITY.answers[:9])
         async with services.db.session() as session:
-            state = await services.engine.current(session, 1, 1)
+            state = await services.engine.current(session, "1", "1")
         assert state is not None and state.step_id == "check"
         tap = Event(
-            Chat(1, "private"),
-            User(1, "书记"),
+            Chat("1", "private"),
+            User("1", "书记"),
             button_data=f"d:{state.id}:{state.seq}:0",
             callback_id="t",
             message_id=1,
@@ -177,7 +177,7 @@ async def test_the_branch_fixed_day_is_offered_as_a_button(db_url: str) -> None:
         assert "本支部固定主题党日：每月15日 09:00" in offered and f"[1] {first}" in offered
         assert "【抓活动 3/" in await chat.say(first)  # the button is pressed
         async with services.db.session() as session:
-            state = await services.engine.current(session, 1, 1)
+            state = await services.engine.current(session, "1", "1")
             assert state is not None and state.answers["date"] == first
             assert (await session.get(Branch, 2)) is not None
 

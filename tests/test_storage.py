@@ -46,9 +46,9 @@ async def test_migrations_create_every_table_and_are_idempotent(database: Databa
 
 async def test_ledger_round_trip_and_visibility(database: Database) -> None:
     async with database.session() as session:
-        mine = await ledger.add_organisation(session, ENTERPRISE, user_id=7, user_name="李书记")
+        mine = await ledger.add_organisation(session, ENTERPRISE, user_id="7", user_name="李书记")
         other = dict(ENTERPRISE, name="另一家公司", county="禄丰市")
-        await ledger.add_organisation(session, other, user_id=8, user_name="王书记")
+        await ledger.add_organisation(session, other, user_id="8", user_name="王书记")
     async with database.session() as session:
         loaded = await ledger.get_organisation(session, mine.id)
         assert loaded is not None
@@ -59,7 +59,7 @@ async def test_ledger_round_trip_and_visibility(database: Database) -> None:
         )
         assert loaded.registered_at.tzinfo is not None
         assert abs((datetime.now(UTC) - loaded.registered_at).total_seconds()) < 60
-        assert [o.name for o in await ledger.list_organisations(session, registered_by=7)] == [
+        assert [o.name for o in await ledger.list_organisations(session, registered_by="7")] == [
             "楚雄某某科技有限公司"
         ]
         assert len(await ledger.list_organisations(session)) == 2
@@ -71,30 +71,30 @@ async def test_ledger_round_trip_and_visibility(database: Database) -> None:
 
 async def test_dialog_state_survives_a_new_engine(database: Database) -> None:
     async with database.session() as session:
-        state = await dialogs.new_state(session, 1, 2, "survey", "name")
+        state = await dialogs.new_state(session, "1", "2", "survey", "name")
         state.answers = {"name": "测试单位", "employees": 12}
         state.step_id = "kind"
         state.seq = 1
     reopened = Database(database.url)
     try:
         async with reopened.session() as session:
-            loaded = await dialogs.get_state(session, 1, 2)
+            loaded = await dialogs.get_state(session, "1", "2")
             assert loaded is not None
             assert (loaded.step_id, loaded.seq, loaded.answers["employees"]) == ("kind", 1, 12)
-            await dialogs.drop_state(session, 1, 2)
+            await dialogs.drop_state(session, "1", "2")
         async with reopened.session() as session:
-            assert await dialogs.get_state(session, 1, 2) is None
+            assert await dialogs.get_state(session, "1", "2") is None
     finally:
         await reopened.close()
 
 
 async def test_new_state_replaces_the_running_one(database: Database) -> None:
     async with database.session() as session:
-        first = await dialogs.new_state(session, 1, 2, "survey", "name")
-        second = await dialogs.new_state(session, 1, 2, "survey", "kind")
+        first = await dialogs.new_state(session, "1", "2", "survey", "name")
+        second = await dialogs.new_state(session, "1", "2", "survey", "kind")
         assert second.id != first.id
     async with database.session() as session:
-        loaded = await dialogs.get_state(session, 1, 2)
+        loaded = await dialogs.get_state(session, "1", "2")
         assert loaded is not None and loaded.step_id == "kind"
 
 
@@ -155,3 +155,64 @@ async def test_reminders_written_before_kinds_are_labelled_by_the_old_reading(
     async with database.engine.connect() as connection:
         kinds = (await connection.execute(text("SELECT id, kind FROM reminders"))).all()
     assert sorted(kinds) == [(1, "group"), (2, "digest"), (3, "confirm")]
+
+
+async def test_the_migrated_schema_is_the_models(database: Database) -> None:
+    """What the migrations build is what the models declare (types, indexes, constraints):
+    a model changed without its migration, or the reverse, shows here."""
+    from alembic.autogenerate import compare_metadata
+    from alembic.migration import MigrationContext
+
+    from storage.models import Base
+
+    async with database.engine.connect() as connection:
+        differences = await connection.run_sync(
+            lambda sync: compare_metadata(MigrationContext.configure(sync), Base.metadata)
+        )
+    assert differences == []
+
+
+async def test_ids_written_as_numbers_become_text(database: Database) -> None:
+    """Migration 0005: Telegram's numbers, as earlier versions stored them, are kept as the
+    text the core now compares; a member found by the old number is found by its text."""
+    from alembic import command
+    from sqlalchemy import text
+
+    from storage import groups
+    from storage.db import alembic_config
+
+    def to_0004(connection) -> None:  # type: ignore[no-untyped-def]
+        config = alembic_config()
+        config.attributes["connection"] = connection
+        command.downgrade(config, "0004")
+
+    now = {"now": datetime(2026, 12, 1, tzinfo=UTC)}
+    async with database.engine.begin() as connection:
+        await connection.run_sync(to_0004)
+        await connection.execute(
+            text(
+                "INSERT INTO branches (id, name, timezone, created_at) "
+                "VALUES (1, '支部', 'Asia/Shanghai', :now)"
+            ),
+            now,
+        )
+        await connection.execute(
+            text(
+                "INSERT INTO group_bindings (id, chat_id, branch_id, title, bound_by, active, "
+                "bound_at) VALUES (1, -1001234567890, 1, '群', 77, :yes, :now)"
+            ),
+            {**now, "yes": True},
+        )
+        await connection.execute(
+            text(
+                "INSERT INTO members (id, telegram_user_id, display_name, branch_id, role, "
+                "active, joined_at) VALUES (1, 77, '书记', 1, 'secretary', :yes, :now)"
+            ),
+            {**now, "yes": True},
+        )
+    await database.migrate()
+    async with database.session() as session:
+        binding = await groups.get_binding(session, "-1001234567890")
+        assert binding is not None and binding.bound_by == "77"
+        member = await groups.find_member(session, 1, "77")
+        assert member is not None and member.user_id == "77"

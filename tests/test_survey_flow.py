@@ -45,7 +45,7 @@ async def test_enterprise_survey_ends_with_unmet_target_and_joint_organisation(d
                 120,
                 2,
             )
-            assert (org.probationary_members, org.registered_by, org.no_org_note) == (1, 1, None)
+            assert (org.probationary_members, org.registered_by, org.no_org_note) == (1, "1", None)
 
 
 async def test_social_organisation_asks_only_what_applies(db_url: str) -> None:
@@ -140,7 +140,7 @@ async def test_stale_and_forged_buttons_change_nothing(db_url: str) -> None:
 
         chat = Conversation(services)
         await chat.say("/menu", "1", "甲单位")
-        user, here = User(1, "书记"), Chat(1)
+        user, here = User("1", "书记"), Chat("1")
         for data in (
             "d:999:0:0",
             "d:1:0:0",
@@ -158,7 +158,7 @@ async def test_stale_and_forged_buttons_change_nothing(db_url: str) -> None:
             assert all(type(a).__name__ in ("AnswerButton", "SendText") for a in actions), data
         # Another user pressing this user's question button: expired for them, nothing saved.
         other = await handle_event(
-            Event(here, User(2, "别人"), button_data="d:1:1:0", callback_id="c"), services
+            Event(here, User("2", "别人"), button_data="d:1:1:0", callback_id="c"), services
         )
         assert "过期" in other[0].text  # type: ignore[union-attr]
         assert "属于哪一类" in await chat.say("/start")
@@ -206,7 +206,7 @@ async def test_edit_a_saved_record_revalidates_dependent_numbers(db_url: str) ->
 
 
 async def test_ledger_is_private_to_its_registrant_and_admins(db_url: str) -> None:
-    async with bot_services(db_url, admins=frozenset({99})) as services:
+    async with bot_services(db_url, admins=frozenset({"99"})) as services:
         await Conversation(services).say("/menu", "1", *ENTERPRISE_ANSWERS)
         stranger = Conversation(services, user_id=2, name="别人")
         assert "还没有您登记的组织" in await stranger.say("/ledger")
@@ -215,7 +215,7 @@ async def test_ledger_is_private_to_its_registrant_and_admins(db_url: str) -> No
 
         for data in ("l:v:1", "l:e:1", "l:f:1:employees"):
             actions = await handle_event(
-                Event(Chat(2), User(2), button_data=data, callback_id="c"), services
+                Event(Chat("2"), User("2"), button_data=data, callback_id="c"), services
             )
             assert [getattr(a, "text", "") for a in actions] == ["您没有查看这条记录的权限。"], data
         admin = Conversation(services, user_id=99, name="工委")
@@ -262,7 +262,9 @@ async def test_questions_in_chat_private_group_and_buttons(db_url: str) -> None:
         from bot.contract import Chat, Event, User
         from bot.router import handle_event
 
-        pressed = Event(Chat(1, "private"), User(1), button_data="k:s:organize", callback_id="k")
+        pressed = Event(
+            Chat("1", "private"), User("1"), button_data="k:s:organize", callback_id="k"
+        )
         listing = await handle_event(pressed, services)
         assert "【抓组建】相关知识" in listing[-1].text  # type: ignore[union-attr]
         group = Conversation(services, user_id=5, group=True)
@@ -273,12 +275,12 @@ async def test_questions_in_chat_private_group_and_buttons(db_url: str) -> None:
         from bot.router import handle_event
 
         replied = await handle_event(
-            Event(Chat(-5, "group"), User(5), text="六有标准是啥", reply_to_bot=True), services
+            Event(Chat("-5", "group"), User("5"), text="六有标准是啥", reply_to_bot=True), services
         )
         assert "六有" in replied[0].text  # type: ignore[union-attr]
         for forged in ("k:nope", "k:s:nope", "k:", "k:s:", "k:" + "x" * 60):
             actions = await handle_event(
-                Event(Chat(1), User(1), button_data=forged, callback_id="c"), services
+                Event(Chat("1"), User("1"), button_data=forged, callback_id="c"), services
             )
             assert [type(a).__name__ for a in actions] == ["AnswerButton"], forged
 
@@ -303,7 +305,7 @@ async def test_group_bind_join_and_membership_in_private(db_url: str) -> None:
         from bot.router import handle_event
 
         forged = await handle_event(
-            Event(Chat(6), User(6), button_data="j:1:f", callback_id="c"), services
+            Event(Chat("6"), User("6"), button_data="j:1:f", callback_id="c"), services
         )
         assert "请先在支部群里发送 /join" in forged[-1].text  # type: ignore[union-attr]
         async with services.db.session() as session:

@@ -186,10 +186,10 @@ async def test_a_group_that_removed_the_bot_is_marked_inactive_and_skipped(
     await said(server, group["id"], "已将本群绑定")
     await server.remove_bot(group["id"])
     outbound = telegram.services.messenger
-    assert await outbound.send(group["id"], SendText("本月主题党日提醒")) is None
+    assert await outbound.send(str(group["id"]), SendText("本月主题党日提醒")) is None
     async with telegram.services.db.session() as session:
-        binding = await groups.get_binding(session, group["id"])
+        binding = await groups.get_binding(session, str(group["id"]))
         assert binding is not None and binding.active is False
     calls = len(server.calls)
-    assert await outbound.send(group["id"], SendText("再次提醒")) is None
+    assert await outbound.send(str(group["id"]), SendText("再次提醒")) is None
     assert not [c for c in server.calls[calls:] if c["method"] == "sendMessage"]

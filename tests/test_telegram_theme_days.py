@@ -69,9 +69,9 @@ async def test_reminder_presses_and_replies(bot: Bot) -> None:
     from bot.contract import SendText, with_mentions
 
     text, mentions = with_mentions(
-        ["【提醒】", (1000, "党员0"), "、", (1001, "党员1"), "：请回复。"]
+        ["【提醒】", ("1000", "党员0"), "、", ("1001", "党员1"), "：请回复。"]
     )
-    await bot.services.messenger.send(-100500, SendText(text, mentions=mentions))
+    await bot.services.messenger.send("-100500", SendText(text, mentions=mentions))
     nudge = await server.wait_for(lambda s: message_with(s, -100500, "：请回复。"), 10)
     stored = server.message(-100500, nudge["message_id"]) or {}
     assert [(e["type"], e["offset"], e["length"], e["user"]["id"]) for e in stored["entities"]] == [
@@ -98,7 +98,7 @@ async def test_fan_out_survives_a_429_storm_and_a_removed_bot(bot: Bot) -> None:
         from bot.contract import Chat, Event, User
 
         await themeday.themeday(
-            session, Event(Chat(groups[3], "group"), User(13, "书记13")), bot.services, rule
+            session, Event(Chat(str(groups[3]), "group"), User("13", "书记13")), bot.services, rule
         )
 
     def reminded(sent: list[dict[str, Any]]) -> set[int]:
@@ -124,11 +124,13 @@ async def test_fan_out_survives_a_429_storm_and_a_removed_bot(bot: Bot) -> None:
             ).scalars()
         }
         gone = (
-            await session.execute(select(GroupBinding).where(GroupBinding.chat_id == groups[3]))
+            await session.execute(
+                select(GroupBinding).where(GroupBinding.chat_id == str(groups[3]))
+            )
         ).scalar_one()
         events = len((await session.execute(select(EventRow))).scalars().all())
-    assert all(statuses.get(c) == "sent" for c in expected)
-    assert statuses.get(groups[3]) in ("skipped", None) and gone.active is False
+    assert all(statuses.get(str(c)) == "sent" for c in expected)
+    assert statuses.get(str(groups[3])) in ("skipped", None) and gone.active is False
     assert events >= 7 * 3
     assert not server.internal_errors
 

@@ -120,7 +120,7 @@ async def test_a_restart_in_the_window_loses_nothing_and_sends_nothing_twice(db_
         texts = telegram.texts()
         assert len(texts) == 2  # the 1-day reminder is skipped: the 2-hour one says it all
         assert "还有1小时" in texts[1]
-        assert len(telegram.texts(1)) == 1  # the secretary's digest, late but before the event
+        assert len(telegram.texts("1")) == 1  # the secretary's digest, late but before the event
         statuses = sorted(r.status for r in await reminders(services) if r.due_at <= START)
         assert statuses.count("sent") == 3 and "pending" not in statuses
 
@@ -175,14 +175,14 @@ async def test_a_crash_in_a_fan_out_leaves_the_unsent_pending(database_url: str)
                 branch = Branch(name=f"支部{i}", timezone="Asia/Shanghai")
                 session.add(branch)
                 await session.flush()
-                session.add(GroupBinding(chat_id=-100 - i, branch_id=branch.id, bound_by=1))
+                session.add(GroupBinding(chat_id=str(-100 - i), branch_id=branch.id, bound_by="1"))
                 event = EventRow(branch_id=branch.id, starts_at=START)
                 session.add(event)
                 await session.flush()
                 session.add(
                     Reminder(
                         event_id=event.id,
-                        chat_id=-100 - i,
+                        chat_id=str(-100 - i),
                         kind="group",
                         offset_minutes=120,
                         due_at=START - timedelta(hours=2),
@@ -203,7 +203,9 @@ async def test_a_crash_in_a_fan_out_leaves_the_unsent_pending(database_url: str)
         assert await again.tick(restarted) == 36
         assert await again.tick(restarted + schedule.CLAIM_LEASE) == FAN_OUT
         assert await again.tick(restarted + schedule.CLAIM_LEASE * 2) == 0
-        assert sorted(chat for chat, _ in telegram.sent) == sorted(-100 - i for i in range(groups))
+        assert sorted(chat for chat, _ in telegram.sent) == sorted(
+            str(-100 - i) for i in range(groups)
+        )
 
 
 class SlowTelegram(Telegram):
@@ -243,7 +245,7 @@ async def test_after_downtime_past_events_are_never_announced(db_url: str) -> No
         await dispatcher.expand_all(SET_ON)
         await dispatcher.tick(START + timedelta(hours=3))  # came back after the event
         assert telegram.texts() == []  # the group hears nothing about a past event
-        (confirm,) = telegram.texts(1)  # the secretary is asked who came
+        (confirm,) = telegram.texts("1")  # the secretary is asked who came
         assert "【确认实到】测试群" in confirm
         late = {r.status for r in await reminders(services) if r.due_at <= START}
         assert late == {"expired", "skipped"}  # the digest gave way to the confirmation
@@ -298,7 +300,7 @@ async def test_offsets_can_be_changed(db_url: str) -> None:
 async def press(services: Services, user: int, data: str, message_id: int) -> list[Action]:
     event = Event(
         GROUP,
-        User(user, f"党员{user}"),
+        User(str(user), f"党员{user}"),
         button_data=data,
         callback_id=str(user),
         message_id=message_id,
@@ -347,7 +349,7 @@ async def test_buttons_and_text_replies_are_counted_exactly(db_url: str) -> None
         for user, text, expected in replies:
             reply = Event(
                 GROUP,
-                User(user, f"党员{user}"),
+                User(str(user), f"党员{user}"),
                 text=text,
                 reply_to_message_id=message_id,
                 reply_to_bot=True,
@@ -357,8 +359,8 @@ async def test_buttons_and_text_replies_are_counted_exactly(db_url: str) -> None
         forged = await press(services, 30, f"a:{first.id + 1}:y", message_id)  # another event
         assert forged and "Traceback" not in str(forged)
         other_group = Event(
-            Chat(-999, "group"),
-            User(31, "外人"),
+            Chat("-999", "group"),
+            User("31", "外人"),
             button_data=data_yes,
             callback_id="x",
             message_id=message_id,
@@ -405,15 +407,15 @@ async def test_the_day_before_the_secretary_can_nudge_who_has_not_replied(db_url
         yes = reminder.buttons[0][0].data  # type: ignore[union-attr]
         await press(services, 5, yes, 1000)
         await dispatcher.tick(START - timedelta(days=1))
-        (digest,) = telegram.texts(1)
+        (digest,) = telegram.texts("1")
         assert "【明天的主题党日】测试群" in digest
         assert "未回复（3）：书记、党员6、党员7" in digest
-        nudge = next(a for c, a in telegram.sent if c == 1).buttons[0][0].data  # type: ignore[union-attr]
-        member = Event(Chat(6, "private"), User(6, "党员6"), button_data=nudge, callback_id="m")
+        nudge = next(a for c, a in telegram.sent if c == "1").buttons[0][0].data  # type: ignore[union-attr]
+        member = Event(Chat("6", "private"), User("6", "党员6"), button_data=nudge, callback_id="m")
         (refused,) = await handle_event(member, services)
         assert "没有查看这条记录的权限" in refused.text  # type: ignore[union-attr]
         set_clock(services, START - timedelta(days=1))
-        pressed = Event(Chat(1, "private"), User(1, "书记"), button_data=nudge, callback_id="s")
+        pressed = Event(Chat("1", "private"), User("1", "书记"), button_data=nudge, callback_id="s")
         actions = await handle_event(pressed, services)
         (to_group,) = [a for a in actions if isinstance(a, SendText)]
         assert to_group.chat_id == GROUP_CHAT_ID
@@ -421,7 +423,7 @@ async def test_the_day_before_the_secretary_can_nudge_who_has_not_replied(db_url
         mentioned = [
             (m.user_id, to_group.text[m.offset : m.offset + m.length]) for m in to_group.mentions
         ]
-        assert mentioned == [(1, "书记"), (6, "党员6"), (7, "党员7")]
+        assert mentioned == [("1", "书记"), ("6", "党员6"), ("7", "党员7")]
         assert "已在群里提醒 3 人" in actions[0].text  # type: ignore[union-attr]
 
 
@@ -434,22 +436,22 @@ async def test_after_the_event_the_secretary_confirms_who_came(db_url: str, tmp_
         await press(services, 6, yes, 1000)
         await press(services, 7, no, 1000)
         await dispatcher.tick(START + timedelta(hours=2))
-        (card,) = [a for c, a in telegram.sent if c == 1 and "确认实到" in a.text]  # type: ignore[union-attr]
+        (card,) = [a for c, a in telegram.sent if c == "1" and "确认实到" in a.text]  # type: ignore[union-attr]
         assert "实到 2/4 人，出勤率 50%" in card.text  # type: ignore[union-attr]
         labels = [b.label for row in card.buttons for b in row]  # type: ignore[union-attr]
         assert labels == ["⬜ 书记", "✅ 党员5", "✅ 党员6", "⬜ 党员7", "保存（实到 2 人）"]
         member6 = next(b.data for row in card.buttons for b in row if b.label == "✅ 党员6")  # type: ignore[union-attr]
         set_clock(services, START + timedelta(hours=2))
         not_secretary = Event(
-            Chat(6, "private"), User(6, "党员6"), button_data=member6, callback_id="x"
+            Chat("6", "private"), User("6", "党员6"), button_data=member6, callback_id="x"
         )
         (refused,) = await handle_event(not_secretary, services)
         assert "没有查看这条记录的权限" in refused.text  # type: ignore[union-attr]
         secretary = Conversation(services, user_id=1)
         toggled = await handle_event(
             Event(
-                Chat(1, "private"),
-                User(1, "书记"),
+                Chat("1", "private"),
+                User("1", "书记"),
                 button_data=member6,
                 callback_id="s",
                 message_id=5,
@@ -460,8 +462,8 @@ async def test_after_the_event_the_secretary_confirms_who_came(db_url: str, tmp_
         assert "实到 1/4 人，出勤率 25%" in edit.text
         saved = await handle_event(
             Event(
-                Chat(1, "private"),
-                User(1, "书记"),
+                Chat("1", "private"),
+                User("1", "书记"),
                 button_data=member6.rsplit(":", 1)[0] + ":ok",
                 callback_id="s",
             ),
@@ -501,14 +503,14 @@ async def test_the_roster_grows_from_joins_presses_updates_and_entered_names(db_
         assert "已添加 2 人：王五、赵六" in added
         assert "名字要有文字" in await group.say("/roster 添加 😀")
         assert "名字要有文字" in await group.say("/roster 添加 " + "长" * 30)
-        joined = Event(GROUP, User(8, "新党员"), member_change="joined")
+        joined = Event(GROUP, User("8", "新党员"), member_change="joined")
         assert await handle_event(joined, services) == []
         listing = await group.say("/roster")
         assert "（5人）" in listing and "王五（无Telegram）" in listing and "新党员" in listing
         assert "已从名册删除：王五" in await group.say("/roster 删除 王五")
         assert "名册里没有" in await group.say("/roster 删除 王五")
-        await handle_event(Event(GROUP, User(8, "新党员"), member_change="left"), services)
-        await handle_event(Event(GROUP, User(1, "书记"), member_change="left"), services)
+        await handle_event(Event(GROUP, User("8", "新党员"), member_change="left"), services)
+        await handle_event(Event(GROUP, User("1", "书记"), member_change="left"), services)
         listing = await group.say("/roster")
         assert "（3人）" in listing and "王五" not in listing and "新党员" not in listing
         assert "只有本支部书记" in await group.say("/as 5 党员5", "/roster 添加 某人")
@@ -559,7 +561,7 @@ async def test_a_milestone_reminds_its_owner_the_day_before(db_url: str) -> None
             await plans.add_plan(
                 session,
                 "formation",
-                42,
+                "42",
                 {  # a formation plan as 抓组建 saves it
                     "org_name": "楚雄某某食品有限公司",
                     "policy": "单独组建",
@@ -577,10 +579,10 @@ async def test_a_milestone_reminds_its_owner_the_day_before(db_url: str) -> None
             )
         dispatcher = dispatcher_at(services, telegram, [SET_ON])
         await dispatcher.tick(datetime(2026, 12, 8, 1, 0, tzinfo=UTC))  # 2 days before: not yet
-        assert telegram.texts(42) == []
+        assert telegram.texts("42") == []
         await dispatcher.tick(datetime(2026, 12, 9, 1, 0, tzinfo=UTC))
         await dispatcher.tick(datetime(2026, 12, 9, 2, 0, tzinfo=UTC))  # only once
-        (text,) = telegram.texts(42)
+        (text,) = telegram.texts("42")
         assert "“楚雄某某食品有限公司”的节点“转入组织关系”将于 2026-12-10 到期" in text
         assert "（责任人：李四 办公室主任）" in text
 
@@ -623,25 +625,23 @@ async def test_a_reminder_is_what_its_kind_says_not_what_its_chat_id_sign_says(
     """Another messenger may give a group a positive id: its reminders are still the group's
     (and a secretary's digest and confirmation stay theirs), because each row names its kind."""
     async with bot_services(db_url) as services:
-        group = 5_550_001  # a group id of a messenger that does not number groups below zero
+        group = "5550001"  # a group id of a messenger that does not number groups below zero
         async with services.db.session() as session:
             branch = Branch(name="正数群支部", timezone="Asia/Shanghai")
             session.add(branch)
             await session.flush()
             branch.theme_day_rule = {"kind": "day", "day": 15, "time": "09:00"}
-            session.add(GroupBinding(chat_id=group, branch_id=branch.id, bound_by=7))
+            session.add(GroupBinding(chat_id=group, branch_id=branch.id, bound_by="7"))
             session.add(
-                Member(
-                    telegram_user_id=7, display_name="书记", branch_id=branch.id, role="secretary"
-                )
+                Member(user_id="7", display_name="书记", branch_id=branch.id, role="secretary")
             )
         telegram = Telegram()
         dispatcher = dispatcher_at(services, telegram, [SET_ON])
         await dispatcher.expand_all(SET_ON)
         kinds = {(r.chat_id, r.kind) for r in await reminders(services)}
-        assert kinds == {(group, "group"), (7, "digest"), (7, "confirm")}
+        assert kinds == {(group, "group"), ("7", "digest"), ("7", "confirm")}
         await dispatcher.tick(START - timedelta(hours=2))
         assert "【支部主题党日提醒】" in telegram.texts(group)[0]
         await dispatcher.tick(START + timedelta(hours=2))
-        digest, confirmation = telegram.texts(7)
+        digest, confirmation = telegram.texts("7")
         assert digest.startswith("【明天的主题党日】") and confirmation.startswith("【确认实到】")

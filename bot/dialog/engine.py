@@ -70,11 +70,11 @@ class DialogEngine:
         intro = [] if first_step or not flow.intro else [SendText(flow.intro)]
         return intro + self.ask(snapshot)
 
-    async def current(self, session: AsyncSession, chat_id: int, user_id: int) -> Snapshot | None:
+    async def current(self, session: AsyncSession, chat_id: str, user_id: str) -> Snapshot | None:
         """The dialog this user has running in this chat, if any."""
         return await store.get(session, chat_id, user_id)
 
-    async def drop(self, session: AsyncSession, chat_id: int, user_id: int) -> None:
+    async def drop(self, session: AsyncSession, chat_id: str, user_id: str) -> None:
         await store.drop(session, chat_id, user_id)
 
     def ask(self, snapshot: Snapshot, notice: str | None = None) -> list[Action]:

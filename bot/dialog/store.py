@@ -22,12 +22,12 @@ def _snapshot(row: DialogState) -> Snapshot:
     )
 
 
-async def get(session: AsyncSession, chat_id: int, user_id: int) -> Snapshot | None:
+async def get(session: AsyncSession, chat_id: str, user_id: str) -> Snapshot | None:
     row = await dialogs.get_state(session, chat_id, user_id)
     return None if row is None else _snapshot(row)
 
 
-async def create(session: AsyncSession, chat_id: int, user_id: int, begun: Snapshot) -> Snapshot:
+async def create(session: AsyncSession, chat_id: str, user_id: str, begun: Snapshot) -> Snapshot:
     """Replaces whatever this user had running in this chat; the new dialog gets its id."""
     row = await dialogs.new_state(
         session, chat_id, user_id, begun.flow_id, begun.step_id, dict(begun.answers),
@@ -48,5 +48,5 @@ async def save(session: AsyncSession, snapshot: Snapshot) -> None:
     await session.flush()
 
 
-async def drop(session: AsyncSession, chat_id: int, user_id: int) -> None:
+async def drop(session: AsyncSession, chat_id: str, user_id: str) -> None:
     await dialogs.drop_state(session, chat_id, user_id)

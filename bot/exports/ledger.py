@@ -80,7 +80,7 @@ def ledger_workbook(organisations: Sequence[Organisation], content: Content, zon
 
 
 async def export_ledger(
-    db: Database, content: Content, out: Path, zone: str, registered_by: int | None = None
+    db: Database, content: Content, out: Path, zone: str, registered_by: str | None = None
 ) -> int:
     """Writes the workbook to `out` and returns how many organisations it holds."""
     async with db.session() as session:

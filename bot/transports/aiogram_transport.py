@@ -46,6 +46,7 @@ from bot.transports.common import (
     open_redis,
     start_webhook_receiver,
     telegram_deep_link,
+    telegram_id,
 )
 from scheduler import delivery
 
@@ -74,7 +75,7 @@ class AiogramSender:
     def __init__(self, bot: Bot) -> None:
         self.bot = bot
 
-    async def perform(self, chat_id: int, action: Action) -> int | None:
+    async def perform(self, chat_id: str, action: Action) -> int | None:
         try:
             return await self._perform(chat_id, action)
         except TelegramRetryAfter as exc:
@@ -88,11 +89,11 @@ class AiogramSender:
         except (TimeoutError, TelegramNetworkError, TelegramServerError) as exc:
             raise delivery.TransientError(type(exc).__name__, maybe_sent=_maybe_sent(exc)) from exc
 
-    async def _perform(self, chat_id: int, action: Action) -> int | None:
+    async def _perform(self, chat_id: str, action: Action) -> int | None:
         match action:
             case SendText():
                 sent = await self.bot.send_message(
-                    chat_id=action.chat_id or chat_id,
+                    chat_id=telegram_id(action.chat_id or chat_id),
                     text=action.text,
                     reply_markup=markup(action.buttons),
                     entities=[
@@ -100,7 +101,9 @@ class AiogramSender:
                             type="text_mention",
                             offset=m.offset,
                             length=m.length,
-                            user=TelegramUser(id=m.user_id, is_bot=False, first_name=m.name),
+                            user=TelegramUser(
+                                id=telegram_id(m.user_id), is_bot=False, first_name=m.name
+                            ),
                         )
                         for m in action.mentions
                     ]
@@ -110,7 +113,7 @@ class AiogramSender:
             case EditText():
                 await self.bot.edit_message_text(
                     text=action.text,
-                    chat_id=action.chat_id or chat_id,
+                    chat_id=telegram_id(action.chat_id or chat_id),
                     message_id=action.message_id,
                     reply_markup=markup(action.buttons),
                 )
@@ -124,14 +127,14 @@ class AiogramSender:
                 return None
             case SendFile():
                 sent = await self.bot.send_document(
-                    chat_id=action.chat_id or chat_id,
+                    chat_id=telegram_id(action.chat_id or chat_id),
                     document=BufferedInputFile(action.content, filename=action.filename),
                     caption=action.caption or None,
                 )
                 return sent.message_id
             case SendPicture():
                 sent = await self.bot.send_photo(
-                    chat_id=action.chat_id or chat_id,
+                    chat_id=telegram_id(action.chat_id or chat_id),
                     photo=BufferedInputFile(action.content, filename="picture.png"),
                     caption=action.caption or None,
                 )
@@ -161,9 +164,11 @@ class AiogramDirectory:
     def deep_link(self, payload: str) -> str | None:
         return telegram_deep_link(self.bot_username, payload)
 
-    async def member_status(self, chat_id: int, user_id: int) -> str:
+    async def member_status(self, chat_id: str, user_id: str) -> str:
         try:
-            member = await self.bot.get_chat_member(chat_id=chat_id, user_id=user_id)
+            member = await self.bot.get_chat_member(
+                chat_id=telegram_id(chat_id), user_id=telegram_id(user_id)
+            )
         except TelegramAPIError:
             return "unknown"
         return str(member.status.value if hasattr(member.status, "value") else member.status)

@@ -72,7 +72,7 @@ def event_from_update(update: dict[str, Any], bot_id: int, bot_username: str) ->
         joined = change["new_chat_member"].get("status") in PRESENT
         return Event(
             chat=_chat(change["chat"]),
-            user=User(member["id"], display_name(member)),
+            user=User(core_id(member["id"]), display_name(member)),
             member_change="joined" if joined else "left",
         )
     if "callback_query" in update:
@@ -83,7 +83,7 @@ def event_from_update(update: dict[str, Any], bot_id: int, bot_username: str) ->
             return None
         return Event(
             chat=_chat(chat),
-            user=User(query["from"]["id"], display_name(query["from"])),
+            user=User(core_id(query["from"]["id"]), display_name(query["from"])),
             button_data=str(query.get("data") or ""),
             callback_id=str(query["id"]),
             message_id=message.get("message_id"),
@@ -98,7 +98,7 @@ def event_from_update(update: dict[str, Any], bot_id: int, bot_username: str) ->
             return None  # joins, pins, service messages: nothing for the core
         return Event(
             chat=_chat(message["chat"]),
-            user=User(message["from"]["id"], display_name(message["from"])),
+            user=User(core_id(message["from"]["id"]), display_name(message["from"])),
             message_id=message.get("message_id"),
             attachment=kind,
         )
@@ -109,7 +109,7 @@ def event_from_update(update: dict[str, Any], bot_id: int, bot_username: str) ->
     replied = message.get("reply_to_message") or {}
     return Event(
         chat=_chat(message["chat"]),
-        user=User(message["from"]["id"], display_name(message["from"])),
+        user=User(core_id(message["from"]["id"]), display_name(message["from"])),
         text=text,
         message_id=message.get("message_id"),
         reply_to_message_id=replied.get("message_id"),
@@ -120,7 +120,7 @@ def event_from_update(update: dict[str, Any], bot_id: int, bot_username: str) ->
 
 def _chat(chat: dict[str, Any]) -> Chat:
     kind = "group" if chat.get("type") in GROUP_TYPES else "private"
-    return Chat(chat["id"], kind, chat.get("title") or "")
+    return Chat(core_id(chat["id"]), kind, chat.get("title") or "")
 
 
 ALLOWANCE = {"group": flood.GROUP, "private": flood.PRIVATE}
@@ -206,7 +206,7 @@ class TelegramRuntime:
                     del self.buckets[old]
         return admitted
 
-    async def _forbidden(self, chat_id: int) -> None:
+    async def _forbidden(self, chat_id: str) -> None:
         """403: the bot was removed from the group or blocked; stop sending there."""
         async with self.services.db.session() as session:
             await groups.deactivate_binding(session, chat_id)
@@ -368,6 +368,19 @@ def telegram_deep_link(bot_username: str, payload: str) -> str | None:
     return f"https://t.me/{bot_username}?start={quote(payload)}" if bot_username else None
 
 
-def is_group_chat(chat_id: int) -> bool:
+def is_group_chat(chat_id: str) -> bool:
     """Telegram gives groups, supergroups and channels negative ids, users positive ones."""
-    return chat_id < 0
+    return chat_id.startswith("-")
+
+
+def core_id(value: Any) -> str:
+    """A Telegram id as the core keeps it: text. Telegram's are integers; anything else is
+    not an update of Telegram's (refused as an unexpected shape)."""
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise TypeError("a Telegram id is an integer")
+    return str(value)
+
+
+def telegram_id(value: str) -> int:
+    """The core's id back as the integer Telegram's API takes."""
+    return int(value)

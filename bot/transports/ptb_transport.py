@@ -40,6 +40,7 @@ from bot.transports.common import (
     open_redis,
     start_webhook_receiver,
     telegram_deep_link,
+    telegram_id,
 )
 from scheduler import delivery
 
@@ -68,7 +69,7 @@ class PtbSender:
     def __init__(self, application: Application) -> None:  # type: ignore[type-arg]
         self.bot = application.bot
 
-    async def perform(self, chat_id: int, action: Action) -> int | None:
+    async def perform(self, chat_id: str, action: Action) -> int | None:
         try:
             return await self._perform(chat_id, action)
         except tg_error.RetryAfter as exc:
@@ -84,11 +85,11 @@ class PtbSender:
         except tg_error.NetworkError as exc:  # TimedOut included
             raise delivery.TransientError(type(exc).__name__, maybe_sent=_maybe_sent(exc)) from exc
 
-    async def _perform(self, chat_id: int, action: Action) -> int | None:
+    async def _perform(self, chat_id: str, action: Action) -> int | None:
         match action:
             case SendText():
                 sent = await self.bot.send_message(
-                    action.chat_id or chat_id,
+                    telegram_id(action.chat_id or chat_id),
                     action.text,
                     reply_markup=markup(action.buttons),
                     entities=[
@@ -96,7 +97,7 @@ class PtbSender:
                             MessageEntity.TEXT_MENTION,
                             m.offset,
                             m.length,
-                            user=TelegramUser(m.user_id, m.name, is_bot=False),
+                            user=TelegramUser(telegram_id(m.user_id), m.name, is_bot=False),
                         )
                         for m in action.mentions
                     ]
@@ -106,7 +107,7 @@ class PtbSender:
             case EditText():
                 await self.bot.edit_message_text(
                     action.text,
-                    chat_id=action.chat_id or chat_id,
+                    chat_id=telegram_id(action.chat_id or chat_id),
                     message_id=action.message_id,
                     reply_markup=markup(action.buttons),
                 )
@@ -118,21 +119,23 @@ class PtbSender:
                 return None
             case SendFile():
                 sent = await self.bot.send_document(
-                    action.chat_id or chat_id,
+                    telegram_id(action.chat_id or chat_id),
                     InputFile(action.content, filename=action.filename),
                     caption=action.caption or None,
                 )
                 return sent.message_id
             case SendPicture():
                 sent = await self.bot.send_photo(
-                    action.chat_id or chat_id, action.content, caption=action.caption or None
+                    telegram_id(action.chat_id or chat_id),
+                    action.content,
+                    caption=action.caption or None,
                 )
                 return sent.message_id
         raise TypeError(f"unknown action {type(action).__name__}")
 
-    async def member_status(self, chat_id: int, user_id: int) -> str:
+    async def member_status(self, chat_id: str, user_id: str) -> str:
         try:
-            member = await self.bot.get_chat_member(chat_id, user_id)
+            member = await self.bot.get_chat_member(telegram_id(chat_id), telegram_id(user_id))
         except tg_error.TelegramError:
             return "unknown"
         return str(member.status)
@@ -154,7 +157,7 @@ class PtbDirectory:
     def deep_link(self, payload: str) -> str | None:
         return telegram_deep_link(self.bot_username, payload)
 
-    async def member_status(self, chat_id: int, user_id: int) -> str:
+    async def member_status(self, chat_id: str, user_id: str) -> str:
         return await self.sender.member_status(chat_id, user_id)
 
 

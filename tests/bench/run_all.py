@@ -66,7 +66,7 @@ async def answers_latency(url: str) -> list[float]:
     await services.db.migrate()
     timings: list[float] = []
     for user_id in range(1, CONVERSATIONS + 1):
-        user, chat = User(user_id, f"书记{user_id}"), Chat(user_id)
+        user, chat = User(str(user_id), f"书记{user_id}"), Chat(str(user_id))
         await handle_event(Event(chat, user, text="/menu"), services)
         await handle_event(Event(chat, user, button_data="m:survey", callback_id="c"), services)
         for text in ENTERPRISE_ANSWERS:
@@ -91,7 +91,7 @@ async def step_flows_latency(url: str, workdir: Path) -> tuple[list[float], floa
     timings: list[float] = []
     # Users of their own: the ledger records of the survey bench would change the first question.
     for user_id in range(10_001, 10_001 + STEP_USERS):
-        user, chat = User(user_id, f"书记{user_id}"), Chat(user_id)
+        user, chat = User(str(user_id), f"书记{user_id}"), Chat(str(user_id))
         has_branch = False
         for script in SCRIPTS:
             start = "s:basic" if script.flow.startswith("selfcheck") else f"m:{script.flow}"

@@ -171,7 +171,7 @@ async def replies(url: str, name: str, groups: int, rate: float = 0.0) -> float:
                     user = 10_000 + index * (PRESSES // groups) + i
                     session.add(
                         Member(
-                            telegram_user_id=user,
+                            user_id=str(user),
                             display_name=f"党员{user}",
                             branch_id=binding.branch_id,
                         )
@@ -187,7 +187,7 @@ async def replies(url: str, name: str, groups: int, rate: float = 0.0) -> float:
         user = 10_000 + index * per_group + i
         event = Event(
             Chat(chat_id, "group"),
-            User(user, f"党员{user}"),
+            User(str(user), f"党员{user}"),
             button_data=f"a:{event_id}:{'y' if i % 5 else 'n'}",
             callback_id=str(user),
             message_id=7,
@@ -205,7 +205,7 @@ async def replies(url: str, name: str, groups: int, rate: float = 0.0) -> float:
     warm = [
         Event(
             Chat(binding.chat_id, "group"),
-            User(1, "热身"),
+            User("1", "热身"),
             button_data=f"a:{event_ids[index]}:y",
             callback_id="0",
             message_id=7,
