@@ -60,6 +60,8 @@ class Dispatcher:
         self.clock = clock
         self._tick_lock = asyncio.Lock()
         self._expand_lock = asyncio.Lock()
+        self.ticks = 0  # completed; a test waits for more of them instead of sleeping
+        self._ticked = asyncio.Event()
 
     async def expand_all(self, now: datetime | None = None) -> int:
         """Every branch with a rule gets its coming months' events (idempotent)."""
@@ -80,10 +82,21 @@ class Dispatcher:
     async def tick(self, now: datetime | None = None) -> int:
         """Sends every reminder and milestone due at `now`; returns how many were sent."""
         async with self._tick_lock:  # an overlapping APScheduler run waits, it never doubles
-            now = now or self.clock()
-            sent = await self._reminders(now)
-            sent += await self._milestones(now)
-            return sent
+            try:
+                now = now or self.clock()
+                sent = await self._reminders(now)
+                sent += await self._milestones(now)
+                return sent
+            finally:
+                self.ticks += 1
+                ticked, self._ticked = self._ticked, asyncio.Event()
+                ticked.set()
+
+    async def after_ticks(self, count: int) -> None:
+        """Returns once `count` more ticks have completed (whatever they sent)."""
+        wanted = self.ticks + count
+        while self.ticks < wanted:
+            await self._ticked.wait()
 
     async def _reminders(self, now: datetime) -> int:
         async with self.db.session() as session:

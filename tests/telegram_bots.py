@@ -129,6 +129,14 @@ class Bot:
         )
 
 
+async def after_ticks(bot: Bot | Running, count: int) -> None:
+    """Waits until the running bot's scheduler has ticked `count` more times: what it would
+    send twice, it would have sent by then."""
+    await bot.server.wait_for(lambda _: bot.app.dispatcher is not None, 10)
+    assert bot.app.dispatcher is not None
+    await asyncio.wait_for(bot.app.dispatcher.after_ticks(count), 10)
+
+
 def rule_two_days_ahead() -> str:
     """A rule whose next date is two days away: its 3-day reminder is due at once."""
     day = (datetime.now(ZoneInfo("Asia/Shanghai")) + timedelta(days=2)).day

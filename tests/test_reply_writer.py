@@ -4,11 +4,13 @@ after their commit, in arrival order, with the same checks as one press alone.""
 from __future__ import annotations
 
 import asyncio
+import threading
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from sqlalchemy import event as sa_event
 from sqlalchemy import insert, select, text
-from sqlalchemy.engine import Connection, make_url
+from sqlalchemy.engine import Connection, Engine, make_url
 
 from bot.rules.attendance_press import CHANGED, CLOSED, OTHER_GROUP, SAME, Answer, decide
 from storage import attendance
@@ -216,12 +218,23 @@ async def test_a_write_waits_for_a_session_holding_the_lock(database: Database) 
     holding it can finish; a writer blocking the loop would never get it."""
     if not database.is_sqlite:
         pytest.skip("PostgreSQL writers do not wait for each other's inserts")
-    async with database.session() as session:
-        session.add(Branch(name="先写", timezone="Asia/Shanghai"))
-        await session.flush()  # holds the write lock until the commit below
-        pending = asyncio.ensure_future(database.write(_add_branch, "后写"))
-        await asyncio.sleep(0.2)
-        assert not pending.done()
+    loop = asyncio.get_running_loop()
+    writing = asyncio.Event()
+
+    def before(conn, cursor, sql, params, context, executemany):  # type: ignore[no-untyped-def]
+        if threading.current_thread().name.startswith("sqlite-writer"):
+            loop.call_soon_threadsafe(writing.set)  # the writer thread is at its first statement
+
+    sa_event.listen(Engine, "before_cursor_execute", before)
+    try:
+        async with database.session() as session:
+            session.add(Branch(name="先写", timezone="Asia/Shanghai"))
+            await session.flush()  # holds the write lock until the commit below
+            pending = asyncio.ensure_future(database.write(_add_branch, "后写"))
+            await asyncio.wait_for(writing.wait(), 5)
+            assert not pending.done()  # its transaction waits for the lock this session holds
+    finally:
+        sa_event.remove(Engine, "before_cursor_execute", before)
     assert await asyncio.wait_for(pending, 5) == 2
 
 

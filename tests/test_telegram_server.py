@@ -89,7 +89,7 @@ async def test_long_polling_returns_early_on_a_new_update(
     user, chat = await user_and_chat(server)
     started = time.monotonic()
     poll = asyncio.create_task(call(http, server, "getUpdates", timeout=5))
-    await asyncio.sleep(0.1)
+    await server.wait_for(lambda _: server.polls_started == 1)  # the poll is waiting
     assert not poll.done()
     await server.send_text(user, chat, "/start@branch_test_bot 你好 @branch_test_bot")
 
@@ -150,7 +150,7 @@ async def test_newer_get_updates_terminates_an_older_one(
     server: FakeTelegram, http: aiohttp.ClientSession
 ) -> None:
     older = asyncio.create_task(call(http, server, "getUpdates", timeout=5))
-    await asyncio.sleep(0.05)
+    await server.wait_for(lambda _: server.polls_started == 1)  # the older one is waiting
     assert await call(http, server, "getUpdates") == (200, {"ok": True, "result": []})
     status, body = await older
     assert status == 409 and "terminated by other getUpdates request" in body["description"]
@@ -198,8 +198,8 @@ async def test_unreachable_webhook_keeps_the_update(
     await call(http, server, "setWebhook", url=f"http://127.0.0.1:{port}/hook")
     user, chat = await user_and_chat(server)
     await server.send_text(user, chat, "还在吗")
-    await asyncio.sleep(0.35)
-    assert len(server.deliveries) >= 2 and all(d["error"] for d in server.deliveries)
+    await server.wait_for(lambda _: len(server.deliveries) >= 2)  # tried, and tried again
+    assert all(d["error"] for d in server.deliveries)
 
     await call(http, server, "deleteWebhook")
     _, body = await call(http, server, "getUpdates")

@@ -16,7 +16,7 @@ from bot.transports.run import App
 from storage import attendance
 from storage.models import Event as EventRow
 from storage.models import GroupBinding, Reminder
-from tests.telegram_bots import Bot, bound_group, message_with, rule_two_days_ahead
+from tests.telegram_bots import Bot, after_ticks, bound_group, message_with, rule_two_days_ahead
 from tests.telegram_server import FakeTelegram
 
 
@@ -110,7 +110,7 @@ async def test_fan_out_survives_a_429_storm_and_a_removed_bot(bot: Bot) -> None:
 
     expected = set(groups) - {groups[3]}
     await server.wait_for(lambda s: reminded(s) >= expected, timeout=30)
-    await asyncio.sleep(1.0)  # a few more ticks: nothing is sent twice
+    await after_ticks(bot, 3)  # a few more ticks: nothing is sent twice
     counts: dict[int, int] = {}
     for m in server.sent:
         if m["method"] == "sendMessage" and "【支部主题党日提醒】" in (m.get("text") or ""):
@@ -173,7 +173,7 @@ async def test_a_restart_sends_nothing_twice(bot: Bot) -> None:
     await server.wait_for(
         lambda _: sum(c["method"] == "setMyCommands" for c in server.calls) >= 2, 15
     )
-    await asyncio.sleep(1.0)  # several ticks of the new process
+    await after_ticks(bot, 3)  # several ticks of the new process
     reminders = [
         m
         for m in server.sent

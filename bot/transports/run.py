@@ -5,10 +5,14 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import signal
+from typing import TYPE_CHECKING
 
 from bot.config import Settings
 from bot.contract import ChatDirectory, Messenger
 from bot.services import Core, Services
+
+if TYPE_CHECKING:
+    from scheduler.dispatch import Dispatcher
 
 
 def _stop_on_signals(stop: asyncio.Event | None) -> asyncio.Event:
@@ -42,6 +46,7 @@ class App:
         self.tick_seconds = tick_seconds
         self.scheduling: list[asyncio.Task[None]] = []
         self.services: Services | None = None  # once connected
+        self.dispatcher: Dispatcher | None = None  # once scheduling
 
     async def serve(self, with_scheduler: bool = True) -> None:
         """Answers updates (and, unless `with_scheduler` is off, sends reminders) until the
@@ -83,7 +88,8 @@ class App:
         services = self._connected(messenger, directory)
         tick = self.tick_seconds or TICK_SECONDS
         zone = self.core.settings.timezone
-        scheduling = run_scheduler(build_dispatcher(services), zone, self.stop, tick)
+        self.dispatcher = build_dispatcher(services)
+        scheduling = run_scheduler(self.dispatcher, zone, self.stop, tick)
         self.scheduling.append(asyncio.create_task(scheduling))
         return services
 

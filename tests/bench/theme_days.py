@@ -60,9 +60,9 @@ async def seed(services: Core | Services, groups: int, starts_in: timedelta) -> 
             branch = Branch(name=f"支部{i}", timezone="Asia/Shanghai")
             session.add(branch)
             await session.flush()
-            chat_id = -(10**12) - i
+            chat_id = str(-(10**12) - i)  # a Telegram group's number, as the core keeps it
             session.add(
-                GroupBinding(chat_id=chat_id, branch_id=branch.id, title=branch.name, bound_by=1)
+                GroupBinding(chat_id=chat_id, branch_id=branch.id, title=branch.name, bound_by="1")
             )
             event = EventRow(branch_id=branch.id, source="rule", starts_at=now + starts_in)
             session.add(event)
@@ -84,7 +84,7 @@ async def seed(services: Core | Services, groups: int, starts_in: timedelta) -> 
 class NullTelegram:
     """For the reply benchmark: Telegram's side of the count edits is not what is measured."""
 
-    async def send(self, chat_id: int, action: Action) -> int | None:
+    async def send(self, chat_id: str, action: Action) -> int | None:
         return 1
 
 

@@ -48,6 +48,11 @@ class Updates:
         self._updates = [update for update in self._updates if update["update_id"] != update_id]
 
     @property
+    def polls_started(self) -> int:
+        """getUpdates calls received so far: a test waits for its poll to be waiting."""
+        return self._poll_generation
+
+    @property
     def pending_updates(self) -> list[Json]:
         return copy.deepcopy(self._updates)
 
