@@ -104,8 +104,8 @@ class LiveCounts:
     def __init__(self, core: Core, messenger: Messenger) -> None:
         self.core = core
         self.messenger = messenger
-        self.scheduled: dict[tuple[int, int], asyncio.Task[None]] = {}
-        self.last: dict[tuple[int, int], float] = {}
+        self.scheduled: dict[tuple[str, int], asyncio.Task[None]] = {}  # (chat, message)
+        self.last: dict[tuple[str, int], float] = {}
         self.one_at_a_time = asyncio.Semaphore(1)
 
     def touch(self, chat_id: str, message_id: int, event_id: int) -> None:
@@ -116,7 +116,7 @@ class LiveCounts:
         wait = max(first, self.last.get(key, 0.0) + MIN_EDIT_SECONDS - time.monotonic())
         self.scheduled[key] = asyncio.create_task(self._edit(key, event_id, wait))
 
-    async def _edit(self, key: tuple[int, int], event_id: int, wait: float) -> None:
+    async def _edit(self, key: tuple[str, int], event_id: int, wait: float) -> None:
         await asyncio.sleep(wait)
         try:
             async with self.one_at_a_time:

@@ -106,10 +106,10 @@ class Dispatcher:
                     await session.execute(select(GroupBinding.chat_id).where(GroupBinding.active))
                 ).scalars()
             )
-            by_target: dict[tuple[int, int], list[tuple[Reminder, EventRow]]] = {}
+            by_target: dict[tuple[int, str], list[tuple[Reminder, EventRow]]] = {}
             for reminder, event in due:
                 by_target.setdefault((event.id, reminder.chat_id), []).append((reminder, event))
-            wanted: dict[int, tuple[int, int, int, str]] = {}  # id: reminder, chat, event, kind
+            wanted: dict[int, tuple[int, str, int, str]] = {}  # id: reminder, chat, event, kind
             closed: dict[str, list[int]] = {schedule.SKIPPED: [], schedule.EXPIRED: []}
             for (event_id, chat_id), items in by_target.items():
                 event = items[0][1]

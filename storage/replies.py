@@ -206,7 +206,7 @@ def write(connection: Connection, batch: list[Press], rule: Rule, answer: type) 
     # records all those in one round trip. What it leaves (a double tap, a new or returning
     # member, a press from elsewhere or too late, a second press of the same member in the
     # batch) goes the checked way after it, in order, and reads what the upsert wrote.
-    first: dict[tuple[int, int], int] = {}
+    first: dict[tuple[int, str], int] = {}  # (event, user) -> its first press in the batch
     for index, press in enumerate(batch):
         first.setdefault((press.event_id, press.user_id), index)
     chosen = [batch[index] for index in first.values()]
@@ -330,8 +330,8 @@ def write_checked(
             "users": list({p.user_id for p in batch}),
         },
     )
-    events: dict[tuple[int, int], Any] = {}
-    members: dict[tuple[int, int], list[Any]] = {}  # (branch, user) -> [member id, active]
+    events: dict[tuple[int, str], Any] = {}  # (event, chat) -> the event
+    members: dict[tuple[int, str], list[Any]] = {}  # (branch, user) -> [member id, active]
     answers: dict[tuple[int, int], dict[str, Any]] = {}  # (event, member) -> earlier answer
     for r in found.all():
         events[(r.id, r.chat_id)] = r

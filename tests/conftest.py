@@ -104,7 +104,7 @@ async def bot(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[B
         database_url=f"sqlite+aiosqlite:///{tmp_path / 'bot.db'}",
         cache_dir=tmp_path / "cache",
     )
-    running = Bot(server, *await start_bot(server, settings, tick_seconds=0.2))
+    running = Bot(server, settings, *await start_bot(server, settings, tick_seconds=0.2))
     try:
         yield running
     finally:  # the running bot: a test may have restarted it

@@ -52,7 +52,9 @@ class Running:
         """Stops the bot process and starts a new one on the same database."""
         self.stop.set()
         await asyncio.wait_for(self.task, 20)
-        self.stop, self.task, self.app = await start_bot(self.server, self.settings)
+        self.stop, self.task, self.app = await start_bot(
+            self.server, self.settings, self.app.tick_seconds
+        )
 
 
 async def start_bot(
@@ -109,27 +111,10 @@ async def survey(server: FakeTelegram, user: dict, chat: dict, answers: list[str
 FRAMEWORKS = ["ptb", "aiogram"]
 
 
-class Bot:
-    def __init__(
-        self, server: FakeTelegram, stop: asyncio.Event, task: asyncio.Task[None], app: App
-    ) -> None:
-        self.server, self.stop, self.task, self.app = server, stop, task, app
-
-    @property
-    def services(self) -> Services:
-        assert self.app.services is not None
-        return self.app.services
-
-    async def restart(self) -> None:
-        """A new process on the same database: stops this one, starts another."""
-        self.stop.set()
-        await asyncio.wait_for(self.task, 20)
-        self.stop, self.task, self.app = await start_bot(
-            self.server, self.app.core.settings, self.app.tick_seconds
-        )
+Bot = Running  # the `bot` fixture's: one framework, a fast scheduler tick
 
 
-async def after_ticks(bot: Bot | Running, count: int) -> None:
+async def after_ticks(bot: Running, count: int) -> None:
     """Waits until the running bot's scheduler has ticked `count` more times: what it would
     send twice, it would have sent by then."""
     await bot.server.wait_for(lambda _: bot.app.dispatcher is not None, 10)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from sqlalchemy import inspect
+from sqlalchemy.engine import Connection
 
 from storage import dialogs, ledger
 from storage.db import Database
@@ -107,23 +108,26 @@ async def test_head_revision_constant_matches_alembic(database: Database) -> Non
     assert await database.current_revision() == HEAD_REVISION
 
 
+def downgrade_to(connection: Connection, revision: str) -> None:
+    """The schema as an earlier version left it, to write rows as that version did."""
+    from alembic import command
+
+    from storage.db import alembic_config
+
+    config = alembic_config()
+    config.attributes["connection"] = connection
+    command.downgrade(config, revision)
+
+
 async def test_reminders_written_before_kinds_are_labelled_by_the_old_reading(
     database: Database,
 ) -> None:
     """Migration 0004 names each existing reminder's kind: a negative chat is a group, a
     private reminder after the start is the confirmation, one before it the digest."""
-    from alembic import command
     from sqlalchemy import text
 
-    from storage.db import alembic_config
-
-    def to_0003(connection) -> None:  # type: ignore[no-untyped-def]
-        config = alembic_config()
-        config.attributes["connection"] = connection
-        command.downgrade(config, "0003")
-
     async with database.engine.begin() as connection:
-        await connection.run_sync(to_0003)
+        await connection.run_sync(downgrade_to, "0003")
         await connection.execute(
             text(
                 "INSERT INTO branches (id, name, timezone, created_at) "
@@ -175,20 +179,13 @@ async def test_the_migrated_schema_is_the_models(database: Database) -> None:
 async def test_ids_written_as_numbers_become_text(database: Database) -> None:
     """Migration 0005: Telegram's numbers, as earlier versions stored them, are kept as the
     text the core now compares; a member found by the old number is found by its text."""
-    from alembic import command
     from sqlalchemy import text
 
     from storage import groups
-    from storage.db import alembic_config
-
-    def to_0004(connection) -> None:  # type: ignore[no-untyped-def]
-        config = alembic_config()
-        config.attributes["connection"] = connection
-        command.downgrade(config, "0004")
 
     now = {"now": datetime(2026, 12, 1, tzinfo=UTC)}
     async with database.engine.begin() as connection:
-        await connection.run_sync(to_0004)
+        await connection.run_sync(downgrade_to, "0004")
         await connection.execute(
             text(
                 "INSERT INTO branches (id, name, timezone, created_at) "

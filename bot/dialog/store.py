@@ -3,6 +3,7 @@ after every change, so a restart resumes at the same question with every answer 
 
 from __future__ import annotations
 
+from sqlalchemy import bindparam, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.dialog.machine import Snapshot
@@ -36,16 +37,36 @@ async def create(session: AsyncSession, chat_id: str, user_id: str, begun: Snaps
     return _snapshot(row)
 
 
+# On the table, not the mapped class: the ORM's bulk-UPDATE bookkeeping cost more than the
+# statement (0.2 ms an answer); `updated_at` is still set by the column's onupdate.
+_TABLE = DialogState.__table__
+SAVE = (
+    update(_TABLE)
+    .where(_TABLE.c.id == bindparam("dialog_id"))
+    .values(
+        step_id=bindparam("new_step_id"),
+        seq=bindparam("new_seq"),
+        answers=bindparam("new_answers", type_=_TABLE.c.answers.type),
+        context=bindparam("new_context", type_=_TABLE.c.context.type),
+        history=bindparam("new_history", type_=_TABLE.c.history.type),
+    )
+)
+
+
 async def save(session: AsyncSession, snapshot: Snapshot) -> None:
-    row = await session.get(DialogState, snapshot.id)  # loaded by `get`: no second query
-    if row is None:  # dropped meanwhile (/cancel in another process): nothing to resume
-        return
-    row.step_id = snapshot.step_id
-    row.seq = snapshot.seq
-    row.answers = dict(snapshot.answers)
-    row.context = dict(snapshot.context)
-    row.history = list(snapshot.history)
-    await session.flush()
+    """One UPDATE by id (the row read by `get` is not kept: re-reading it would cost a
+    SELECT per answer). A dialog dropped meanwhile (/cancel in another process) stays gone."""
+    await session.execute(
+        SAVE,
+        {
+            "dialog_id": snapshot.id,
+            "new_step_id": snapshot.step_id,
+            "new_seq": snapshot.seq,
+            "new_answers": dict(snapshot.answers),
+            "new_context": dict(snapshot.context),
+            "new_history": list(snapshot.history),
+        },
+    )
 
 
 async def drop(session: AsyncSession, chat_id: str, user_id: str) -> None:

@@ -65,12 +65,6 @@ class Partner:
 
 
 @dataclass(frozen=True, kw_only=True)
-class TargetMet:
-    code: str  # a coverage target (bot.rules.coverage.Target)
-    met: bool
-
-
-@dataclass(frozen=True, kw_only=True)
 class FormationPlan(PlanRecord):
     org_name: str
     policy: str
@@ -81,7 +75,7 @@ class FormationPlan(PlanRecord):
     way: str | None = None  # of a joint branch (联合组建)
     partners: tuple[Partner, ...] = ()  # ledger organisations joining it
     partner_names: tuple[str, ...] = ()  # and those typed by name
-    targets: tuple[TargetMet, ...] = ()
+    targets: tuple[Target, ...] = ()  # the coverage targets, met or not
     measures: str
 
     @property
@@ -246,7 +240,7 @@ def make_completion(content: Content, derive):  # type: ignore[no-untyped-def]
             way=answers.get("way"),
             partners=partners,
             partner_names=tuple(split_names(answers.get("partner_names"))),
-            targets=tuple(TargetMet(code=t.code.value, met=t.met) for t in coverage_targets(facts)),
+            targets=tuple(coverage_targets(facts)),
             measures=answers["measures"],
         )
         plan = await plans.add_plan(

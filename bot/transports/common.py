@@ -155,7 +155,7 @@ class TelegramRuntime:
             if redis is not None
             else LocalOrder(self.handle)
         )
-        self.buckets: dict[tuple[int, int, str], flood.Bucket] = {}
+        self.buckets: dict[tuple[str, str, str], flood.Bucket] = {}
         self._answers: set[asyncio.Task[Any]] = set()
         self._swept = time.monotonic()
         # Sending works from here on: the core is joined to this messenger (and, where this
