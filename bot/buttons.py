@@ -8,7 +8,6 @@ The packed form is what Telegram stores under a message, at most 64 bytes: `pref
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from dataclasses import dataclass, fields
 from functools import cache
 from typing import Any, ClassVar, Literal, Self, get_args, get_origin, get_type_hints
@@ -25,7 +24,7 @@ class ButtonData:
     REST: ClassVar[bool] = False
 
     def pack(self) -> str:
-        parts = [self.PREFIX, *(str(getattr(self, f.name)) for f in fields(self))]  # type: ignore[arg-type]
+        parts = [self.PREFIX, *(str(getattr(self, name)) for name in _names(type(self)))]
         data = ":".join(parts)
         if len(data.encode()) > MAX_BUTTON_DATA_BYTES:
             raise ValueError(f"button data over {MAX_BUTTON_DATA_BYTES} bytes: {data!r}")
@@ -33,7 +32,7 @@ class ButtonData:
 
     @classmethod
     def unpack(cls, data: str) -> Self | None:
-        names = [f.name for f in fields(cls)]  # type: ignore[arg-type]
+        names = _names(cls)
         if not names:
             return cls() if data == cls.PREFIX else None
         if not data.startswith(cls.PREFIX + ":"):
@@ -47,6 +46,12 @@ class ButtonData:
         if any(value is None for value in values):
             return None
         return cls(*values)
+
+
+@cache
+def _names(kind: type) -> tuple[str, ...]:
+    """The fields' names, once per kind (`fields` walks the class at every call)."""
+    return tuple(f.name for f in fields(kind))  # type: ignore[arg-type]
 
 
 @cache
@@ -65,18 +70,23 @@ def _typed(part: str, kind: Any) -> Any:
     return part or None
 
 
-def unpack(data: str, kinds: Iterable[type[ButtonData]]) -> ButtonData | None:
-    """The first kind, longest prefix first, that reads `data`; None when none does."""
-    for kind in _longest_prefix_first(tuple(kinds)):
-        button = kind.unpack(data)
-        if button is not None:
-            return button
+def unpack(data: str, kinds: tuple[type[ButtonData], ...]) -> ButtonData | None:
+    """The first kind, longest prefix first, that reads `data`; None when none does. Only
+    kinds whose prefix the data starts with are asked (a press is read once per kind)."""
+    for prefix, kind in _longest_prefix_first(kinds):
+        if data.startswith(prefix) and data[len(prefix) : len(prefix) + 1] in ("", ":"):
+            button = kind.unpack(data)
+            if button is not None:
+                return button
     return None
 
 
 @cache
-def _longest_prefix_first(kinds: tuple[type[ButtonData], ...]) -> list[type[ButtonData]]:
-    return sorted(kinds, key=lambda k: len(k.PREFIX), reverse=True)
+def _longest_prefix_first(
+    kinds: tuple[type[ButtonData], ...],
+) -> list[tuple[str, type[ButtonData]]]:
+    ordered = sorted(kinds, key=lambda k: len(k.PREFIX), reverse=True)
+    return [(kind.PREFIX, kind) for kind in ordered]
 
 
 @dataclass(frozen=True, slots=True)

@@ -140,7 +140,7 @@ async def _on_text(session: AsyncSession, event: Event, services: Services) -> l
 
 
 async def _on_button(session: AsyncSession, event: Event, services: Services) -> list[Action]:
-    button = buttons.unpack(event.button_data or "", [buttons.DialogPress, *BUTTONS])
+    button = buttons.unpack(event.button_data or "", KINDS)
     if isinstance(button, buttons.DialogPress):
         pressed = DialogButton.of(button)
         if pressed is not None:
@@ -218,6 +218,7 @@ BUTTONS: dict[type[buttons.ButtonData], ButtonHandler] = {
     buttons.ConfirmAttendance: attendance_review.on_confirm_button,
     buttons.ConfirmMember: attendance_review.on_confirm_button,
 }
+KINDS = (buttons.DialogPress, *BUTTONS)  # every kind a press may be
 # A confirmed "放弃并重新开始" re-runs the original button with force=True.
 menu.RESTARTABLE.update(
     {
