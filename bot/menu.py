@@ -131,7 +131,7 @@ async def on_resume_choice(
         if state is None:
             return [SendText(services.content.text("no_dialog"))]
         return services.engine.ask(state)
-    origin = unpack(button.origin, list(RESTARTABLE))
+    origin = unpack(button.origin, tuple(RESTARTABLE))
     if origin is None:
         return [AnswerButton(event.callback_id or "", services.content.text("button_invalid"))]
     return await RESTARTABLE[type(origin)](session, event, services, origin, force=True)

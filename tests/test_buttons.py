@@ -21,9 +21,9 @@ from bot.buttons import (
     RestartWith,
     unpack,
 )
-from bot.router import BUTTONS
+from bot.router import KINDS
 
-EVERY_KIND: list[type[ButtonData]] = [DialogPress, *BUTTONS]
+EVERY_KIND = KINDS  # what the router reads a press as
 
 
 @pytest.mark.parametrize(
