@@ -8,6 +8,7 @@ The packed form is what Telegram stores under a message, at most 64 bytes: `pref
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, fields
 from functools import cache
 from typing import Any, ClassVar, Literal, Self, get_args, get_origin, get_type_hints
@@ -41,8 +42,7 @@ class ButtonData:
         parts = rest.split(":", len(names) - 1) if cls.REST else rest.split(":")
         if len(parts) != len(names):
             return None
-        hints = _hints(cls)
-        values = [_typed(part, hints[name]) for name, part in zip(names, parts, strict=True)]
+        values = [read(part) for read, part in zip(_readers(cls), parts, strict=True)]
         if any(value is None for value in values):
             return None
         return cls(*values)
@@ -55,19 +55,21 @@ def _names(kind: type) -> tuple[str, ...]:
 
 
 @cache
-def _hints(kind: type) -> dict[str, Any]:
-    """The fields' types, resolved once per kind: every press is read with them."""
-    return get_type_hints(kind)
+def _readers(kind: type) -> tuple[Callable[[str], Any], ...]:
+    """How each field is read, worked out once per kind: every press is read with them."""
+    hints = get_type_hints(kind)
+    return tuple(_reader(hints[name]) for name in _names(kind))
 
 
-def _typed(part: str, kind: Any) -> Any:
-    """The part as its field's type, or None: ids are ASCII digits (`button_id`), a Literal
+def _reader(kind: Any) -> Callable[[str], Any]:
+    """A part as its field's type, or None: ids are ASCII digits (`button_id`), a Literal
     field takes one of its values, text is non-empty."""
     if kind is int:
-        return button_id(part)
+        return button_id
     if get_origin(kind) is Literal:
-        return part if part in get_args(kind) else None
-    return part or None
+        allowed = frozenset(get_args(kind))
+        return lambda part: part if part in allowed else None
+    return lambda part: part or None
 
 
 def unpack(data: str, kinds: tuple[type[ButtonData], ...]) -> ButtonData | None:
