@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.contract import Action, AnswerButton, Event, SendText
 from bot.dialog import store
-from bot.dialog.flows import Flow, Step, parse_flow
+from bot.dialog.flows import Flow, parse_flow
 from bot.dialog.machine import (
     Back,
     Deriver,
@@ -82,14 +82,6 @@ class DialogEngine:
 
     def flow_of(self, snapshot: Snapshot) -> Flow:
         return self.flows[snapshot.flow_id]
-
-    def view(self, snapshot: Snapshot) -> dict[str, Any]:
-        return self.machine.view(snapshot)
-
-    def options(
-        self, step: Step, answers: dict[str, Any], context: dict[str, Any] | None = None
-    ) -> list[str]:
-        return self.machine.options(step, answers, context)
 
     # ----- inputs ------------------------------------------------------------------------------
 
