@@ -25,17 +25,10 @@ from bot.rules.attendance_reply import ATTEND, LEAVE
 from bot.rules.percent import half_up
 from bot.services import Services
 from storage import attendance, branches, groups
-from storage.models import Branch, Member
+from storage.models import Branch
 from storage.models import Event as EventRow
 
 MAX_CONFIRM_BUTTONS = 90  # Telegram shows up to 100 buttons under one message
-
-
-async def silent_members(session: AsyncSession, event: EventRow) -> list[Member]:
-    """Roster members who have not replied to the event."""
-    replied = await attendance.replies(session, event.id)
-    members = await attendance.roster(session, event.branch_id)
-    return [m for m in members if m.id not in replied or replied[m.id].response is None]
 
 
 async def render_digest(
@@ -46,7 +39,7 @@ async def render_digest(
     branch = await session.get(Branch, event.branch_id)
     assert branch is not None
     tally = await attendance.counts(session, event.id)
-    silent = await silent_members(session, event)
+    silent = await attendance.silent_members(session, event)
     tz = branch.timezone or services.settings.timezone
     lines = [
         content.text(
@@ -77,7 +70,7 @@ async def on_nudge_button(
         return [AnswerButton(callback, content.text("no_permission"), alert=True)]
     if row.status == "cancelled" or row.starts_at <= services.clock():
         return [AnswerButton(callback, content.text("attendance_closed"))]
-    silent = await silent_members(session, row)
+    silent = await attendance.silent_members(session, row)
     if not silent:
         return [AnswerButton(callback, content.text("nudge_nobody"))]
     chats = await groups.active_chats(session, row.branch_id)
@@ -242,9 +235,7 @@ async def attendance_card(
     names = {m.id: m.display_name for m in members}
     coming = [names.get(i, "?") for i, a in replied.items() if a.response == ATTEND]
     leave = [(names.get(i, "?"), a.reason) for i, a in replied.items() if a.response == LEAVE]
-    silent = [
-        m.display_name for m in members if m.id not in replied or replied[m.id].response is None
-    ]
+    silent = [m.display_name for m in members if attendance.awaits_reply(m, replied.get(m.id))]
     none = content.text("attendance_none")
     tz = branch.timezone or services.settings.timezone
     lines = [

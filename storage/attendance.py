@@ -16,6 +16,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from storage.models import Attendance, Branch, Event, GroupBinding, Member
 
 ATTEND, LEAVE = "attend", "leave"
+# The branch's secretaries organise the day: they may reply, but are never counted 未回复.
+ORGANISER_ROLES = ("secretary",)
+
+
+def awaits_reply(member: Member, answer: Attendance | None) -> bool:
+    """Whether the roster member is still 未回复 (the SQL in `_view_statement` says the same)."""
+    organiser = member.role in ORGANISER_ROLES
+    return member.active and not organiser and (answer is None or answer.response is None)
 
 
 async def event_of_group(session: AsyncSession, event_id: int, chat_id: str) -> Event | None:
@@ -53,7 +61,7 @@ class ReminderView:
     timezone: str | None
     attend: int
     leave: int
-    silent: int  # active roster members without a reply
+    silent: int  # active roster members without a reply, organisers aside
 
 
 @cache
@@ -74,7 +82,12 @@ def _view_statement() -> Select[Any]:
     )
     silent = (
         select(func.count(Member.id))
-        .where(Member.branch_id == Event.branch_id, Member.active, Member.id.not_in(replied))
+        .where(
+            Member.branch_id == Event.branch_id,
+            Member.active,
+            Member.role.not_in(ORGANISER_ROLES),
+            Member.id.not_in(replied),
+        )
         .scalar_subquery()
     )
     return (
@@ -121,6 +134,13 @@ async def replies(session: AsyncSession, event_id: int) -> dict[int, Attendance]
     return {a.member_id: a for a in (await session.execute(query)).scalars()}
 
 
+async def silent_members(session: AsyncSession, event: Event) -> list[Member]:
+    """Roster members who have not replied to the event (organisers aside)."""
+    replied = await replies(session, event.id)
+    members = await roster(session, event.branch_id)
+    return [m for m in members if awaits_reply(m, replied.get(m.id))]
+
+
 async def history(session: AsyncSession, user_id: str, limit: int = 12) -> Sequence[tuple]:
     """A member's own replies across branches, newest event first."""
     query = (
@@ -136,14 +156,16 @@ async def history(session: AsyncSession, user_id: str, limit: int = 12) -> Seque
 
 async def prefill_attended(session: AsyncSession, event_id: int, members: Sequence[Member]) -> None:
     """Before the secretary confirms: those who said 参加 are marked present, others absent,
-    unless already confirmed (a second look keeps the corrections)."""
+    unless already confirmed (a second look keeps the corrections). An organiser who did not
+    reply is marked present: they ran the day (a reply of 请假 still counts)."""
     rows = await replies(session, event_id)
     for member in members:
         row = rows.get(member.id)
+        organiser = member.role in ORGANISER_ROLES
         if row is None:
-            session.add(Attendance(event_id=event_id, member_id=member.id, attended=False))
+            session.add(Attendance(event_id=event_id, member_id=member.id, attended=organiser))
         elif row.attended is None:
-            row.attended = row.response == ATTEND
+            row.attended = row.response == ATTEND or (organiser and row.response is None)
     await session.flush()
 
 

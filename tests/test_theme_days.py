@@ -409,7 +409,7 @@ async def test_the_day_before_the_secretary_can_nudge_who_has_not_replied(db_url
         await dispatcher.tick(START - timedelta(days=1))
         (digest,) = telegram.texts("1")
         assert "【明天的主题党日】测试群" in digest
-        assert "未回复（3）：书记、党员6、党员7" in digest
+        assert "未回复（2）：党员6、党员7" in digest  # the secretary organises: not awaited
         nudge = next(a for c, a in telegram.sent if c == "1").buttons[0][0].data  # type: ignore[union-attr]
         member = Event(Chat("6", "private"), User("6", "党员6"), button_data=nudge, callback_id="m")
         (refused,) = await handle_event(member, services)
@@ -419,12 +419,12 @@ async def test_the_day_before_the_secretary_can_nudge_who_has_not_replied(db_url
         actions = await handle_event(pressed, services)
         (to_group,) = [a for a in actions if isinstance(a, SendText)]
         assert to_group.chat_id == GROUP_CHAT_ID
-        assert "【提醒】书记、党员6、党员7" in to_group.text
+        assert "【提醒】党员6、党员7" in to_group.text
         mentioned = [
             (m.user_id, to_group.text[m.offset : m.offset + m.length]) for m in to_group.mentions
         ]
-        assert mentioned == [("1", "书记"), ("6", "党员6"), ("7", "党员7")]
-        assert "已在群里提醒 3 人" in actions[0].text  # type: ignore[union-attr]
+        assert mentioned == [("6", "党员6"), ("7", "党员7")]
+        assert "已在群里提醒 2 人" in actions[0].text  # type: ignore[union-attr]
 
 
 async def test_after_the_event_the_secretary_confirms_who_came(db_url: str, tmp_path: Path) -> None:
@@ -437,9 +437,9 @@ async def test_after_the_event_the_secretary_confirms_who_came(db_url: str, tmp_
         await press(services, 7, no, 1000)
         await dispatcher.tick(START + timedelta(hours=2))
         (card,) = [a for c, a in telegram.sent if c == "1" and "确认实到" in a.text]  # type: ignore[union-attr]
-        assert "实到 2/4 人，出勤率 50%" in card.text  # type: ignore[union-attr]
+        assert "实到 3/4 人，出勤率 75%" in card.text  # the secretary ran it  # type: ignore[union-attr]
         labels = [b.label for row in card.buttons for b in row]  # type: ignore[union-attr]
-        assert labels == ["⬜ 书记", "✅ 党员5", "✅ 党员6", "⬜ 党员7", "保存（实到 2 人）"]
+        assert labels == ["✅ 书记", "✅ 党员5", "✅ 党员6", "⬜ 党员7", "保存（实到 3 人）"]
         member6 = next(b.data for row in card.buttons for b in row if b.label == "✅ 党员6")  # type: ignore[union-attr]
         set_clock(services, START + timedelta(hours=2))
         not_secretary = Event(
@@ -459,7 +459,7 @@ async def test_after_the_event_the_secretary_confirms_who_came(db_url: str, tmp_
             services,
         )
         edit = next(a for a in toggled if isinstance(a, EditText))
-        assert "实到 1/4 人，出勤率 25%" in edit.text
+        assert "实到 2/4 人，出勤率 50%" in edit.text
         saved = await handle_event(
             Event(
                 Chat("1", "private"),
@@ -469,11 +469,11 @@ async def test_after_the_event_the_secretary_confirms_who_came(db_url: str, tmp_
             ),
             services,
         )
-        assert "已保存：实到 1/4 人，出勤率 25%" in saved[-1].text  # type: ignore[union-attr]
+        assert "已保存：实到 2/4 人，出勤率 50%" in saved[-1].text  # type: ignore[union-attr]
         set_clock(services, datetime(2026, 12, 20, 1, 0, tzinfo=UTC))
         shown = await secretary.say("/attendance 1")
-        assert "本支部本月出勤率：25%（已确认 1 次）" in shown and "确认实到人员" in shown
-        assert "⏳ 未回复（1）：书记" in shown  # confirming who came is not a reply
+        assert "本支部本月出勤率：50%（已确认 1 次）" in shown and "确认实到人员" in shown
+        assert "⏳ 未回复（0）" in shown  # the secretary organised it
         from openpyxl import load_workbook
 
         from bot.exports.attendance import export_attendance
@@ -491,7 +491,7 @@ async def test_after_the_event_the_secretary_confirms_who_came(db_url: str, tmp_
             "未到",
         ) in details
         rates = list(book["月度出勤率"].iter_rows(min_row=2, values_only=True))
-        assert rates == [("测试群", "2026-12", 1, 1, 4, "25%")]
+        assert rates == [("测试群", "2026-12", 1, 2, 4, "50%")]
 
 
 async def test_the_roster_grows_from_joins_presses_updates_and_entered_names(db_url: str) -> None:
