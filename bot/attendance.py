@@ -13,14 +13,15 @@ import logging
 import random
 import time
 from datetime import datetime
+from typing import Literal
 from zoneinfo import ZoneInfo
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.buttons import AttendancePress
-from bot.contract import Action, AnswerButton, Button, EditText, Event, Messenger, SendText
+from bot.buttons import AttendanceOwn, AttendancePress
+from bot.contract import Action, AnswerButton, Button, EditText, Event, Messenger, SendText, User
 from bot.rules import attendance_press as press_rule
-from bot.rules.attendance_reply import ATTEND, LEAVE, read_reply
+from bot.rules.attendance_reply import ATTEND, LEAVE, NONE, UNSURE, Lexicon, read_reply
 from bot.services import Core, Services
 from knowledge.content import KNOWLEDGE_DIR, Content, read_yaml
 from storage import attendance, groups, replies, schedule
@@ -37,7 +38,7 @@ REFUSALS = {
     press_rule.CLOSED: "attendance_closed",
 }
 MIN_EDIT_SECONDS = 3.0  # a group takes 20 messages a minute: edits of one message stay below
-LEXICON = read_yaml(KNOWLEDGE_DIR / "attendance.yaml")
+LEXICON = Lexicon.of(read_yaml(KNOWLEDGE_DIR / "attendance.yaml"))
 
 
 def local_when(event: EventRow | ReminderView, tz: str, content: Content) -> str:
@@ -194,8 +195,70 @@ def reply_writer(db: Database) -> replies.ReplyWriter:
     return replies.ReplyWriter(db, press_rule.decide, press_rule.Answer)
 
 
+def own_button(
+    label: str, event_id: int, answer: Literal["y", "n"], user: User
+) -> tuple[Button, ...]:
+    """A button only `user` may press; none when their id is too long to fit in one."""
+    try:
+        return (Button(label, AttendanceOwn(event_id, answer, user.id).pack()),)
+    except ValueError:
+        return ()
+
+
+def recorded_for(
+    content: Content, user: User, event_id: int, response: str, reason: str | None
+) -> SendText:
+    """What a member sees after answering in words: what was recorded for them, and the
+    other answer one tap away (a button only they may press)."""
+    if response == ATTEND:
+        text = content.text("attendance_for_attend", name=user.name)
+        change = own_button(content.text("attendance_change_to_leave"), event_id, "n", user)
+    else:
+        key = "attendance_for_leave" if reason else "attendance_for_leave_no_reason"
+        text = content.text(key, name=user.name, reason=reason or "")
+        change = own_button(content.text("attendance_change_to_attend"), event_id, "y", user)
+    return SendText(text, (change,) if change else ())
+
+
+def ask_back(content: Content, user: User, event_id: int) -> SendText:
+    texts = content.messages["reminder"]
+    choices = own_button(texts["attend"], event_id, "y", user) + own_button(
+        texts["leave"], event_id, "n", user
+    )
+    if not choices:  # no room for the member's id: the reminder's own buttons serve
+        return SendText(content.text("attendance_unclear"))
+    return SendText(content.text("attendance_ask_back", name=user.name), (choices,))
+
+
+async def on_own_button(
+    session: AsyncSession, event: Event, services: Services, button: AttendanceOwn
+) -> list[Action]:
+    """A member's own one-tap change (or answer to the question back): the message becomes
+    what is now recorded, and the reminder's counts follow."""
+    content = services.content
+    callback = event.callback_id or ""
+    if event.chat.kind != "group" or event.user.id != button.user_id:
+        return [AnswerButton(callback, content.text("button_not_yours"))]
+    response = CODES[button.answer]
+    result = await services.reply_writer.press(
+        button.event_id, event.chat.id, event.user.id, event.user.name, response, services.clock()
+    )
+    if result in REFUSALS:
+        return [AnswerButton(callback, content.text(REFUSALS[result]), alert=True)]
+    shown = recorded_for(content, event.user, button.event_id, response, None)
+    key = "attendance_recorded_attend" if response == ATTEND else "attendance_recorded_leave"
+    actions: list[Action] = [AnswerButton(callback, content.text(key))]
+    if event.message_id is not None:
+        actions.append(EditText(event.message_id, shown.text, shown.buttons))
+    if result == press_rule.SAME:
+        return actions
+    async with services.db.session() as after:  # the writer committed on its own connection
+        return actions + await _refresh(after, services, event.chat.id, button.event_id, None)
+
+
 async def on_reply(session: AsyncSession, event: Event, services: Services) -> list[Action] | None:
-    """A text reply to a reminder ("请假，出差"); None when it replies to something else."""
+    """A text reply to a reminder ("请假，出差"); None when it replies to something else.
+    Unclear replies are asked back; chatter under the reminder gets no answer."""
     if event.reply_to_message_id is None:
         return None
     reminder = await schedule.reminder_by_message(session, event.chat.id, event.reply_to_message_id)
@@ -205,26 +268,26 @@ async def on_reply(session: AsyncSession, event: Event, services: Services) -> l
     row, refusal = await _group_event(session, event, services, reminder.event_id)
     if row is None:
         return [SendText(content.text(refusal or "attendance_closed"))]
-    reply = read_reply(event.text or "", LEXICON, services.knowledge.segmenter.jieba.lcut)
+    text = event.text or ""
+    reply = read_reply(text, LEXICON)
     response, reason = reply.response, reply.reason
-    if response is None:
+    if reply.kind == UNSURE:
+        return [ask_back(content, event.user, row.id)]
+    if reply.kind == NONE:
         member = await groups.find_member(session, row.branch_id, event.user.id)
         previous = (await attendance.replies(session, row.id)).get(member.id) if member else None
         if previous is None or previous.response != LEAVE or previous.reason:
-            return [SendText(content.text("attendance_unclear"))]
-        response, reason = LEAVE, (event.text or "").strip()[:200]  # the reason after 请假
+            return []  # not an answer: the group's own conversation
+        response, reason = LEAVE, text.strip()[:200]  # the reason, after a bare 请假
+    assert response is not None
     result = await services.reply_writer.press(
         row.id, event.chat.id, event.user.id, event.user.name, response, services.clock(), reason
     )
     if result in REFUSALS:  # the event began or was cancelled in the meantime
         return [SendText(content.text(REFUSALS[result]))]
-    if response == LEAVE and reason:
-        text = content.text("attendance_reason_saved", reason=reason)
-    else:
-        key = "attendance_recorded_attend" if response == ATTEND else "attendance_recorded_leave"
-        text = content.text(key)
+    shown = recorded_for(content, event.user, row.id, response, reason)
     # The writer committed on its own connection: the counts are read in a unit of work that
     # begins after it (this handler's began before, and is not committed half-way).
     async with services.db.session() as after:
         refreshed = await _refresh(after, services, event.chat.id, row.id, None)
-    return [SendText(text), *refreshed]
+    return [shown, *refreshed]

@@ -195,6 +195,18 @@ class AttendancePress(ButtonData):
 
 
 @dataclass(frozen=True, slots=True)
+class AttendanceOwn(ButtonData):
+    """Under the bot's answer to one member's text reply (its confirmation, or the question
+    back when the reply was unclear): only `user_id` may press it."""
+
+    PREFIX: ClassVar[str] = "ao"
+    REST: ClassVar[bool] = True  # an opaque user id may hold colons ("wx:alice")
+    event_id: int
+    answer: Literal["y", "n"]
+    user_id: str
+
+
+@dataclass(frozen=True, slots=True)
 class AttendanceView(ButtonData):
     PREFIX: ClassVar[str] = "v"
     event_id: int

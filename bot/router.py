@@ -213,6 +213,7 @@ BUTTONS: dict[type[buttons.ButtonData], ButtonHandler] = {
     buttons.PlanCard: plans_view.on_button,
     buttons.SelfCheckStart: selfcheck.on_button,
     buttons.AttendancePress: attendance.on_button,
+    buttons.AttendanceOwn: attendance.on_own_button,
     buttons.AttendanceView: attendance_review.on_view_button,
     buttons.Nudge: attendance_review.on_nudge_button,
     buttons.ConfirmAttendance: attendance_review.on_confirm_button,

@@ -49,7 +49,7 @@ async def test_reminder_presses_and_replies(bot: Bot) -> None:
     )
     assert edited["message_id"] == reminder["message_id"]
     await server.send_text(1098, group, "请假，出差", reply_to_message_id=reminder["message_id"])
-    await server.wait_for(lambda s: message_with(s, -100500, "已记录请假原因：出差"), 10)
+    await server.wait_for(lambda s: message_with(s, -100500, "记录：📝 请假（出差）"), 10)
     await _until(lambda: tally(), {"attend": 98, "leave": 2})
     # A member of another group cannot answer this event from there.
     other = await bound_group(bot, -100600, 2, "第二支部群")

@@ -341,10 +341,10 @@ async def test_buttons_and_text_replies_are_counted_exactly(db_url: str) -> None
         edit = next(a for a in changed if isinstance(a, EditText))
         assert "✅ 参加 9　📝 请假 1" in edit.text
         replies = [
-            (20, "收到，准时到", "已记录：参加"),
-            (21, "请假，出差", "已记录请假原因：出差"),
-            (22, "来不了，家里有事", "已记录请假原因：家里有事"),
-            (23, "今天天气不错", "没看明白"),
+            (20, "收到，准时到", "已为党员20记录：✅ 参加"),
+            (21, "请假，出差", "已为党员21记录：📝 请假（出差）"),
+            (22, "来不了，家里有事", "已为党员22记录：📝 请假（家里有事）"),
+            (23, "不一定能参加", "党员23，没能确定您是否参加"),
         ]
         for user, text, expected in replies:
             reply = Event(
