@@ -67,22 +67,29 @@ def test_replies_as_members_write_them(text: str, kind: str, reason: str | None)
     assert read(text) == (kind, reason)
 
 
-def test_the_tuning_table_is_read_as_labelled_with_no_flips() -> None:
-    items = load(TUNING)
+@pytest.mark.parametrize(
+    ("name", "floor", "reasons"),
+    [(TUNING, 0.97, 0.95), ("attendance_replies2.yaml", 0.95, 0.78)],
+)
+def test_the_tuning_tables_are_read_as_labelled_with_no_flips(
+    name: str, floor: float, reasons: float
+) -> None:
+    items = load(name)
     assert len(items) >= 200
     report = evaluate(items, read)
     assert report.flips == []
-    assert report.accuracy >= 0.97, report.misses
-    assert report.reason_accuracy >= 0.95, report.reason_misses
+    assert report.accuracy >= floor, report.misses
+    assert report.reason_accuracy >= reasons, report.reason_misses
 
 
 def test_the_blind_table_is_frozen_and_measured_not_tuned_on() -> None:
-    """Written from tests/data/attendance_labels.md alone. The floor is the figure first
-    measured (0.860, 6 flips): a change that reads it worse fails here."""
+    """Written from tests/data/attendance_labels.md alone, and never looked into. Measured
+    at 0.860 with 6 flips when first frozen, 0.891 with 4 after the second tuning table: a
+    change that reads it worse than that fails here."""
     assert hashlib.sha256((DATA / BLIND).read_bytes()).hexdigest() == BLIND_SHA256
     report = evaluate(load(BLIND), read)
-    assert report.accuracy >= 0.84
-    assert len(report.flips) <= 6
+    assert report.accuracy >= 0.87
+    assert len(report.flips) <= 4
 
 
 async def say(services: Services, user: int, text: str, message_id: int) -> list:

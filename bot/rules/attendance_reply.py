@@ -23,7 +23,7 @@ from knowledge.textnorm import normalise
 ATTEND, LEAVE, UNSURE, NONE = "attend", "leave", "unsure", "none"
 MAX_REASON = 200
 MAX_READ = 2000  # a reply longer than this is read from its start
-_BREAKS = r"，,。.!！?？;；:：、~～…\s()（）【】\[\]“”\"'《》/|"
+_BREAKS = r"，,。.!！?？;；、~～…\s()（）【】\[\]“”\"'《》/|"
 _CHUNK = re.compile(rf"([^{_BREAKS}]+)([?？]?)")  # a clause, and whether it asks
 _CONJUNCTIONS = re.compile(r"(?=但是|但|不过|可是|然而|还是|只能)")
 _ZERO_WIDTH = {"\u200d", "\ufe0f", "\ufe0e"}
@@ -53,9 +53,14 @@ class Lexicon:
     typo_map: dict[str, str]
     polarity: re.Pattern[str]  # every answer phrase; `kinds` says which answer each gives
     kinds: dict[str, str]  # phrase -> attend / leave / request / reason / late
-    attend_alone: frozenset[str]
+    patterns: tuple[tuple[re.Pattern[str], str], ...]  # answers as patterns, with their kind
+    alone: dict[str, str]  # a clause of only this word (repeated): its answer
     acknowledge: re.Pattern[str]
+    acknowledge_filler: re.Pattern[str]
     hedge: re.Pattern[str]
+    hedge_pattern: re.Pattern[str]
+    time: re.Pattern[str]
+    correction: re.Pattern[str]
     condition: re.Pattern[str]
     condition_met: re.Pattern[str]
     condition_pattern: re.Pattern[str]
@@ -66,6 +71,7 @@ class Lexicon:
     resolve: re.Pattern[str]
     third_person: re.Pattern[str]
     together: re.Pattern[str]
+    relay: re.Pattern[str]
     question_ends: tuple[str, ...]
     filler: re.Pattern[str]
     edge_time: re.Pattern[str]
@@ -79,6 +85,7 @@ class Lexicon:
         kinds: dict[str, str] = {}
         # Later groups do not overwrite earlier ones: a phrase is read as its first kind.
         for key, kind in (
+            ("neutral", "neutral"),
             ("attend_negated_leave", ATTEND),
             ("leave_requests", "request"),
             ("leave", LEAVE),
@@ -103,9 +110,25 @@ class Lexicon:
             typo_map={k.lower(): v for k, v in raw["typos"].items()},
             polarity=_alternation(list(kinds)),
             kinds=kinds,
-            attend_alone=frozenset(raw["attend_alone"]),
+            patterns=tuple(
+                (re.compile("|".join(f"(?:{p})" for p in raw[key])), kind)
+                for key, kind in (
+                    ("attend_patterns", ATTEND),
+                    ("late_patterns", "late"),
+                    ("request_patterns", "request"),
+                    ("reason_patterns", "reason"),
+                )
+            ),
+            alone={
+                **{word: ATTEND for word in raw["attend_alone"]},
+                **{word: LEAVE for word in raw["leave_alone"]},
+            },
             acknowledge=_alternation(raw["acknowledge"]),
+            acknowledge_filler=_alternation(raw["acknowledge_filler"]),
             hedge=_alternation(raw["hedge"]),
+            hedge_pattern=re.compile(raw["hedge_pattern"]),
+            time=re.compile(raw["time_pattern"]),
+            correction=_alternation(raw["correction"]),
             condition=_alternation(raw["condition"]),
             condition_met=re.compile(raw["condition_met_time"]),
             condition_pattern=re.compile(raw["condition_pattern"]),
@@ -116,6 +139,7 @@ class Lexicon:
             resolve=_alternation(raw["resolve"]),
             third_person=re.compile(people),
             together=_alternation(raw["together"]),
+            relay=_alternation(raw["relay"]),
             question_ends=tuple(raw["question_ends"]),
             filler=re.compile(f"^(?:{fillers}|{edge})+|(?:{fillers}|{edge})+$"),
             edge_time=re.compile(edge),
@@ -149,20 +173,22 @@ class Clause:
     ignored: bool = False  # an earlier meeting, an intention given up, or "除非 …"
     other_person: bool = False
     settles: bool = False
+    corrects: bool = False  # "不对", "算了": what follows is the answer
     acknowledges: bool = False
     leave_spans: list[tuple[int, int]] = field(default_factory=list)
 
     @property
     def doubtful(self) -> bool:
         hedge = self.hedged and not self.late_only
-        return hedge or self.conditional or (self.question and self.answer is not None)
+        asks = self.question and self.answer in (ATTEND, LEAVE) and not self.late_only
+        return hedge or self.conditional or asks
 
     @property
     def counts(self) -> bool:
         return not self.ignored and not self.other_person
 
 
-PRIORITY = {LEAVE: 0, "request": 0, ATTEND: 1, "late": 1, "reason": 2}
+PRIORITY = {"neutral": 0, LEAVE: 1, "request": 1, ATTEND: 2, "late": 2, "reason": 3}
 
 
 def _answers(text: str, lex: Lexicon) -> list[tuple[int, int, str]]:
@@ -174,6 +200,8 @@ def _answers(text: str, lex: Lexicon) -> list[tuple[int, int, str]]:
         if match:
             kind = lex.kinds[match.group(0)]
             candidates.append((start, match.end(), kind))
+    for pattern, kind in lex.patterns:
+        candidates += [(m.start(), m.end(), kind) for m in pattern.finditer(text) if m.group(0)]
     candidates.sort(key=lambda c: (c[0] - c[1], PRIORITY[c[2]], c[0]))
     taken: list[tuple[int, int, str]] = []
     for start, end, kind in candidates:
@@ -188,7 +216,7 @@ def _read_clause(text: str, raw_end: str, lex: Lexicon) -> Clause:
     answers = {kind for _, _, kind in found}
     clause.request = "request" in answers
     strong = {ATTEND if k == "late" else LEAVE if k == "request" else k for k in answers}
-    strong.discard("reason")
+    strong -= {"reason", "neutral"}
     if len(strong) == 1:
         clause.answer = strong.pop()
         clause.late_only = answers == {"late"}
@@ -196,8 +224,18 @@ def _read_clause(text: str, raw_end: str, lex: Lexicon) -> Clause:
         clause.answer, clause.hedged = LEAVE, True
     elif "reason" in answers:
         clause.answer = "reason"
+    else:
+        bare = re.sub(r"\W", "", without_emoji(text))
+        for word, answer in lex.alone.items():
+            if bare and bare == word * (len(bare) // len(word)):
+                clause.answer = answer
     clause.leave_spans = [(s, e) for s, e, k in found if k in (LEAVE, "request")]
-    clause.hedged = clause.hedged or bool(lex.hedge.search(text))
+    rest = text  # hedges are looked for outside the answers ("不去是不可能的" hedges nothing)
+    for start, end, _ in reversed(found):
+        rest = rest[:start] + " " + rest[end:]
+    hedge = lex.hedge.search(rest) or lex.hedge_pattern.search(rest)
+    about_time = lex.time.search(text)  # "大概十点到": when, not whether
+    clause.hedged = clause.hedged or bool(hedge and not about_time and not clause.request)
     met = lex.condition_met.search(text)
     open_condition = lex.condition.search(text) or lex.condition_pattern.search(text)
     clause.conditional = bool(open_condition) and not met
@@ -207,9 +245,13 @@ def _read_clause(text: str, raw_end: str, lex: Lexicon) -> Clause:
     if clause.request:
         clause.question = False
     clause.ignored = bool(lex.past.search(text) or lex.unless.search(text))
-    clause.other_person = bool(lex.third_person.search(text)) and not lex.together.search(text)
-    clause.settles = bool(lex.resolve.search(text) or lex.otherwise.search(text))
-    bare = lex.acknowledge.sub("", without_emoji(text))
+    someone = lex.third_person.search(text)
+    with_me = lex.together.search(text) and not lex.relay.search(text)
+    clause.other_person = bool(someone) and not with_me
+    clause.corrects = bool(lex.correction.search(text))
+    settle = lex.resolve.search(text) or lex.otherwise.search(text)
+    clause.settles = bool(settle) or clause.corrects
+    bare = lex.acknowledge_filler.sub("", lex.acknowledge.sub("", without_emoji(text)))
     clause.acknowledges = not bare.strip() and bool(lex.acknowledge.search(text))
     return clause
 
@@ -234,19 +276,22 @@ def read_reply(text: str, lex: Lexicon) -> Reply:
             return Reply(LEAVE, _reason(clauses, lex))
         if any(c.doubtful or c.hedged or c.acknowledges for c in own) or for_others:
             return Reply(UNSURE)
-        if any(c.question and c.answer for c in clauses):
+        if any(c.question and c.answer in (ATTEND, LEAVE) for c in clauses):
             return Reply(UNSURE)
-        bare = without_emoji(re.sub(r"[^\w]", "", cleaned))
-        return Reply(ATTEND) if bare in lex.attend_alone else Reply(NONE)
+        return Reply(NONE)
     last = answered[-1]
-    after_last = own[own.index(last) :]
+    at = own.index(last)
+    after_last = own[at:]
     if last.doubtful or any(c.doubtful or (c.hedged and not c.late_only) for c in after_last):
         return Reply(UNSURE)
-    before = own[: own.index(last)]
-    if any(c.doubtful for c in before) and not last.settles:
+    if any(c.corrects for c in own[at + 1 :]):
+        return Reply(UNSURE)  # corrected, and no answer after the correction
+    doubts = [i for i, c in enumerate(own[:at]) if c.doubtful]
+    if doubts and not any(c.settles for c in own[doubts[-1] + 1 : at + 1]):
         return Reply(UNSURE)
     if {c.answer for c in answered} != {last.answer}:
-        settled = any(c.settles for c in own[own.index(answered[-2]) + 1 : own.index(last) + 1])
+        since = own[own.index(answered[-2]) + 1 : at + 1]
+        settled = any(c.settles for c in since) or any(c.corrects for c in own[:at])
         if not settled:
             return Reply(UNSURE)
     if last.answer == LEAVE:

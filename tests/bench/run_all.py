@@ -173,8 +173,9 @@ async def main() -> None:
 
 if __name__ == "__main__":
     asyncio.run(main())
-    from tests.bench import knowledge, telegram, theme_days, workers
+    from tests.bench import attendance, knowledge, telegram, theme_days, workers
 
+    attendance.main()
     knowledge.main()
     asyncio.run(telegram.main())
     asyncio.run(theme_days.main())
