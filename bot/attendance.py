@@ -37,6 +37,7 @@ REFUSALS = {
     press_rule.OTHER_GROUP: "attendance_other_group",
     press_rule.CLOSED: "attendance_closed",
 }
+SEND_GRACE_SECONDS = 600
 MIN_EDIT_SECONDS = 3.0  # a group takes 20 messages a minute: edits of one message stay below
 LEXICON = Lexicon.of(read_yaml(KNOWLEDGE_DIR / "attendance.yaml"))
 
@@ -48,8 +49,10 @@ def local_when(event: EventRow | ReminderView, tz: str, content: Content) -> str
 
 
 def time_left(starts_at: datetime, now: datetime, content: Content) -> str:
+    """Whole days or hours, counted from a moment a few minutes early: a reminder due three
+    days before, sent by a tick 20 s later, still says 还有3天."""
     texts = content.messages["reminder"]
-    seconds = (starts_at - now).total_seconds()
+    seconds = (starts_at - now).total_seconds() + SEND_GRACE_SECONDS
     if seconds >= 86_400:
         return texts["left_days"].format(days=int(seconds // 86_400))
     if seconds >= 3_600:

@@ -143,7 +143,12 @@ def _command(args: argparse.Namespace, settings: Settings) -> int:
     from storage.db import DatabasePathError
 
     try:
-        core = build_core(settings)
+        if args.command in ("console", "run") and not settings.bot_token:
+            from bot.console import ConsoleClock  # /time moves it, to try reminders out
+
+            core = build_core(settings, clock=ConsoleClock())
+        else:
+            core = build_core(settings)
     except DatabasePathError as exc:
         print(database_path_message(exc), file=sys.stderr)
         return 2

@@ -1,10 +1,13 @@
 """The local console: the same core and database as Telegram, in a terminal or a pipe.
 
 Bot messages are printed; buttons show as `[1] 参加  [2] 请假`. Typing a number or a label
-presses a button of the bot's latest message; `/reply 文字` answers that message in words (a
-member replying to a theme-day reminder). In piped mode each input line is echoed after `> `
-so a transcript reads like the conversation. The console is a whole messenger: the scheduler
-runs beside it, and a reminder that falls due is printed in its chat.
+presses a button of the bot's latest message; `/reply 文字` answers the latest reminder in
+words (a member replying to a theme-day reminder), or the latest message when there is none.
+In piped mode each input line is echoed after `> ` so a transcript reads like the
+conversation. The console is a whole messenger: the scheduler runs beside it, a reminder that
+falls due is printed in its chat, and `/time 2026-12-12 09:00` moves the console's clock there
+so the month's reminders can be tried in minutes. A button that opens the private chat with
+the bot (/join's) runs there and comes back.
 """
 
 from __future__ import annotations
@@ -12,6 +15,7 @@ from __future__ import annotations
 import asyncio
 import sys
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from itertools import count
 from pathlib import Path
 from typing import TextIO
@@ -30,10 +34,26 @@ from bot.contract import (
 )
 from bot.router import answer
 from bot.services import Core, Services
+from scheduler.dispatch import Dispatcher
 
 EXPORT_DIR = Path("data") / "exports"
 GROUP_CHAT_ID = "-1001"  # as in earlier versions: a console database keeps its group
 REPLY = "/reply "
+TIME = "/time"
+PRIVATE_LINK = "私聊 /start "  # the console's deep link: run in the user's private chat
+
+
+class ConsoleClock:
+    """Real time, shifted by `/time`: the console's "now" for handlers and the scheduler."""
+
+    def __init__(self) -> None:
+        self.offset = timedelta()
+
+    def __call__(self) -> datetime:
+        return datetime.now(UTC) + self.offset
+
+    def move_to(self, moment: datetime) -> None:
+        self.offset = moment - datetime.now(UTC)
 
 
 @dataclass
@@ -47,6 +67,7 @@ class ConsoleScreen:
     buttons: list[Button] = field(default_factory=list)
     message_ids: count = field(default_factory=lambda: count(1))
     last_message_id: int | None = None
+    last_sent_id: int | None = None  # the latest message sent outside a request: a reminder
 
     async def send(self, chat_id: str, action: Action) -> int | None:
         """Sends outside a request (reminders, the digest): printed like any reply."""
@@ -54,7 +75,10 @@ class ConsoleScreen:
             print(f"（另有一条消息发给了对话 {chat_id}）\n", file=self.out)
             return next(self.message_ids)
         self.show([action])
-        return action.message_id if isinstance(action, EditText) else self.last_message_id
+        if isinstance(action, EditText):
+            return action.message_id
+        self.last_sent_id = self.last_message_id
+        return self.last_message_id
 
     def show(self, actions: list[Action]) -> None:
         for action in actions:
@@ -108,7 +132,9 @@ class ConsoleSession:
     screen: ConsoleScreen
     chat: Chat
     user: User
+    dispatcher: Dispatcher | None = None  # for /time: what falls due is sent at once
     callback_ids: count = field(default_factory=lambda: count(1))
+    button_chat: Chat | None = None  # buttons of a message shown in the private chat
 
     async def resume_notice(self) -> None:
         """On start, a half-finished flow's question is shown again, answers kept."""
@@ -128,32 +154,68 @@ class ConsoleSession:
         if line.startswith(REPLY):
             await self._reply(line.removeprefix(REPLY).strip())
             return
+        if line.split(maxsplit=1)[:1] == [TIME]:
+            await self._move_time(line.removeprefix(TIME).strip())
+            return
         button = self.screen.button_for(line.strip())
+        if button is not None and button.url.startswith(PRIVATE_LINK):
+            await self._in_private("/start " + button.url.removeprefix(PRIVATE_LINK))
+            return
         if button is not None and button.url:
             self.screen.note(f"（链接按钮：{button.url}）\n")
             return
         if button is not None:
             event = Event(
-                self.chat,
+                self.button_chat or self.chat,
                 self.user,
                 button_data=button.data,
                 callback_id=str(next(self.callback_ids)),
                 message_id=self.screen.last_message_id,
             )
         else:
+            self.button_chat = None
             event = Event(self.chat, self.user, text=line)
         self.screen.show(await answer(event, self.services))
 
+    async def _in_private(self, text: str) -> None:
+        """A link into the private chat (/join's): what the bot says there is shown, and its
+        buttons are pressed there, until the next line typed in the group."""
+        private = Chat(self.user.id, "private")
+        self.screen.note(f"（{self.user.name} 与助手的私聊）")
+        self.screen.show(await answer(Event(private, self.user, text=text), self.services))
+        self.button_chat = private
+
+    async def _move_time(self, text: str) -> None:
+        """`/time 2026-12-12 09:00`: the console's clock jumps there (in the configured time
+        zone) and keeps running; the reminders due by then are sent at once."""
+        from zoneinfo import ZoneInfo
+
+        clock = self.services.core.clock
+        try:
+            local = datetime.strptime(text, "%Y-%m-%d %H:%M")
+        except ValueError:
+            local = None
+        if local is None or not isinstance(clock, ConsoleClock) or self.dispatcher is None:
+            self.screen.note("用法：/time 2026-12-12 09:00（把控制台的时钟调到这一刻）\n")
+            return
+        moment = local.replace(tzinfo=ZoneInfo(self.services.settings.timezone))
+        clock.move_to(moment.astimezone(UTC))
+        self.screen.note(f"（控制台时间：{text}）\n")
+        await self.dispatcher.expand_all()
+        await self.dispatcher.tick()
+
     async def _reply(self, text: str) -> None:
-        """The line as a reply to the bot's latest message, as Telegram's "reply" gives it."""
-        if self.screen.last_message_id is None or not text:
-            self.screen.note("用法：/reply 文字（回复助手的上一条消息）\n")
+        """The line as a reply to the latest reminder (or the bot's latest message), as
+        Telegram's "reply" gives it."""
+        replied = self.screen.last_sent_id or self.screen.last_message_id
+        if replied is None or not text:
+            self.screen.note("用法：/reply 文字（回复最近一条提醒，或助手的上一条消息）\n")
             return
         event = Event(
             self.chat,
             self.user,
             text=text,
-            reply_to_message_id=self.screen.last_message_id,
+            reply_to_message_id=replied,
             reply_to_bot=True,
         )
         self.screen.show(await answer(event, self.services))
@@ -176,7 +238,8 @@ class ConsoleDirectory:
         return "creator" if user_id == "1" else "member"
 
     def deep_link(self, payload: str) -> str | None:
-        return None  # one terminal: there is no other chat to open
+        """Pressing it in the console runs `/start payload` in the user's private chat."""
+        return PRIVATE_LINK + payload
 
 
 def console_chat(user_id: str, group: bool) -> Chat:
@@ -195,12 +258,11 @@ async def run_console(
     screen = ConsoleScreen(chat.id)
     # Count edits go out with each reply: one terminal has no rate limit to respect.
     services = connect(core, screen, ConsoleDirectory(), coalesce_edits=False)
-    console = ConsoleSession(services, screen, chat, User(user_id, name))
+    dispatcher = build_dispatcher(services, clock=core.clock)
+    console = ConsoleSession(services, screen, chat, User(user_id, name), dispatcher)
     stop = asyncio.Event()
     scheduling = asyncio.create_task(
-        run_scheduler(
-            build_dispatcher(services), core.settings.timezone, stop, tick or TICK_SECONDS
-        )
+        run_scheduler(dispatcher, core.settings.timezone, stop, tick or TICK_SECONDS)
     )
     interactive = sys.stdin.isatty()
     if interactive:

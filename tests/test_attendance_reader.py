@@ -5,6 +5,7 @@ asked back; chatter under the reminder gets no answer)."""
 from __future__ import annotations
 
 import hashlib
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -182,3 +183,24 @@ def test_a_very_long_user_id_gets_no_button_rather_than_a_crash() -> None:
     user = User("wx:" + "x" * 60, "长名")
     assert recorded_for(content, user, 1, ATTEND, None).buttons == ()
     assert isinstance(ask_back(content, user, 1), SendText)
+
+
+@pytest.mark.parametrize(
+    ("before_start", "shown"),
+    [
+        (timedelta(days=3) - timedelta(seconds=20), "还有3天"),  # a tick 20 s after it fell due
+        (timedelta(days=3, hours=5), "还有3天"),
+        (timedelta(days=1) - timedelta(minutes=1), "还有1天"),
+        (timedelta(hours=2) - timedelta(seconds=30), "还有2小时"),
+        (timedelta(hours=23), "还有23小时"),
+        (timedelta(minutes=30), "即将开始"),
+    ],
+)
+def test_time_left_counts_from_when_the_reminder_fell_due(
+    before_start: timedelta, shown: str
+) -> None:
+    from bot.attendance import time_left
+    from knowledge.content import load_content
+
+    start = datetime(2026, 12, 15, 1, 0, tzinfo=UTC)
+    assert time_left(start, start - before_start, load_content()) == shown

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import re
 import signal
 import subprocess
 from pathlib import Path
@@ -106,3 +107,39 @@ async def test_killed_mid_flow_resumes_at_the_same_question(tmp_path: Path) -> N
     assert "正式党员 2 名，预备党员 1 名" in card
     second.proc.stdin.close()  # type: ignore[union-attr]
     assert await asyncio.wait_for(second.proc.wait(), 30) == 0
+
+
+def readme_walkthrough(marker: str) -> str:
+    """The README's scripted conversation whose command line carries `marker`, as typed."""
+    readme = (Path(__file__).parent.parent / "README.md").read_text(encoding="utf-8")
+    lines = readme.splitlines()
+    at = next(i for i, line in enumerate(lines) if marker in line)
+    script = re.search(r"printf '(.*)'", lines[at - 1])
+    assert script is not None
+    return script.group(1).replace("\\n", "\n")
+
+
+def test_the_readme_theme_day_walkthrough_runs_in_the_console_group(tmp_path: Path) -> None:
+    """A reminder falls due (/time), members answer it in words, one is asked back and taps
+    请假, then gives the reason; /join's button opens the private chat."""
+    typed = readme_walkthrough("# a theme day")
+    result = subprocess.run(
+        [*BRANCHBOT, "console", "--group"],
+        input=typed,
+        capture_output=True,
+        text=True,
+        env=subprocess_env(tmp_path),
+        cwd=tmp_path,
+        timeout=60,
+    )
+    out = result.stdout
+    assert result.returncode == 0, result.stderr
+    assert "Traceback" not in out + result.stderr
+    assert "（李四 与助手的私聊）" in out and "已记录：正式党员" in out  # /join's button
+    reminder = out.index("【支部主题党日提醒】测试群")
+    assert "（还有3天）" in out[reminder:] and "⏳ 未回复 2" in out[reminder:]
+    assert "已为李四记录：✅ 参加" in out and "[1] 改为请假" in out
+    assert "王五，没能确定您是否参加" in out
+    assert "已为王五记录：📝 请假。" in out
+    assert "已为王五记录：📝 请假（老母亲住院要陪护）" in out
+    assert "✅ 参加 1　📝 请假 1　⏳ 未回复 0" in out
