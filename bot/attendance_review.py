@@ -238,13 +238,15 @@ async def attendance_card(
     silent = [m.display_name for m in members if attendance.awaits_reply(m, replied.get(m.id))]
     none = content.text("attendance_none")
     tz = branch.timezone or services.settings.timezone
+    status = content.text("attendance_cancelled_mark") if row.status == "cancelled" else ""
     lines = [
         content.text(
             "attendance_title",
             branch=branch.name,
             when=local_when(row, tz, services.content),
             theme=row.theme or content.messages["reminder"]["default_theme"],
-        ),
+        )
+        + status,
         content.text("attendance_attend", count=len(coming), names="、".join(coming) or none),
         content.text("attendance_leave", count=len(leave)),
         *(
@@ -257,10 +259,18 @@ async def attendance_card(
         ),
         content.text("attendance_silent", count=len(silent), names="、".join(silent) or none),
     ]
+    # Offered: the days held and the next one; not cancelled ones, nor months still ahead.
+    coming = await _nearest_event(session, branch_ids, now)
+    horizon = max(now, coming.starts_at) if coming is not None else now
     others = (
         await session.execute(
             select(EventRow)
-            .where(EventRow.branch_id.in_(branch_ids), EventRow.id != row.id)
+            .where(
+                EventRow.branch_id.in_(branch_ids),
+                EventRow.id != row.id,
+                EventRow.status != "cancelled",
+                EventRow.starts_at <= horizon,
+            )
             .order_by(EventRow.starts_at.desc())
             .limit(6)
         )

@@ -9,15 +9,17 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot import schedule_changes
 from bot.attendance import local_when
 from bot.contract import Action, Event, SendText
 from bot.dialog.inputs import parse_date, parse_time
 from bot.groups import ADMIN_STATUSES
 from bot.services import Services
 from knowledge.textnorm import normalise
-from scheduler.rules import describe_rule, local_start, parse_rule, validate_rule, wanted_starts
+from scheduler.rules import describe_rule, local_start, parse_rule, validate_rule
 from storage import branches, groups, schedule
 from storage.models import Branch
+from storage.models import Event as EventRow
 
 MAX_OFFSETS = 5
 MAX_OFFSET_MINUTES = 30 * 24 * 60
@@ -88,9 +90,9 @@ async def themeday(
     if words[0] == "提醒":
         return [SendText(await _set_offsets(session, services, branch, rest))]
     if words[0] == "时区":
-        return [SendText(await _set_timezone(session, services, branch, rest.strip(), now))]
+        return await _set_timezone(session, services, branch, rest.strip(), now)
     if words[0] in ("改期", "取消"):
-        return [SendText(await _one_date(session, services, branch, words[0], rest, now))]
+        return await _one_date(session, services, branch, words[0], rest, now)
     rule = parse_rule(args)
     if rule is None:
         return [
@@ -99,9 +101,29 @@ async def themeday(
             )
         ]
     branch.theme_day_rule = rule
-    await reapply(session, branch, now)
+    notices, kept = await schedule_changes.reapply(session, services.content, branch, now)
     text = content.text("themeday_set", branch=branch.name, rule=describe_rule(rule))
-    return [SendText(text + "\n" + await _next_dates(session, services, branch, now))]
+    text += "\n" + await _next_dates(session, services, branch, now)
+    return [SendText(text + _kept_lines(services, branch, kept)), *notices]
+
+
+def _kept_lines(services: Services, branch: Branch, kept: list[tuple[EventRow, int]]) -> str:
+    """The events a rule change did not drop, for the secretary to decide on."""
+    if not kept:
+        return ""
+    content = services.content
+    lines = [content.text("themeday_kept")]
+    for event, replies in kept:
+        local = event.starts_at.astimezone(schedule.zone_of(branch))
+        lines.append(
+            content.text(
+                "themeday_kept_line",
+                when=local_when(event, branch.timezone, content),
+                replies=replies,
+                day=local.date().isoformat(),
+            )
+        )
+    return "\n" + "\n".join(lines)
 
 
 async def _current(session: AsyncSession, services: Services, branch: Branch, now: datetime) -> str:
@@ -140,58 +162,53 @@ async def _set_offsets(session: AsyncSession, services: Services, branch: Branch
     branch.reminder_offsets_minutes = minutes
     now = services.clock()
     for event in await schedule.upcoming_events(session, branch.id, now, limit=12):
-        await schedule.ensure_reminders(session, event, branch)
+        await schedule.ensure_reminders(session, event, branch, now)
         await schedule.skip_offsets_not_in(session, event.id, minutes)
     return services.content.text("themeday_offsets_set", offsets=describe_offsets(minutes))
 
 
 async def _set_timezone(
     session: AsyncSession, services: Services, branch: Branch, name: str, now: datetime
-) -> str:
-    """A branch outside China's time zone: the rule's events are generated again in it."""
+) -> list[Action]:
+    """A branch outside China's time zone: the rule's events are generated again in it (at
+    the same local time, which members see as no change)."""
     try:
         ZoneInfo(name)
     except (ZoneInfoNotFoundError, ValueError):
-        return services.content.text("themeday_timezone_bad")
-    branch.timezone = name
-    await reapply(session, branch, now)
-    return services.content.text("themeday_timezone_set", timezone=name)
+        return [SendText(services.content.text("themeday_timezone_bad"))]
+    old_zone, branch.timezone = branch.timezone, name
+    notices, kept = await schedule_changes.reapply(session, services.content, branch, now, old_zone)
+    text = services.content.text("themeday_timezone_set", timezone=name)
+    return [SendText(text + _kept_lines(services, branch, kept)), *notices]
 
 
 async def _one_date(
     session: AsyncSession, services: Services, branch: Branch, verb: str, text: str, now: datetime
-) -> str:
-    """`改期 旧日期 新日期 [时间]` or `取消 日期`: one event, the rule unchanged."""
+) -> list[Action]:
+    """`改期 旧日期 新日期 [时间]` or `取消 日期`: one event, the rule unchanged; a group that
+    had a reminder of it is told."""
     content = services.content
     parts = text.split()
     today = now.astimezone(schedule.zone_of(branch)).date()
     day = parse_date(parts[0], today) if parts else None
     if day is None:
-        return content.text("themeday_usage")
+        return [SendText(content.text("themeday_usage"))]
     event = await schedule.event_on(session, branch, day, now)
     if event is None:
-        return content.text("themeday_no_such_date", day=day.isoformat())
+        return [SendText(content.text("themeday_no_such_date", day=day.isoformat()))]
     if verb == "取消":
-        await schedule.cancel_event(session, event)
-        return content.text("themeday_cancelled", day=day.isoformat())
+        notices = await schedule_changes.cancel(session, services.content, event, branch)
+        return [SendText(content.text("themeday_cancelled", day=day.isoformat())), *notices]
     new_day = parse_date(parts[1], today) if len(parts) > 1 else None
     if new_day is None:
-        return content.text("themeday_usage")
+        return [SendText(content.text("themeday_usage"))]
     local = event.starts_at.astimezone(schedule.zone_of(branch))
     at = parse_time(parts[2]) if len(parts) > 2 else local.time()
     if at is None:
-        return content.text("themeday_usage")
+        return [SendText(content.text("themeday_usage"))]
     starts = local_start(new_day, at.strftime("%H:%M"), branch.timezone)
     if starts <= now:
-        return content.text("themeday_past")
-    await schedule.move_event(session, event, branch, starts)
-    tz = branch.timezone
-    return content.text(
-        "themeday_moved", day=day.isoformat(), when=local_when(event, tz, services.content)
-    )
-
-
-async def reapply(session: AsyncSession, branch: Branch, now: datetime) -> None:
-    """The branch's events follow its rule and zone again, after either changed."""
-    wanted = wanted_starts(branch.theme_day_rule, branch.timezone, now)
-    await schedule.reapply_rule(session, branch, wanted, now)
+        return [SendText(content.text("themeday_past"))]
+    notices = await schedule_changes.move(session, services.content, event, branch, starts, now)
+    when = local_when(event, branch.timezone, services.content)
+    return [SendText(content.text("themeday_moved", day=day.isoformat(), when=when)), *notices]

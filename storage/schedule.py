@@ -96,41 +96,25 @@ async def expand_branch(
         created.append(event)
     await session.flush()
     for event in created:
-        await ensure_reminders(session, event, branch)
+        await ensure_reminders(session, event, branch, now)
     return created
 
 
-async def reapply_rule(
-    session: AsyncSession, branch: Branch, wanted: dict[date, datetime], now: datetime
+async def coming_rule_events(session: AsyncSession, branch_id: int, now: datetime) -> list[Event]:
+    """The branch's events from its rule that have not begun, cancelled ones included."""
+    query = select(Event).where(
+        Event.branch_id == branch_id, Event.source == "rule", Event.starts_at > now
+    )
+    return list((await session.execute(query)).scalars())
+
+
+async def ensure_reminders(
+    session: AsyncSession, event: Event, branch: Branch, now: datetime | None = None
 ) -> None:
-    """The rule (or the time zone) changed and now wants these dates and starts. A coming
-    event on a date the new rule keeps is moved to the new time, keeping its replies; one the
-    rule drops is cancelled; a cancelled date the new rule wants again comes back; then the
-    months are filled in."""
-    coming = (
-        await session.execute(
-            select(Event).where(
-                Event.branch_id == branch.id,
-                Event.source == "rule",
-                Event.starts_at > now,
-            )
-        )
-    ).scalars()
-    for event in list(coming):
-        starts = wanted.get(event.occurrence_date) if event.occurrence_date else None
-        if event.status == "moved" and starts is not None:
-            continue  # a date moved by hand stays where it was put
-        if starts is None or starts <= now:
-            if event.status != "cancelled":
-                await cancel_event(session, event)
-        elif event.starts_at != starts or event.status == "cancelled":
-            await move_event(session, event, branch, starts, status="planned")
-    await expand_branch(session, branch, wanted, now)
-
-
-async def ensure_reminders(session: AsyncSession, event: Event, branch: Branch) -> None:
     """One reminder per active group of the branch and per offset, and the day-before digest
-    for each secretary in private (the unique constraint makes a second call harmless)."""
+    for each secretary in private (the unique constraint makes a second call harmless). A new
+    offset whose time has passed in a chat that has already been reminded is not sent: the
+    chat heard a nearer one."""
     chats = (
         await session.execute(
             select(GroupBinding.chat_id).where(
@@ -138,15 +122,15 @@ async def ensure_reminders(session: AsyncSession, event: Event, branch: Branch) 
             )
         )
     ).scalars()
-    have = set(
-        (
-            await session.execute(
-                select(Reminder.chat_id, Reminder.offset_minutes).where(
-                    Reminder.event_id == event.id
-                )
+    existing = (
+        await session.execute(
+            select(Reminder.chat_id, Reminder.offset_minutes, Reminder.status).where(
+                Reminder.event_id == event.id
             )
-        ).all()
-    )
+        )
+    ).all()
+    have = {(chat_id, minutes) for chat_id, minutes, _ in existing}
+    reminded = {chat_id for chat_id, _, status in existing if status in (SENT, SENDING)}
     targets = [
         (chat_id, minutes, GROUP_REMINDER) for chat_id in chats for minutes in offsets_of(branch)
     ]
@@ -163,14 +147,16 @@ async def ensure_reminders(session: AsyncSession, event: Event, branch: Branch) 
     for chat_id, minutes, kind in targets:
         if (chat_id, minutes) in have:
             continue
+        due = event.starts_at - timedelta(minutes=minutes)
+        passed = now is not None and due <= now and chat_id in reminded
         session.add(
             Reminder(
                 event_id=event.id,
                 chat_id=chat_id,
                 kind=kind.name,
                 offset_minutes=minutes,
-                due_at=event.starts_at - timedelta(minutes=minutes),
-                status=PENDING,
+                due_at=due,
+                status=SKIPPED if passed else PENDING,
             )
         )
     await session.flush()
@@ -203,26 +189,74 @@ async def cancel_reminders(session: AsyncSession, event_id: int | None, branch_i
     await session.execute(query.values(status=SKIPPED))
 
 
+def after_move(
+    status: str, new_due: datetime, now: datetime, *, visible: bool, announced: bool, in_use: bool
+) -> str:
+    """What becomes of one reminder when its event moves. A reminder already sent stays sent
+    (replies to its message still count, and the group is not told twice); `visible` is
+    whether members see a new date or time (a new time zone with the same local time is
+    not); `announced`: the group has just been told of the move, so what is already due is
+    not sent as well; `in_use`: its offset is still one the branch wants."""
+    if status in (SENT, SENDING):
+        return status
+    if not in_use:
+        return SKIPPED
+    if new_due > now:
+        return PENDING if status == PENDING or visible else status
+    if status == PENDING and visible and announced:
+        return SKIPPED
+    return status
+
+
 async def move_event(
     session: AsyncSession,
     event: Event,
     branch: Branch,
     starts_at: datetime,
+    now: datetime,
+    *,
+    visible: bool = True,
+    announced: bool = False,
     status: str = "moved",
 ) -> None:
-    """One date moved (a holiday): the rule stays; every reminder is due again relative to
-    the new time, so the group hears about the new date."""
+    """One date moved (a holiday, a new rule or time zone): the rule stays; each reminder is
+    due again relative to the new time, as `after_move` decides."""
     event.starts_at = starts_at
     if event.source == "rule":
         event.status = status
+    offsets = offsets_of(branch)
     reminders = (
         await session.execute(select(Reminder).where(Reminder.event_id == event.id))
     ).scalars()
     for reminder in reminders:
         reminder.due_at = starts_at - timedelta(minutes=reminder.offset_minutes)
-        reminder.status, reminder.sent_at = PENDING, None
+        in_use = reminder.kind != GROUP_REMINDER.name or reminder.offset_minutes in offsets
+        reminder.status = after_move(
+            reminder.status,
+            reminder.due_at,
+            now,
+            visible=visible,
+            announced=announced,
+            in_use=in_use,
+        )
     await session.flush()
-    await ensure_reminders(session, event, branch)
+    await ensure_reminders(session, event, branch, now)
+
+
+async def announced_chats(session: AsyncSession, event_id: int) -> list[str]:
+    """The bound groups that have had a reminder of the event: a change must be told there."""
+    query = (
+        select(Reminder.chat_id)
+        .join(GroupBinding, GroupBinding.chat_id == Reminder.chat_id)
+        .where(
+            Reminder.event_id == event_id,
+            Reminder.kind == GROUP_REMINDER.name,
+            Reminder.status == SENT,
+            GroupBinding.active,
+        )
+        .distinct()
+    )
+    return sorted((await session.execute(query)).scalars())
 
 
 async def cancel_event(session: AsyncSession, event: Event) -> None:

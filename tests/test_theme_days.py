@@ -485,6 +485,7 @@ async def test_after_the_event_the_secretary_confirms_who_came(db_url: str, tmp_
             "测试群",
             "2026-12-15 09:00",
             "支部主题党日",
+            "按期",
             "党员7",
             "请假",
             None,
@@ -605,12 +606,16 @@ async def test_changing_the_rule_moves_keeps_and_restores_dates(db_url: str) -> 
         await press(services, 5, f"a:{dec15}:y", 1)
         await group.say("/as 1 书记", "/themeday 每月15日 14:00")
         assert (await coming())["2026-12-15"] == (dec15, "planned", "06:00")
-        await group.say("/themeday 每月16日 9:00")
+        told = await group.say("/themeday 每月16日 9:00")
         after = await coming()
-        assert after["2026-12-15"][1] == "cancelled" and after["2026-12-16"][1] == "planned"
+        # The 15th has a reply: kept, and the secretary told how to cancel it.
+        assert after["2026-12-15"][1] == "planned" and after["2026-12-16"][1] == "planned"
+        assert "/themeday 取消 2026-12-15" in told
+        assert after["2027-01-15"][1] == "cancelled"  # no reply: dropped
         await group.say("/themeday 每月15日 9:00")
         again = await coming()
-        assert again["2026-12-15"] == (dec15, "planned", "01:00")  # the same event, restored
+        assert again["2026-12-15"] == (dec15, "planned", "01:00")  # the same event, back at 9
+        assert again["2027-01-15"][1] == "planned"  # restored
         assert again["2026-12-16"][1] == "cancelled"
         async with services.db.session() as session:
             assert (await attendance.counts(session, dec15))["attend"] == 1  # replies kept

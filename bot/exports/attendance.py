@@ -16,6 +16,7 @@ from storage.models import Attendance, Branch, Event, Member
 
 RESPONSES = {"attend": "参加", "leave": "请假", None: "未回复"}
 ATTENDED = {True: "到会", False: "未到", None: "未确认"}
+EVENT_STATUS = {"planned": "按期", "moved": "已改期", "cancelled": "已取消"}
 
 
 async def export_attendance(db: Database, out: Path, default_zone: str) -> int:
@@ -35,6 +36,7 @@ async def export_attendance(db: Database, out: Path, default_zone: str) -> int:
                 names.get(event.branch_id, ""),
                 event.starts_at.astimezone(zones[event.branch_id]).strftime("%Y-%m-%d %H:%M"),
                 event.theme or "支部主题党日",
+                EVENT_STATUS.get(event.status, event.status),
                 member.display_name,
                 RESPONSES.get(answer.response, answer.response),
                 answer.reason,
@@ -57,7 +59,10 @@ async def export_attendance(db: Database, out: Path, default_zone: str) -> int:
         ]
     workbook = new_workbook()
     add_table(
-        workbook, "出勤明细", ("支部", "时间", "主题", "党员", "回复", "请假原因", "实到"), rows
+        workbook,
+        "出勤明细",
+        ("支部", "时间", "主题", "活动状态", "党员", "回复", "请假原因", "实到"),
+        rows,
     )
     add_table(
         workbook,

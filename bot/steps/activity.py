@@ -13,6 +13,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot import schedule_changes
 from bot.config import Settings
 from bot.contract import Action, Event, SendText
 from bot.dialog.machine import Snapshot
@@ -141,10 +142,11 @@ def make_completion(content: Content, rules: dict[str, Any], zone: str):  # type
         row.theme, row.place, row.online_link = answers["theme"], answers.get("place"), online
         row.agenda = list(answers["contents"])
         await session.flush()
+        notices: list[Action] = []
         if row.starts_at != starts:
-            await schedule.move_event(session, row, branch, starts)
+            notices = await schedule_changes.move(session, content, row, branch, starts, utcnow())
         else:
-            await schedule.ensure_reminders(session, row, branch)
+            await schedule.ensure_reminders(session, row, branch, utcnow())
         planned = ThemeDayPlan(
             branch_name=branch.name,
             event_id=row.id,
@@ -161,7 +163,7 @@ def make_completion(content: Content, rules: dict[str, Any], zone: str):  # type
         plan = await plans.add_plan(
             session, PLAN_KIND, event.user.id, records.dump(planned), branch_id=branch.id
         )
-        actions: list[Action] = [activity_card(plan, content)]
+        actions: list[Action] = [activity_card(plan, content), *notices]
         if answers.get("make_fixed") and validate_rule(branch.theme_day_rule) is None:
             rule = fixed_day_rule(answers["date"], answers["time"])
             branch.theme_day_rule = rule

@@ -1,0 +1,125 @@
+"""Moving and cancelling theme days, and telling the groups that already heard of them.
+
+Every change goes through here (/themeday's 改期, 取消, a new rule or time zone, a date planned
+in 抓活动), so a group that has had a reminder of an event always hears when that event moves
+or is cancelled, and hears it once.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.attendance import local_when
+from bot.buttons import AttendancePress
+from bot.contract import Action, Button, SendText
+from bot.rules.reschedule import CANCEL, KEEP_AND_TELL, MOVE, RESTORE, on_rule_change
+from knowledge.content import Content
+from scheduler.rules import wanted_starts
+from storage import schedule
+from storage.models import Attendance, Branch
+from storage.models import Event as EventRow
+
+
+def _buttons(content: Content, event_id: int) -> tuple[tuple[Button, ...], ...]:
+    texts = content.messages["reminder"]
+    return (
+        (
+            Button(texts["attend"], AttendancePress(event_id, "y").pack()),
+            Button(texts["leave"], AttendancePress(event_id, "n").pack()),
+        ),
+    )
+
+
+async def move(
+    session: AsyncSession,
+    content: Content,
+    event: EventRow,
+    branch: Branch,
+    starts_at: datetime,
+    now: datetime,
+    *,
+    old_zone: str | None = None,
+    status: str = "moved",
+) -> list[Action]:
+    """Moves the event; the groups that had a reminder of it hear from when to when."""
+    old_zone = old_zone or branch.timezone
+    before = event.starts_at.astimezone(ZoneInfo(old_zone)).replace(tzinfo=None)
+    after = starts_at.astimezone(ZoneInfo(branch.timezone)).replace(tzinfo=None)
+    visible = before != after  # a new time zone with the same local time moves nothing
+    chats = await schedule.announced_chats(session, event.id) if visible else []
+    was = local_when(event, old_zone, content)
+    await schedule.move_event(
+        session,
+        event,
+        branch,
+        starts_at,
+        now,
+        visible=visible,
+        announced=bool(chats),
+        status=status,
+    )
+    if not chats:
+        return []
+    text = content.messages["reminder"]["moved_notice"].format(
+        branch=branch.name, was=was, when=local_when(event, branch.timezone, content)
+    )
+    return [SendText(text, _buttons(content, event.id), chat_id=chat) for chat in chats]
+
+
+async def cancel(
+    session: AsyncSession, content: Content, event: EventRow, branch: Branch
+) -> list[Action]:
+    """Cancels the event; the groups that had a reminder of it are told."""
+    chats = await schedule.announced_chats(session, event.id)
+    await schedule.cancel_event(session, event)
+    text = content.messages["reminder"]["cancelled"].format(
+        branch=branch.name, when=local_when(event, branch.timezone, content)
+    )
+    return [SendText(text, chat_id=chat) for chat in chats]
+
+
+async def reapply(
+    session: AsyncSession,
+    content: Content,
+    branch: Branch,
+    now: datetime,
+    old_zone: str | None = None,
+) -> tuple[list[Action], list[tuple[EventRow, int]]]:
+    """The branch's events follow its rule and zone again, after either changed. Returns the
+    announcements, and the events kept although the rule no longer wants them (with their
+    number of replies) for the secretary to decide on."""
+    wanted = wanted_starts(branch.theme_day_rule, branch.timezone, now)
+    coming = await schedule.coming_rule_events(session, branch.id, now)
+    replies = await _reply_counts(session, [event.id for event in coming])
+    actions: list[Action] = []
+    kept: list[tuple[EventRow, int]] = []
+    for event in sorted(coming, key=lambda e: e.starts_at):
+        starts = wanted.get(event.occurrence_date) if event.occurrence_date else None
+        replied = replies.get(event.id, 0)
+        decision = on_rule_change(event.status, event.starts_at, starts, now, replied > 0)
+        if decision == CANCEL:
+            actions += await cancel(session, content, event, branch)
+        elif decision in (MOVE, RESTORE):
+            assert starts is not None
+            actions += await move(
+                session, content, event, branch, starts, now, old_zone=old_zone, status="planned"
+            )
+        elif decision == KEEP_AND_TELL and event.status != "cancelled":
+            kept.append((event, replied))
+    await schedule.expand_branch(session, branch, wanted, now)
+    return actions, kept
+
+
+async def _reply_counts(session: AsyncSession, event_ids: list[int]) -> dict[int, int]:
+    if not event_ids:
+        return {}
+    query = (
+        select(Attendance.event_id, func.count())
+        .where(Attendance.event_id.in_(event_ids), Attendance.response.is_not(None))
+        .group_by(Attendance.event_id)
+    )
+    return {event_id: n for event_id, n in (await session.execute(query)).all()}
