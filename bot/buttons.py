@@ -186,6 +186,26 @@ class SelfCheckStart(ButtonData):
 
 
 @dataclass(frozen=True, slots=True)
+class BindBranch(ButtonData):
+    """Under /bind: which of the sender's branches this group is (0: a new one named after
+    the group). Only `user_id`, the admin who sent /bind, may press it."""
+
+    PREFIX: ClassVar[str] = "b"
+    REST: ClassVar[bool] = True
+    branch_id: int
+    user_id: str
+
+
+@dataclass(frozen=True, slots=True)
+class BranchPick(ButtonData):
+    """In private, for a secretary of several branches: run `command` for this branch."""
+
+    PREFIX: ClassVar[str] = "bp"
+    branch_id: int
+    command: Literal["themeday", "roster"]
+
+
+@dataclass(frozen=True, slots=True)
 class AttendancePress(ButtonData):
     """Under a theme-day reminder in the group: y (参加) or n (请假)."""
 

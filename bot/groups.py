@@ -5,18 +5,24 @@ from __future__ import annotations
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.buttons import JoinCategory
+from bot.buttons import BindBranch, JoinCategory
 from bot.contract import Action, AnswerButton, Button, Event, SendText
 from bot.services import Services
-from storage import groups
+from storage import branches, groups, schedule
 from storage.models import Branch
 
 ADMIN_STATUSES = frozenset({"creator", "administrator"})
 MEMBERSHIPS = {"f": ("formal", "join_formal"), "p": ("probationary", "join_probationary")}
 
 
-async def bind(session: AsyncSession, event: Event, services: Services, _: str) -> list[Action]:
-    """Only the group's creator or administrators, as Telegram reports them, may bind it."""
+MAX_BRANCH_NAME = 40
+MAX_CHOICES = 8
+
+
+async def bind(session: AsyncSession, event: Event, services: Services, args: str) -> list[Action]:
+    """Only the group's creator or administrators, as Telegram reports them, may bind it. A
+    secretary who already runs branches picks which one this group is (or a new one);
+    `/bind 支部名称` names it directly."""
     content = services.content
     if event.chat.kind != "group":
         return [SendText(content.text("bind_in_group"))]
@@ -27,15 +33,104 @@ async def bind(session: AsyncSession, event: Event, services: Services, _: str) 
     if existing is not None and existing.active:
         branch = await session.get(Branch, existing.branch_id)
         return [SendText(content.text("bind_exists", branch=branch.name if branch else ""))]
-    branch = await groups.bind_group(
+    name = " ".join(args.split())
+    if name and not 1 <= len(name) <= MAX_BRANCH_NAME:
+        return [SendText(content.text("rename_bad"))]
+    mine = list(await branches.branches_of(session, event.user.id))
+    if existing is not None or name or not mine:
+        chosen = next((b for b in mine if b.name == name), None) if name else None
+        return await _bind_to(session, event, services, chosen, name or None)
+    title = event.chat.title or content.text("bind_unnamed_group")
+    rows = [(Button(b.name, BindBranch(b.id, event.user.id).pack()),) for b in mine[:MAX_CHOICES]]
+    new = content.text("bind_new_button", name=title)
+    rows.append((Button(new, BindBranch(0, event.user.id).pack()),))
+    return [SendText(content.text("bind_choose"), tuple(rows))]
+
+
+async def on_bind_button(
+    session: AsyncSession, event: Event, services: Services, button: BindBranch
+) -> list[Action]:
+    """The choice under /bind: re-checked as the command is (admin, the branch is theirs)."""
+    content = services.content
+    callback = event.callback_id or ""
+    if event.chat.kind != "group" or event.user.id != button.user_id:
+        return [AnswerButton(callback, content.text("button_not_yours"))]
+    status = await services.directory.member_status(event.chat.id, event.user.id)
+    if status not in ADMIN_STATUSES:
+        return [AnswerButton(callback, content.text("bind_admins_only"), alert=True)]
+    existing = await groups.get_binding(session, event.chat.id)
+    if existing is not None and existing.active:
+        branch = await session.get(Branch, existing.branch_id)
+        name = branch.name if branch else ""
+        return [AnswerButton(callback, content.text("bind_exists", branch=name))]
+    chosen = None
+    if button.branch_id:
+        if not await branches.is_secretary(session, button.branch_id, event.user.id):
+            return [AnswerButton(callback, content.text("no_permission"), alert=True)]
+        chosen = await session.get(Branch, button.branch_id)
+    return [AnswerButton(callback), *await _bind_to(session, event, services, chosen, None)]
+
+
+async def _bind_to(
+    session: AsyncSession,
+    event: Event,
+    services: Services,
+    branch: Branch | None,
+    name: str | None,
+) -> list[Action]:
+    """Binds the group; an existing branch's coming theme days get this group's reminders."""
+    content = services.content
+    bound = await groups.bind_group(
         session,
         event.chat.id,
         event.chat.title,
         event.user.id,
         event.user.name,
         services.settings.timezone,
+        branch=branch,
+        name=name,
     )
-    return [SendText(content.text("bind_done", branch=branch.name))]
+    now = services.clock()
+    for coming in await schedule.upcoming_events(session, bound.id, now, limit=12):
+        await schedule.ensure_reminders(session, coming, bound, now)
+    text = content.text("bind_done", branch=bound.name)
+    if branch is None and name is None:  # named after the group: say how to change it
+        text += "\n" + content.text("bind_rename_hint")
+    return [SendText(text)]
+
+
+async def rename(
+    session: AsyncSession, event: Event, services: Services, args: str
+) -> list[Action]:
+    """/rename 新名称: in the bound group, that group's branch; in private, the one branch
+    one runs, or `/rename 原名 新名` for one of several."""
+    content = services.content
+    words = args.split()
+    target: Branch | None = None
+    if event.chat.kind == "group":
+        binding = await groups.get_binding(session, event.chat.id)
+        if binding is not None and binding.active:
+            target = await session.get(Branch, binding.branch_id)
+        allowed = target is not None and (
+            await branches.is_secretary(session, target.id, event.user.id)
+            or await services.directory.member_status(event.chat.id, event.user.id)
+            in ADMIN_STATUSES
+        )
+        if target is None or not allowed:
+            return [SendText(content.text("rename_not_allowed"))]
+    else:
+        mine = list(await branches.branches_of(session, event.user.id))
+        if len(mine) == 1 and len(words) == 1:
+            target = mine[0]
+        elif len(words) == 2:
+            target = next((b for b in mine if b.name == words[0]), None)
+            words = words[1:]
+        if target is None:
+            return [SendText(content.text("rename_usage"))]
+    if len(words) != 1 or not 1 <= len(words[0]) <= MAX_BRANCH_NAME:
+        return [SendText(content.text("rename_usage"))]
+    old, target.name = target.name, words[0]
+    return [SendText(content.text("rename_done", old=old, new=target.name))]
 
 
 async def join(session: AsyncSession, event: Event, services: Services, _: str) -> list[Action]:

@@ -14,26 +14,35 @@ async def get_binding(session: AsyncSession, chat_id: str) -> GroupBinding | Non
 
 
 async def bind_group(
-    session: AsyncSession, chat_id: str, title: str, user_id: str, user_name: str, timezone: str
+    session: AsyncSession,
+    chat_id: str,
+    title: str,
+    user_id: str,
+    user_name: str,
+    timezone: str,
+    branch: Branch | None = None,
+    name: str | None = None,
 ) -> Branch:
-    """Binds the group to a new branch named after it, and returns the branch.
+    """Binds the group to `branch`, or to a new branch called `name` (else after the group)
+    with the user as its secretary, and returns the branch.
 
     Binding again reactivates a binding marked inactive after the bot was removed.
     """
     binding = await get_binding(session, chat_id)
     if binding is not None:
         binding.active = True
-        branch = await session.get(Branch, binding.branch_id)
-        assert branch is not None
-        return branch
-    branch = Branch(name=title or f"群{chat_id}", timezone=timezone)
-    session.add(branch)
-    await session.flush()
+        found = await session.get(Branch, binding.branch_id)
+        assert found is not None
+        return found
+    if branch is None:
+        branch = Branch(name=name or title or f"群{chat_id}", timezone=timezone)
+        session.add(branch)
+        await session.flush()
+        session.add(
+            Member(user_id=user_id, display_name=user_name, branch_id=branch.id, role="secretary")
+        )
     binding = GroupBinding(chat_id=chat_id, branch_id=branch.id, title=title, bound_by=user_id)
     session.add(binding)
-    session.add(
-        Member(user_id=user_id, display_name=user_name, branch_id=branch.id, role="secretary")
-    )
     await session.flush()
     return branch
 

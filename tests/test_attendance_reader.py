@@ -20,7 +20,7 @@ from storage import attendance
 from tests.attendance_eval import BLIND, DATA, TUNING, evaluate, load
 from tests.chat import Sent as Telegram
 from tests.chat import bot_services
-from tests.test_theme_days import three_members_reminded
+from tests.theme_day_helpers import three_members_reminded
 
 BLIND_SHA256 = "d37b52eadab0b43b85bcc17182138138155c5dd25e3eef936798f7056e9630b7"
 

@@ -22,5 +22,8 @@ def test_telegram_deep_link(username: str, payload: str, link: str | None) -> No
     assert telegram_deep_link(username, payload) == link
 
 
-def test_the_console_has_no_link() -> None:
-    assert ConsoleDirectory().deep_link("join-1") is None
+def test_the_console_link_runs_start_in_the_private_chat() -> None:
+    """One terminal has no other chat to open: pressing the link runs /start there."""
+    from bot.console import PRIVATE_LINK
+
+    assert ConsoleDirectory().deep_link("join-1") == PRIVATE_LINK + "join-1"

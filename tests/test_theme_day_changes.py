@@ -18,7 +18,7 @@ from storage import attendance
 from storage.models import Event as EventRow
 from tests.chat import Conversation, bot_services, set_clock
 from tests.chat import Sent as Telegram
-from tests.test_theme_days import (
+from tests.theme_day_helpers import (
     START,
     press,
     three_members_reminded,
