@@ -10,10 +10,10 @@ import re
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.branch_choice import branch_for, picker
 from bot.contract import Action, Event, SendText
 from bot.dialog.inputs import has_words
 from bot.services import Services
-from bot.themeday import branch_for
 from storage import attendance, groups
 from storage.models import Member
 
@@ -39,10 +39,13 @@ async def roster(
     session: AsyncSession, event: Event, services: Services, args: str
 ) -> list[Action]:
     content = services.content
-    branch, refusal = await branch_for(session, event, services)
+    target = await branch_for(session, event, services, args.strip()[:2000])
+    if target.choices:
+        return picker(services, target.choices, "roster")
+    branch = target.branch
     if branch is None:
-        return [SendText(content.text(refusal or "themeday_need_group"))]
-    words = args.strip()[:2000].split(maxsplit=1)
+        return [SendText(content.text(target.refusal or "themeday_need_group"))]
+    words = target.args.split(maxsplit=1)
     verb, rest = (words[0], words[1] if len(words) > 1 else "") if words else ("", "")
     if verb == "添加":
         names = [n.strip() for n in re.split(r"[、,，;；\s]+", rest) if n.strip()]

@@ -33,6 +33,8 @@ from bot.contract import Action, AnswerButton, Chat, Event, SendText, User
 from bot.dialog.machine import DialogButton
 from bot.rules.text_safety import clean_name, clean_text
 from bot.services import Services
+from storage import branches
+from storage.models import Branch
 
 log = logging.getLogger(__name__)
 
@@ -154,6 +156,17 @@ async def _on_button(session: AsyncSession, event: Event, services: Services) ->
     return actions
 
 
+async def _on_branch_pick(
+    session: AsyncSession, event: Event, services: Services, button: buttons.BranchPick
+) -> list[Action]:
+    """A branch picked in private: its command runs as if typed with the branch's name."""
+    branch = await session.get(Branch, button.branch_id)
+    mine = branch is not None and await branches.is_secretary(session, branch.id, event.user.id)
+    if branch is None or not mine or event.chat.kind != "private":
+        return [AnswerButton(event.callback_id or "", services.content.text("no_permission"))]
+    return await COMMANDS[button.command](session, event, services, branch.name)
+
+
 async def _cancel(session: AsyncSession, event: Event, services: Services, _: str) -> list[Action]:
     state = await services.engine.current(session, event.chat.id, event.user.id)
     if state is None:
@@ -215,6 +228,7 @@ BUTTONS: dict[type[buttons.ButtonData], ButtonHandler] = {
     buttons.SelfCheckStart: selfcheck.on_button,
     buttons.AttendancePress: attendance.on_button,
     buttons.BindBranch: groups.on_bind_button,
+    buttons.BranchPick: _on_branch_pick,
     buttons.AttendanceOwn: attendance.on_own_button,
     buttons.AttendanceView: attendance_review.on_view_button,
     buttons.Nudge: attendance_review.on_nudge_button,

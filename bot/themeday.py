@@ -11,13 +11,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import schedule_changes
 from bot.attendance import local_when
+from bot.branch_choice import branch_for, picker
 from bot.contract import Action, Event, SendText
 from bot.dialog.inputs import parse_date, parse_time
-from bot.groups import ADMIN_STATUSES
 from bot.services import Services
 from knowledge.textnorm import normalise
 from scheduler.rules import describe_rule, local_start, parse_rule, validate_rule
-from storage import branches, groups, schedule
+from storage import schedule
 from storage.models import Branch
 from storage.models import Event as EventRow
 
@@ -54,34 +54,16 @@ def describe_offsets(minutes: tuple[int, ...] | list[int]) -> str:
     return "、".join(one(m) for m in minutes)
 
 
-async def branch_for(
-    session: AsyncSession, event: Event, services: Services
-) -> tuple[Branch | None, str | None]:
-    """The branch this command is about, and whether the user may change it."""
-    if event.chat.kind == "group":
-        binding = await groups.get_binding(session, event.chat.id)
-        if binding is None or not binding.active:
-            return None, "themeday_unbound"
-        branch = await session.get(Branch, binding.branch_id)
-        assert branch is not None
-        if await branches.is_secretary(session, branch.id, event.user.id):
-            return branch, None
-        status = await services.directory.member_status(event.chat.id, event.user.id)
-        return (branch, None) if status in ADMIN_STATUSES else (None, "themeday_only_secretary")
-    mine = list(await branches.branches_of(session, event.user.id))
-    if len(mine) != 1:
-        return None, "themeday_need_group"
-    return mine[0], None
-
-
 async def themeday(
     session: AsyncSession, event: Event, services: Services, args: str
 ) -> list[Action]:
     content = services.content
-    branch, refusal = await branch_for(session, event, services)
+    target = await branch_for(session, event, services, " ".join(args.split())[:100])
+    if target.choices:
+        return picker(services, target.choices, "themeday")
+    branch, args = target.branch, target.args
     if branch is None:
-        return [SendText(content.text(refusal or "themeday_need_group"))]
-    args = args.strip()[:100]
+        return [SendText(content.text(target.refusal or "themeday_need_group"))]
     now = services.clock()
     if not args:
         return [SendText(await _current(session, services, branch, now))]

@@ -108,3 +108,35 @@ async def test_a_first_bind_names_the_branch_after_the_group_and_says_how_to_ren
         assert "“云岭新材料党员群”支部群" in done.text and "/rename" in done.text
         (member,) = await in_group(services, "5", "/bind")
         assert "本群已绑定" in member.text or "只有群主" in member.text
+
+
+async def test_a_secretary_of_several_branches_picks_one_in_private(db_url: str) -> None:
+    async with bot_services(db_url) as services:
+        first = await secretary_with_a_branch(services)
+        await in_group(services, "1", "/bind 第二党支部")
+        private = Chat("1", "private")
+
+        async def say(text: str = "", data: str = "", user: str = "1") -> list:
+            event = Event(
+                private if user == "1" else Chat(user, "private"),
+                User(user, "书记"),
+                text=text or None,
+                button_data=data or None,
+                callback_id="cb" if data else None,
+            )
+            return await handle_event(event, services)
+
+        (picked,) = await say("/themeday")
+        assert "负责多个支部" in picked.text and "/themeday 第一党支部" in picked.text
+        assert [b.label for row in picked.buttons for b in row] == ["第一党支部", "第二党支部"]
+        shown = await say(data=picked.buttons[0][0].data)
+        assert any("“第一党支部”" in a.text and "每月15日" in a.text for a in shown[1:])
+        (done,) = await say("/themeday 第二党支部 每月20日 9:00")
+        assert "已设定“第二党支部”固定主题党日：每月20日 09:00" in done.text
+        (roster,) = await say("/roster")
+        listed = await say(data=roster.buttons[1][0].data)
+        assert any("第二党支部" in a.text for a in listed[1:])
+        (added,) = await say("/roster 第一党支部 添加 张三")
+        assert "张三" in added.text
+        forged = await say(data=f"bp:{first}:roster", user="5")  # not their branch
+        assert "没有" in forged[0].text
