@@ -175,3 +175,12 @@ async def all_answered(
         return answers if len(answers) == len(pressed) else None
 
     return await server.wait_for(found, timeout=timeout)
+
+
+async def until(get, expected, timeout: float = 15.0) -> None:  # type: ignore[no-untyped-def]
+    """Waits until `await get()` equals `expected` (what the bot has written settles)."""
+    deadline = asyncio.get_running_loop().time() + timeout
+    while (value := await get()) != expected:
+        if asyncio.get_running_loop().time() > deadline:
+            raise AssertionError(f"{value} != {expected}")
+        await asyncio.sleep(0.05)

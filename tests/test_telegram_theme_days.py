@@ -16,7 +16,14 @@ from bot.transports.run import App
 from storage import attendance
 from storage.models import Event as EventRow
 from storage.models import GroupBinding, Reminder
-from tests.telegram_bots import Bot, after_ticks, bound_group, message_with, rule_two_days_ahead
+from tests.telegram_bots import (
+    Bot,
+    after_ticks,
+    bound_group,
+    message_with,
+    rule_two_days_ahead,
+    until,
+)
 from tests.telegram_server import FakeTelegram
 
 
@@ -38,19 +45,19 @@ async def test_reminder_presses_and_replies(bot: Bot) -> None:
         async with bot.services.db.session() as session:
             return await attendance.counts(session, event_id)
 
-    await _until(lambda: tally(), {"attend": 100, "leave": 0})
+    await until(lambda: tally(), {"attend": 100, "leave": 0})
     await asyncio.gather(
         *(server.press_button(1000 + i, group, reminder["message_id"], yes) for i in range(10)),
         server.press_button(1099, group, reminder["message_id"], no),
     )
-    await _until(lambda: tally(), {"attend": 99, "leave": 1})
+    await until(lambda: tally(), {"attend": 99, "leave": 1})
     edited = await server.wait_for(
         lambda s: message_with(s, -100500, "✅ 参加 99　📝 请假 1"), timeout=15
     )
     assert edited["message_id"] == reminder["message_id"]
     await server.send_text(1098, group, "请假，出差", reply_to_message_id=reminder["message_id"])
     await server.wait_for(lambda s: message_with(s, -100500, "记录：📝 请假（出差）"), 10)
-    await _until(lambda: tally(), {"attend": 98, "leave": 2})
+    await until(lambda: tally(), {"attend": 98, "leave": 2})
     # A member of another group cannot answer this event from there.
     other = await bound_group(bot, -100600, 2, "第二支部群")
     bound = message_with(server.sent, -100600, "已将本群绑定")
@@ -64,7 +71,7 @@ async def test_reminder_presses_and_replies(bot: Bot) -> None:
         ),
         10,
     )
-    await _until(lambda: tally(), {"attend": 98, "leave": 2})
+    await until(lambda: tally(), {"attend": 98, "leave": 2})
     # A nudge names members so that Telegram notifies them (text_mention entities).
     from bot.contract import SendText, with_mentions
 
@@ -135,14 +142,6 @@ async def test_fan_out_survives_a_429_storm_and_a_removed_bot(bot: Bot) -> None:
     assert not server.internal_errors
 
 
-async def _until(get, expected, timeout: float = 15.0) -> None:  # type: ignore[no-untyped-def]
-    deadline = asyncio.get_running_loop().time() + timeout
-    while (value := await get()) != expected:
-        if asyncio.get_running_loop().time() > deadline:
-            raise AssertionError(f"{value} != {expected}")
-        await asyncio.sleep(0.05)
-
-
 async def test_members_joining_the_group_join_the_roster(bot: Bot) -> None:
     server = bot.server
     await bound_group(bot, -100700, 1, "第三支部群")
@@ -159,9 +158,9 @@ async def test_members_joining_the_group_join_the_roster(bot: Bot) -> None:
             ).scalar_one()
             return [m.display_name for m in await attendance.roster(session, binding.branch_id)]
 
-    await _until(names, ["书记1", "新来的"])
+    await until(names, ["书记1", "新来的"])
     await server.set_member_status(-100700, 4242, "left")
-    await _until(names, ["书记1"])
+    await until(names, ["书记1"])
 
 
 async def test_a_restart_sends_nothing_twice(bot: Bot) -> None:
