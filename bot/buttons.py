@@ -74,9 +74,12 @@ def _reader(kind: Any) -> Callable[[str], Any]:
 
 def unpack(data: str, kinds: tuple[type[ButtonData], ...]) -> ButtonData | None:
     """The first kind, longest prefix first, that reads `data`; None when none does. Only
-    kinds whose prefix the data starts with are asked (a press is read once per kind)."""
-    for prefix, kind in _longest_prefix_first(kinds):
-        if data.startswith(prefix) and data[len(prefix) : len(prefix) + 1] in ("", ":"):
+    kinds whose prefix the data starts with are asked: a prefix is one or two parts, so two
+    dictionary look-ups find them (a press is read once per kind)."""
+    by_prefix = _by_prefix(kinds)
+    parts = data.split(":", 2)
+    for prefix in (":".join(parts[:2]), parts[0]) if len(parts) > 1 else (parts[0],):
+        for kind in by_prefix.get(prefix, ()):
             button = kind.unpack(data)
             if button is not None:
                 return button
@@ -84,11 +87,11 @@ def unpack(data: str, kinds: tuple[type[ButtonData], ...]) -> ButtonData | None:
 
 
 @cache
-def _longest_prefix_first(
-    kinds: tuple[type[ButtonData], ...],
-) -> list[tuple[str, type[ButtonData]]]:
-    ordered = sorted(kinds, key=lambda k: len(k.PREFIX), reverse=True)
-    return [(kind.PREFIX, kind) for kind in ordered]
+def _by_prefix(kinds: tuple[type[ButtonData], ...]) -> dict[str, tuple[type[ButtonData], ...]]:
+    found: dict[str, tuple[type[ButtonData], ...]] = {}
+    for kind in kinds:
+        found[kind.PREFIX] = (*found.get(kind.PREFIX, ()), kind)
+    return found
 
 
 @dataclass(frozen=True, slots=True)
