@@ -41,10 +41,13 @@ async def bind(session: AsyncSession, event: Event, services: Services, args: st
         chosen = next((b for b in mine if b.name == name), None) if name else None
         return await _bind_to(session, event, services, chosen, name or None)
     title = event.chat.title or content.text("bind_unnamed_group")
-    rows = [(Button(b.name, BindBranch(b.id, event.user.id).pack()),) for b in mine[:MAX_CHOICES]]
-    new = content.text("bind_new_button", name=title)
-    rows.append((Button(new, BindBranch(0, event.user.id).pack()),))
-    return [SendText(content.text("bind_choose"), tuple(rows))]
+    labelled = [(b.name, b.id) for b in mine[:MAX_CHOICES]]
+    labelled.append((content.text("bind_new_button", name=title), 0))
+    try:
+        rows = tuple((Button(label, BindBranch(i, event.user.id).pack()),) for label, i in labelled)
+    except ValueError:  # an id too long for a button: naming the branch still works
+        return [SendText(content.text("bind_by_name"))]
+    return [SendText(content.text("bind_choose"), rows)]
 
 
 async def on_bind_button(

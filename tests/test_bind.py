@@ -140,3 +140,28 @@ async def test_a_secretary_of_several_branches_picks_one_in_private(db_url: str)
         assert "张三" in added.text
         forged = await say(data=f"bp:{first}:roster", user="5")  # not their branch
         assert "没有" in forged[0].text
+
+
+async def test_an_id_too_long_for_a_button_is_asked_for_the_name(db_url: str) -> None:
+    from dataclasses import replace
+
+    class EveryoneAdmin:
+        bot_username = ""
+
+        async def member_status(self, chat_id: str, user_id: str) -> str:
+            return "creator"
+
+        def deep_link(self, payload: str) -> str | None:
+            return None
+
+    long_id = "wx:" + "x" * 60
+    async with bot_services(db_url) as plain:
+        services = replace(plain, directory=EveryoneAdmin())
+        async with services.db.session() as session:
+            await branches.create_branch(
+                session, "第一党支部", long_id, "书记", None, "Asia/Shanghai"
+            )
+        (asked,) = await in_group(services, long_id, "/bind")
+        assert "/bind 支部名称" in asked.text and not asked.buttons
+        (done,) = await in_group(services, long_id, "/bind 第一党支部")
+        assert "已将本群绑定为“第一党支部”支部群" in done.text
