@@ -4,7 +4,7 @@ cancelling one date. Secretaries of the branch (or the group's Telegram admins) 
 from __future__ import annotations
 
 import re
-from datetime import datetime
+from datetime import date, datetime
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -13,7 +13,7 @@ from bot import schedule_changes
 from bot.attendance import local_when
 from bot.branch_choice import branch_for, picker
 from bot.contract import Action, Event, SendText
-from bot.dialog.inputs import parse_date, parse_time
+from bot.dialog.when import Unreadable, read_date, read_time
 from bot.services import Services
 from knowledge.textnorm import normalise
 from scheduler.rules import describe_rule, local_start, parse_rule, validate_rule
@@ -172,25 +172,34 @@ async def _one_date(
     content = services.content
     parts = text.split()
     today = now.astimezone(schedule.zone_of(branch)).date()
-    day = parse_date(parts[0], today) if parts else None
-    if day is None:
-        return [SendText(content.text("themeday_usage"))]
+    day = read_date(parts[0], today) if parts else None
+    if not isinstance(day, date):
+        return [SendText(_date_problem(services, day, parts[0] if parts else ""))]
     event = await schedule.event_on(session, branch, day, now)
     if event is None:
         return [SendText(content.text("themeday_no_such_date", day=day.isoformat()))]
     if verb == "取消":
         notices = await schedule_changes.cancel(session, services.content, event, branch)
         return [SendText(content.text("themeday_cancelled", day=day.isoformat())), *notices]
-    new_day = parse_date(parts[1], today) if len(parts) > 1 else None
-    if new_day is None:
-        return [SendText(content.text("themeday_usage"))]
+    new_day = read_date(parts[1], today) if len(parts) > 1 else None
+    if not isinstance(new_day, date):
+        return [SendText(_date_problem(services, new_day, parts[1] if len(parts) > 1 else ""))]
     local = event.starts_at.astimezone(schedule.zone_of(branch))
-    at = parse_time(parts[2]) if len(parts) > 2 else local.time()
-    if at is None:
-        return [SendText(content.text("themeday_usage"))]
+    at = read_time("".join(parts[2:])) if len(parts) > 2 else local.time()
+    if isinstance(at, Unreadable):
+        key = "validation.time_impossible" if at.reason == "impossible" else "validation.time"
+        return [SendText(content.text(key, text=parts[2]) + "\n" + content.text("themeday_usage"))]
     starts = local_start(new_day, at.strftime("%H:%M"), branch.timezone)
     if starts <= now:
         return [SendText(content.text("themeday_past"))]
     notices = await schedule_changes.move(session, services.content, event, branch, starts, now)
     when = local_when(event, branch.timezone, services.content)
     return [SendText(content.text("themeday_moved", day=day.isoformat(), when=when)), *notices]
+
+
+def _date_problem(services: Services, problem: Unreadable | None, text: str) -> str:
+    """A date that cannot be says so; anything else gets the usage."""
+    content = services.content
+    if isinstance(problem, Unreadable) and problem.reason == "impossible":
+        return content.text("validation.date_impossible", text=text)
+    return content.text("themeday_usage")

@@ -10,9 +10,7 @@ import pytest
 from bot.dialog.flows import AtMost, Step
 from bot.dialog.inputs import (
     Invalid,
-    parse_date,
     parse_integer,
-    parse_time,
     validate,
 )
 from knowledge.textnorm import chinese_number, numerals_to_digits
@@ -62,38 +60,6 @@ def test_parse_integer(text: str, expected: int | None) -> None:
 )
 def test_chinese_number(text: str, expected: int | None) -> None:
     assert chinese_number(text) == expected
-
-
-@pytest.mark.parametrize(
-    ("text", "expected"),
-    [
-        ("2026-12-01", date(2026, 12, 1)),
-        ("2026/1/5", date(2026, 1, 5)),
-        ("2027年3月8日", date(2027, 3, 8)),
-        ("12月1日", date(2026, 12, 1)),
-        ("2026-02-30", None),
-        ("明天", None),
-        ("", None),
-    ],
-)
-def test_parse_date(text: str, expected: date | None) -> None:
-    assert parse_date(text, TODAY) == expected
-
-
-@pytest.mark.parametrize(
-    ("text", "expected"),
-    [
-        ("19:30", "19:30"),
-        ("9：05", "09:05"),
-        ("8点", "08:00"),
-        ("8点半", "08:30"),
-        ("25:00", None),
-        ("晚上", None),
-    ],
-)
-def test_parse_time(text: str, expected: str | None) -> None:
-    parsed = parse_time(text)
-    assert (parsed.strftime("%H:%M") if parsed else None) == expected
 
 
 NAME = Step("name", "text", "名称", min_length=2, max_length=60)
@@ -284,8 +250,10 @@ AT = Step("at", "time", "时间")
         (EMPLOYEES, "一千五", {}, 1500),
         (EMPLOYEES, "1.2万人", {}, 12000),
         (FORMAL, "9999999999", {"employees": 120}, Invalid("integer", {})),  # no max: no bound
-        (DAY, "😀", {}, Invalid("date", {})),
-        (AT, "⏰", {}, Invalid("time", {})),
+        (DAY, "😀", {}, Invalid("date", {"text": "😀"})),
+        (DAY, "2027-02-30", {}, Invalid("date_impossible", {"text": "2027-02-30"})),
+        (AT, "⏰", {}, Invalid("time", {"text": "⏰"})),
+        (AT, "上午13点", {}, Invalid("time_impossible", {"text": "上午13点"})),
         (MULTI, "👍", {}, Invalid("multi", {})),
         (KIND, "🏢", {}, Invalid("choice", {})),
         (YESNO, "🤔", {}, Invalid("yesno", {})),

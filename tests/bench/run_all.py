@@ -173,9 +173,10 @@ async def main() -> None:
 
 if __name__ == "__main__":
     asyncio.run(main())
-    from tests.bench import attendance, knowledge, telegram, theme_days, workers
+    from tests.bench import attendance, dates, knowledge, telegram, theme_days, workers
 
     attendance.main()
+    dates.main()
     knowledge.main()
     asyncio.run(telegram.main())
     asyncio.run(theme_days.main())
