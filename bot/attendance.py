@@ -64,9 +64,9 @@ def reminder_text(view: ReminderView, core: Core, now: datetime) -> SendText:
     """The reminder as the group sees it, with the current counts and the two buttons."""
     texts = core.content.messages["reminder"]
     tz = view.timezone or core.settings.timezone
+    title = texts["moved_title"] if view.status == "moved" else texts["title"]
     lines = [
-        (texts["moved"] if view.status == "moved" else "")
-        + texts["title"].format(branch=view.branch_name),
+        title.format(branch=view.branch_name),
         texts["when"].format(
             when=local_when(view, tz, core.content),
             left=time_left(view.starts_at, now, core.content),

@@ -121,7 +121,8 @@ def make_completion(content: Content, knowledge_titles: dict[str, str]):  # type
             lines.append(content.text("selfcheck_first"))
         buttons = []
         if result.improvements:
-            lines.append(content.text("selfcheck_improve_title"))
+            count = "一两三四五"[len(result.improvements) - 1]
+            lines.append(content.text("selfcheck_improve_title", count=count))
             for n, question in enumerate(result.improvements, 1):
                 lines.append(content.text("selfcheck_improve", n=n, text=question["improve"]))
                 title = knowledge_titles.get(question["kb"], "")[:MAX_KB_LABEL]

@@ -143,7 +143,7 @@ async def test_second_standardisation_check_is_compared_with_the_first(db_url: s
         assert "哪个阶段" in branch
         card = await chat.say("第二年：全面规范强基础", *["有"] * 21)
         assert "【规范化自查 #2】楚雄某某科技有限公司党支部" in card
-        assert "党务台账资料盒：100%（比上次 +37）" in card
+        assert "党务台账资料盒：100%（比上次 +37个百分点）" in card
         assert "活动阵地“六有”：100%（与上次持平）" in card
         assert "各项均已达到" in card
 

@@ -116,7 +116,7 @@ async def test_an_announced_move_is_announced_and_a_rule_change_keeps_it(db_url:
             assert (await attendance.counts(session, kept.id))["attend"] == 2
         # Its reminders go on at the new time, with the 改期 mark.
         await dispatcher.tick(datetime(2026, 12, 15, 6, 30, tzinfo=UTC))  # a day before
-        assert "【改期通知】" in (await group_messages(telegram))[-1]
+        assert (await group_messages(telegram))[-1].startswith("【支部主题党日提醒·已改期】")
 
 
 async def test_a_rule_change_that_moves_an_announced_time_announces_it(db_url: str) -> None:

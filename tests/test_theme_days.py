@@ -259,7 +259,9 @@ async def test_moved_and_cancelled_dates_keep_the_rule(db_url: str) -> None:
         await dispatcher.tick(datetime(2027, 1, 14, 1, 0, tzinfo=UTC))
         texts = telegram.texts()
         assert (
-            len(texts) == 1 and "【改期通知】" in texts[0] and "12月16日（周三）14:30" in texts[0]
+            len(texts) == 1
+            and texts[0].startswith("【支部主题党日提醒·已改期】测试群")
+            and "12月16日（周三）14:30" in texts[0]
         )
         async with services.db.session() as session:
             rows = list(

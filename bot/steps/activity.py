@@ -212,7 +212,7 @@ def sheet_rows(plan: Plan, content: Content, local: ZoneInfo) -> list[list[Any]]
             planned.arrangements,
             planned.mode,
             planned.place,
-            "；".join(f.reason for f in planned.findings) or "未发现问题",
+            "；".join(f.reason.rstrip("。") for f in planned.findings) or "未发现问题",
             "、".join(e.name for e in planned.emphases if not e.met) or "均已突出",
             saved_at(plan, local),
         ]

@@ -112,7 +112,7 @@ def sheet_rows(plan: Plan, content: Content, local: ZoneInfo) -> list[list[Any]]
             case.results,
             case.copyable,
             joined(case.influence),
-            "；".join(f"{marks[k]}：{v}" for k, v in case.follow_ups.items()),
+            "；".join(f"{marks[k]}：{v.rstrip('。')}" for k, v in case.follow_ups.items()),
             "、".join(marks[k] for k, met in case.marks.items() if met),
             "、".join(marks[k] for k, met in case.marks.items() if not met),
             saved_at(plan, local),
