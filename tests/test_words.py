@@ -26,9 +26,10 @@ def test_a_moved_reminder_has_one_title_not_two() -> None:
     assert reminder_text(view("planned"), core, now).text.startswith("【支部主题党日提醒】")
 
 
-def test_changes_in_percent_say_percentage_points() -> None:
+def test_changes_say_their_unit() -> None:
+    """Self-check areas are scored in 分; the standards check's sections in percent."""
     content = load_content()
-    assert content.text("change_down", delta=-100) == "（比上次 -100个百分点）"
+    assert content.text("change_down", delta=-100) == "（比上次 -100分）"
     card = content.flows["standardize"]["card"]
     assert card["change_up"].format(delta=37) == "（比上次 +37个百分点）"
 
@@ -67,3 +68,13 @@ def test_no_sentence_ends_twice_in_the_exports() -> None:
     (row,) = activity.sheet_rows(plan, load_content(), ZoneInfo("Asia/Shanghai"))
     assert "主题党日不能游山玩水；要有学习内容" in row
     assert not any("。；" in str(cell) for cell in row)
+
+
+async def test_the_improvements_title_counts_what_it_lists(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from tests.chat import Conversation, bot_services
+
+    async with bot_services(f"sqlite+aiosqlite:///{tmp_path / 'bot.db'}") as services:
+        chat = Conversation(services)
+        await chat.say("/selfcheck", "1")
+        result = await chat.say(*(["1"] * 9 + ["3"]))  # one answer short of full marks
+        assert "最值得改进的一件事：" in result and "2." not in result.split("一件事：")[1]
