@@ -25,7 +25,27 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 
+# argparse's own words (usage, option titles, errors), in Chinese like the rest of the CLI.
+# argparse looks each one up through the module's `_` at the time it prints.
+ARGPARSE_WORDS = {
+    "usage: ": "用法：",
+    "options": "选项",
+    "positional arguments": "参数",
+    "show this help message and exit": "显示本帮助并退出",
+    "the following arguments are required: %s": "缺少参数：%s",
+    "%(prog)s: error: %(message)s\n": "%(prog)s：错误：%(message)s\n",
+    "invalid choice: %(value)r (choose from %(choices)s)": (
+        "无效的选择：%(value)r（可选：%(choices)s）"
+    ),
+    "unrecognized arguments: %s": "无法识别的参数：%s",
+    "argument %(argument_name)s: %(message)s": "参数 %(argument_name)s：%(message)s",
+    "expected one argument": "需要一个值",
+    "invalid %(type)s value: %(value)r": "无效的值（%(type)s）：%(value)r",
+}
+
+
 def _parser() -> argparse.ArgumentParser:
+    argparse._ = lambda text: ARGPARSE_WORDS.get(text, text)  # type: ignore[attr-defined]
     parser = argparse.ArgumentParser(prog="branchbot", description="六步工作法助手")
     commands = parser.add_subparsers(dest="command", required=True)
     run = commands.add_parser(
@@ -158,6 +178,11 @@ def _command(args: argparse.Namespace, settings: Settings) -> int:
         print("数据库已升级到最新结构。")
         return 0
     if args.command == "export":
+        if args.out.suffix.lower() != ".xlsx":
+            print(
+                f"只能导出 Excel 文件：请把 {args.out} 改成以 .xlsx 结尾的文件名。", file=sys.stderr
+            )
+            return 2
         try:
             total = asyncio.run(_export(core, args.what, args.out))
         except OSError as exc:
@@ -235,6 +260,7 @@ async def _migrate(core: Core) -> None:
         await core.db.close()
 
 
+EXCEL_ONLY = "只能导出 Excel 文件：请把 {out} 改成以 .xlsx 结尾的文件名。"
 EXPORTED = {
     "ledger": "已导出 {total} 家组织到 {out}",
     "plans": "已导出 {total} 份方案和计划到 {out}",

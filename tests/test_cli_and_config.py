@@ -30,7 +30,7 @@ def test_migrate_then_export_ledger(tmp_path: Path) -> None:
 
 def test_unknown_export_kind_is_refused(tmp_path: Path) -> None:
     result = run(tmp_path, "export", "everything", "--out", "x.xlsx")
-    assert result.returncode == 2 and "invalid choice" in result.stderr
+    assert result.returncode == 2 and "无效的选择" in result.stderr
 
 
 def test_settings_from_dotenv_with_environment_winning(

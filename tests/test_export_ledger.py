@@ -85,6 +85,11 @@ LAW_FIRM = {
 STRAY = {**BASE, "name": "外地某某商贸有限公司", "county": "外地县"}
 
 
+def summary_row(workbook: Any, county: str) -> int:
+    sheet = workbook["汇总"]
+    return next(i for i, row in enumerate(rows(sheet), start=1) if row[0] == county)
+
+
 def rows(sheet: Worksheet) -> list[list[Any]]:
     return [list(row) for row in sheet.iter_rows(values_only=True)]
 
@@ -115,13 +120,18 @@ async def test_workbook_has_a_sheet_per_county_and_one_for_the_rest(
     count, workbook = await export(database, tmp_path)
     assert count == 4
     assert load_content().counties == COUNTIES
-    assert workbook.sheetnames == [*COUNTIES, "其他"]
+    # A summary first; then a sheet per county that has records, and one for the rest.
+    with_records = [c for c in COUNTIES if c in ("楚雄市", "禄丰市")]
+    assert workbook.sheetnames == ["汇总", *with_records, "其他"]
     assert list(HEADERS) == EXPECTED_HEADERS
-    for sheet in workbook.worksheets:
+    for sheet in workbook.worksheets[1:]:
         assert rows(sheet)[0] == EXPECTED_HEADERS
         assert sheet.freeze_panes == "A2"
         assert sheet["A1"].font.b
-    assert rows(workbook["双柏县"]) == [EXPECTED_HEADERS]  # empty counties still get a sheet
+    summary = {(r[0], r[1]): r[2:] for r in rows(workbook["汇总"])[1:]}
+    assert summary[("双柏县", "合计")] == [0, 0, "—", 0, 0]  # an empty county is a row
+    assert summary[("全州", "合计")][0] == 4
+    assert workbook["汇总"].cell(summary_row(workbook, "全州"), 5).number_format == "0%"
 
 
 async def test_enterprises_are_grouped_by_park_with_not_in_park_last(
@@ -197,7 +207,7 @@ async def test_export_of_one_users_records_and_of_an_empty_ledger(
 ) -> None:
     out = tmp_path / "empty.xlsx"
     assert await export_ledger(database, load_content(), out, "Asia/Shanghai") == 0
-    assert openpyxl.load_workbook(out).sheetnames == COUNTIES
+    assert openpyxl.load_workbook(out).sheetnames == ["汇总"]
     async with database.session() as session:
         await ledger.add_organisation(session, BIG_ENTERPRISE, "1", "甲")
         await ledger.add_organisation(session, LAW_FIRM, "2", "乙")
@@ -205,7 +215,7 @@ async def test_export_of_one_users_records_and_of_an_empty_ledger(
         await export_ledger(database, load_content(), out, "Asia/Shanghai", registered_by="2") == 1
     )
     assert list(by_name(openpyxl.load_workbook(out)["禄丰市"])) == ["禄丰某某律师事务所"]
-    assert list(by_name(openpyxl.load_workbook(out)["楚雄市"])) == []
+    assert "楚雄市" not in openpyxl.load_workbook(out).sheetnames  # not theirs: no sheet
 
 
 async def test_times_are_shown_in_the_configured_zone(database: Database, tmp_path: Path) -> None:

@@ -19,7 +19,14 @@ from openpyxl.styles import PatternFill
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
-from bot.exports.workbook import BOLD, MAX_WIDTH, WRAP, display_width, write_atomically
+from bot.exports.workbook import (
+    BOLD,
+    MAX_WIDTH,
+    WRAP,
+    display_width,
+    set_printing,
+    write_atomically,
+)
 from bot.organisations import COVERAGE_STATUS, facts_of, place_of
 from bot.rules.coverage import (
     ENTERPRISE,
@@ -70,10 +77,14 @@ def ledger_workbook(organisations: Sequence[Organisation], content: Content, zon
         by_county.get(org.county, []).append(org)
     workbook = Workbook()
     workbook.remove(workbook.worksheets[0])
+    _fill_summary(workbook.create_sheet(SUMMARY_SHEET), by_county, strays)
     for county in counties:
-        _fill_sheet(workbook.create_sheet(county), by_county[county], content, county, local)
+        if by_county[county]:  # a county without records is a row of the summary, not a sheet
+            _fill_sheet(workbook.create_sheet(county), by_county[county], content, county, local)
     if strays:
         _fill_sheet(workbook.create_sheet(OTHER_SHEET), strays, content, None, local)
+    for sheet in workbook.worksheets:
+        set_printing(sheet)
     buffer = BytesIO()
     workbook.save(buffer)
     return buffer.getvalue()
@@ -104,6 +115,58 @@ def _sort_key(org: Organisation, content: Content) -> tuple[Any, ...]:
     else:
         rank = 1 if not org.supervisor else 0
     return (org.county, kind_rank, org.kind, rank, place_of(org), org.id)
+
+
+SUMMARY_SHEET = "汇总"
+SUMMARY_HEADERS = (
+    "县（市）",
+    "园区/主管单位",
+    "组织数",
+    "已建党组织",
+    "党组织覆盖率",
+    "有党员的组织",
+    "覆盖目标未达到",
+)
+
+
+def _fill_summary(
+    sheet: Worksheet, by_county: dict[str, list[Organisation]], strays: list[Organisation]
+) -> None:
+    """Coverage per county and per park or supervising body, then the whole 州: what a 工委
+    reports upwards. Rates are numbers formatted as percent, so they sum and sort."""
+    sheet.append(SUMMARY_HEADERS)
+    for cell in sheet[1]:
+        cell.font = BOLD
+    sheet.freeze_panes = "A2"
+    groups = [*by_county.items(), *([(OTHER_SHEET, strays)] if strays else [])]
+    every: list[Organisation] = []
+    for county, orgs in groups:
+        every += orgs
+        places = sorted({place_of(org) or "—" for org in orgs})
+        for place in places:
+            here = [org for org in orgs if (place_of(org) or "—") == place]
+            _summary_row(sheet, county, place, here, bold=False)
+        _summary_row(sheet, county, "合计", orgs, bold=True)
+    _summary_row(sheet, "全州", "合计", every, bold=True)
+    for column, cells in enumerate(sheet.iter_cols(), start=1):
+        width = max(display_width(cell.value) for cell in cells)
+        sheet.column_dimensions[get_column_letter(column)].width = min(width + 2, MAX_WIDTH)
+        for cell in cells[1:]:
+            cell.alignment = WRAP
+
+
+def _summary_row(
+    sheet: Worksheet, county: str, place: str, orgs: list[Organisation], bold: bool
+) -> None:
+    built = sum(1 for org in orgs if org.has_party_org)
+    with_members = sum(1 for org in orgs if org.formal_members + org.probationary_members > 0)
+    unmet = sum(1 for org in orgs if coverage_met(coverage_targets(facts_of(org))) is False)
+    rate: float | str = built / len(orgs) if orgs else "—"
+    sheet.append([county, place, len(orgs), built, rate, with_members, unmet])
+    sheet.cell(sheet.max_row, 5).number_format = "0%"
+    if bold:
+        for cell in sheet[sheet.max_row]:
+            cell.font = BOLD
 
 
 def _fill_sheet(

@@ -13,7 +13,7 @@ from openpyxl.styles import Alignment, Font
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
-MAX_WIDTH = 50  # wider columns wrap instead of running off the screen
+MAX_WIDTH = 30  # wider columns wrap: on screen, and so that a printed page fits them legibly
 BOLD = Font(bold=True)
 WRAP = Alignment(wrap_text=True, vertical="top")
 
@@ -28,8 +28,11 @@ def display_width(value: Any) -> int:
 def add_table(
     workbook: Workbook, title: str, headers: Sequence[str], rows: Sequence[Sequence[Any]]
 ) -> Worksheet:
-    """One sheet: a bold frozen header row, wrapped cells, columns as wide as their content."""
+    """One sheet: a bold frozen header row, wrapped cells, columns as wide as their content,
+    and printed as staff hand it on: A4 landscape, all columns on one page's width, the
+    header row repeated on every page."""
     sheet = workbook.create_sheet(title)
+    set_printing(sheet)
     sheet.append(list(headers))
     for cell in sheet[1]:
         cell.font = BOLD
@@ -43,6 +46,16 @@ def add_table(
     for column, width in enumerate(widths, start=1):
         sheet.column_dimensions[get_column_letter(column)].width = min(width + 2, MAX_WIDTH)
     return sheet
+
+
+def set_printing(sheet: Worksheet) -> None:
+    sheet.page_setup.orientation = "landscape"
+    sheet.page_setup.paperSize = sheet.PAPERSIZE_A4
+    sheet.page_setup.fitToWidth = 1
+    sheet.page_setup.fitToHeight = 0  # as many pages down as the rows need
+    sheet.sheet_properties.pageSetUpPr.fitToPage = True
+    sheet.print_title_rows = "1:1"
+    sheet.print_options.gridLines = True
 
 
 def new_workbook() -> Workbook:

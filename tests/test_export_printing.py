@@ -1,0 +1,71 @@
+"""Exports print as 工委 staff hand them on, and the export command says what it can write."""
+
+from __future__ import annotations
+
+import subprocess
+from pathlib import Path
+
+import pytest
+from openpyxl import load_workbook
+
+from bot.config import Settings
+from tests.chat import handler_services
+from tests.processes import BRANCHBOT, subprocess_env
+
+
+@pytest.mark.parametrize("what", ["ledger", "plans", "selfcheck", "attendance"])
+async def test_every_sheet_prints_landscape_fit_to_width_with_its_header_repeated(
+    tmp_path: Path, what: str
+) -> None:
+    services = handler_services(Settings(database_url=f"sqlite+aiosqlite:///{tmp_path / 'b.db'}"))
+    await services.db.migrate()
+    out = tmp_path / f"{what}.xlsx"
+    try:
+        if what == "ledger":
+            from bot.exports.ledger import export_ledger
+
+            await export_ledger(services.db, services.content, out, "Asia/Shanghai")
+        elif what == "plans":
+            from bot.exports.plans import export_plans
+
+            await export_plans(services.db, services.content, out, "Asia/Shanghai")
+        elif what == "selfcheck":
+            from bot.exports.selfcheck import export_selfcheck
+
+            await export_selfcheck(services.db, services.content, out, "Asia/Shanghai")
+        else:
+            from bot.exports.attendance import export_attendance
+
+            await export_attendance(services.db, out, "Asia/Shanghai")
+    finally:
+        await services.db.close()
+    book = load_workbook(out)
+    assert book.worksheets
+    for sheet in book.worksheets:
+        setup = sheet.page_setup
+        assert (setup.orientation, str(setup.paperSize)) == ("landscape", sheet.PAPERSIZE_A4)
+        assert (setup.fitToWidth, setup.fitToHeight) == (1, 0)
+        assert sheet.sheet_properties.pageSetUpPr.fitToPage
+        assert sheet.print_title_rows == "$1:$1"
+
+
+def test_export_refuses_a_name_that_is_not_xlsx_and_speaks_chinese(tmp_path: Path) -> None:
+    env = subprocess_env(tmp_path)
+    refused = subprocess.run(
+        [*BRANCHBOT, "export", "ledger", "--out", "x.csv"],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=tmp_path,
+        timeout=60,
+    )
+    assert refused.returncode == 2 and "只能导出 Excel 文件" in refused.stderr
+    assert not (tmp_path / "x.csv").exists()
+    helped = subprocess.run(
+        [*BRANCHBOT, "export", "--help"], capture_output=True, text=True, env=env, timeout=60
+    )
+    assert "用法：" in helped.stdout and "显示本帮助并退出" in helped.stdout
+    missing = subprocess.run(
+        [*BRANCHBOT, "export", "ledger"], capture_output=True, text=True, env=env, timeout=60
+    )
+    assert missing.returncode == 2 and "缺少参数：--out" in missing.stderr
