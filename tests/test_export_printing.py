@@ -12,6 +12,22 @@ from bot.config import Settings
 from tests.chat import handler_services
 from tests.processes import BRANCHBOT, subprocess_env
 
+ENTERPRISE = {
+    "name": "楚雄某某科技有限公司",
+    "kind": "非公企业",
+    "subtype": "其他企业",
+    "county": "楚雄市",
+    "park": None,
+    "operating_status": "正常经营（运行）",
+    "employees": 120,
+    "formal_members": 2,
+    "probationary_members": 1,
+    "leader_name": "张三",
+    "leader_is_member": False,
+    "has_party_org": False,
+    "no_org_reason": "正式党员不足3名",
+}
+
 
 @pytest.mark.parametrize("what", ["ledger", "plans", "selfcheck", "attendance"])
 async def test_every_sheet_prints_landscape_fit_to_width_with_its_header_repeated(
@@ -23,6 +39,10 @@ async def test_every_sheet_prints_landscape_fit_to_width_with_its_header_repeate
     try:
         if what == "ledger":
             from bot.exports.ledger import export_ledger
+            from storage import ledger
+
+            async with services.db.session() as session:  # its advice wraps onto lines
+                await ledger.add_organisation(session, ENTERPRISE, "1", "李书记")
 
             await export_ledger(services.db, services.content, out, "Asia/Shanghai")
         elif what == "plans":
@@ -47,6 +67,10 @@ async def test_every_sheet_prints_landscape_fit_to_width_with_its_header_repeate
         assert (setup.fitToWidth, setup.fitToHeight) == (1, 0)
         assert sheet.sheet_properties.pageSetUpPr.fitToPage
         assert sheet.print_title_rows == "$1:$1"
+    if what == "ledger":  # a wrapped row is as tall as its lines: printed, nothing overlaps
+        county = book["楚雄市"]
+        row = next(r[0].row for r in county.iter_rows() if r[1].value == ENTERPRISE["name"])
+        assert (county.row_dimensions[row].height or 0) >= 30
 
 
 def test_export_refuses_a_name_that_is_not_xlsx_and_speaks_chinese(tmp_path: Path) -> None:

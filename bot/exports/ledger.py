@@ -24,6 +24,7 @@ from bot.exports.workbook import (
     MAX_WIDTH,
     WRAP,
     display_width,
+    fit_row_heights,
     set_printing,
     write_atomically,
 )
@@ -85,6 +86,7 @@ def ledger_workbook(organisations: Sequence[Organisation], content: Content, zon
         _fill_sheet(workbook.create_sheet(OTHER_SHEET), strays, content, None, local)
     for sheet in workbook.worksheets:
         set_printing(sheet)
+        fit_row_heights(sheet)
     buffer = BytesIO()
     workbook.save(buffer)
     return buffer.getvalue()

@@ -45,7 +45,32 @@ def add_table(
         widths = [max(w, display_width(v)) for w, v in zip(widths, row, strict=False)]
     for column, width in enumerate(widths, start=1):
         sheet.column_dimensions[get_column_letter(column)].width = min(width + 2, MAX_WIDTH)
+    fit_row_heights(sheet)
     return sheet
+
+
+LINE_HEIGHT = 15  # points per line of 11-point text
+
+
+def fit_row_heights(sheet: Worksheet) -> None:
+    """Rows as tall as their wrapped text: Excel and LibreOffice keep a file's heights, so
+    without this a wrapped cell prints over the row below."""
+    widths = {
+        column: (dimension.width or 10) for column, dimension in sheet.column_dimensions.items()
+    }
+    for row in sheet.iter_rows(min_row=2):
+        lines = 1
+        for cell in row:
+            if not cell.alignment.wrap_text:
+                continue  # a group's label runs on across the row instead
+            width = widths.get(cell.column_letter, 10)
+            text = "" if cell.value is None else str(cell.value)
+            needed = sum(
+                -(-display_width(part) // max(int(width) - 1, 1)) or 1 for part in text.split("\n")
+            )
+            lines = max(lines, needed)
+        if lines > 1:
+            sheet.row_dimensions[row[0].row].height = lines * LINE_HEIGHT
 
 
 def set_printing(sheet: Worksheet) -> None:
