@@ -93,3 +93,25 @@ def test_export_refuses_a_name_that_is_not_xlsx_and_speaks_chinese(tmp_path: Pat
         [*BRANCHBOT, "export", "ledger"], capture_output=True, text=True, env=env, timeout=60
     )
     assert missing.returncode == 2 and "缺少参数：--out" in missing.stderr
+
+
+async def test_the_selfcheck_sheet_names_the_person_their_branch_and_county(
+    tmp_path: Path,
+) -> None:
+    from bot.exports.selfcheck import export_selfcheck
+    from storage import ledger
+    from tests.chat import Conversation, bot_services
+
+    async with bot_services(f"sqlite+aiosqlite:///{tmp_path / 'b.db'}") as services:
+        await Conversation(services, group=True).say("/bind")  # 书记 runs 测试群
+        async with services.db.session() as session:
+            await ledger.add_organisation(session, ENTERPRISE, "1", "书记")
+        chat = Conversation(services)
+        await chat.say("/selfcheck", "1")
+        await chat.say(*["1"] * 10)
+        await Conversation(services, user_id=9, name="路人").say("/selfcheck", "1")
+        await export_selfcheck(services.db, services.content, tmp_path / "s.xlsx", "Asia/Shanghai")
+    sheet = load_workbook(tmp_path / "s.xlsx")["五个基本方面快速自查"]
+    header, row = (list(r) for r in sheet.iter_rows(max_row=2, values_only=True))
+    assert header[:5] == ["编号", "姓名", "支部", "县（市）", "用户ID"]
+    assert row[1:5] == ["书记", "测试群", "楚雄市", "1"]
