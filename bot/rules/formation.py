@@ -33,6 +33,9 @@ class FormationAdvice:
     form: Form
     branch_committee: bool  # a 支部委员会 (7+ formal members) rather than a secretary alone
     posts: tuple[str, ...]
+    # At exactly 50 a branch complies (generally no more than 50) and a 党总支 may be set up
+    # (50+): both are said.
+    general_branch_also: bool = False
 
 
 def formation_advice(formal_members: int, probationary_members: int = 0) -> FormationAdvice:
@@ -42,7 +45,7 @@ def formation_advice(formal_members: int, probationary_members: int = 0) -> Form
         raise ValueError("member counts cannot be negative")
     if formal_members >= PARTY_COMMITTEE_FROM:
         form = Form.PARTY_COMMITTEE
-    elif formal_members >= GENERAL_BRANCH_FROM:
+    elif formal_members > GENERAL_BRANCH_FROM:
         form = Form.GENERAL_BRANCH
     elif formal_members >= OWN_ORGANISATION_FORMAL_MEMBERS:
         form = Form.BRANCH
@@ -57,4 +60,5 @@ def formation_advice(formal_members: int, probationary_members: int = 0) -> Form
         posts = ("书记", "副书记")
     else:
         posts = ()
-    return FormationAdvice(form, committee, posts)
+    also = form is Form.BRANCH and formal_members == GENERAL_BRANCH_FROM
+    return FormationAdvice(form, committee, posts, also)

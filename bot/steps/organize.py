@@ -148,6 +148,8 @@ def advice_text(facts: OrganisationFacts, name: str, content: Content) -> str:
     lines.append(texts[code].format(formal=facts.formal_members))
     if code == Form.BRANCH.value:
         lines.append(texts["committee" if advice.branch_committee else "secretary_only"])
+        if advice.general_branch_also:
+            lines.append(texts["general_branch_also"])
     if facts.probationary_members and code != ESTABLISHED:
         lines.append(texts["probationary"].format(prob=facts.probationary_members))
     targets = coverage_targets(facts)
