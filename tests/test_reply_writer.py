@@ -226,6 +226,7 @@ async def test_a_write_waits_for_a_session_holding_the_lock(database: Database) 
             loop.call_soon_threadsafe(writing.set)  # the writer thread is at its first statement
 
     sa_event.listen(Engine, "before_cursor_execute", before)
+    pending: asyncio.Future[int] | None = None
     try:
         async with database.session() as session:
             session.add(Branch(name="先写", timezone="Asia/Shanghai"))
@@ -233,9 +234,13 @@ async def test_a_write_waits_for_a_session_holding_the_lock(database: Database) 
             pending = asyncio.ensure_future(database.write(_add_branch, "后写"))
             await asyncio.wait_for(writing.wait(), 5)
             assert not pending.done()  # its transaction waits for the lock this session holds
+        assert await asyncio.wait_for(pending, 5) == 2
     finally:
+        # Only once the writer thread is done with its statements: removing a listener
+        # while that thread walks the listeners fails there ("deque mutated").
+        if pending is not None:
+            await asyncio.wait([pending], timeout=5)
         sa_event.remove(Engine, "before_cursor_execute", before)
-    assert await asyncio.wait_for(pending, 5) == 2
 
 
 async def test_a_write_survives_a_dropped_connection(database: Database) -> None:
