@@ -136,6 +136,12 @@ def test_brand_marks(changes: dict[str, Any], weak: list[str]) -> None:
         ("more_innovation", "结合了彝族刺绣培训", True),
         ("more_innovation", "很新", False),
         ("more_influence", "在园区党建联盟交流推广", True),
+        # Saying there is none, at length, is still none: 认可 = 暂无 stays ❌.
+        ("more_influence", "暂时还没有得到什么认可和推广", False),
+        ("more_influence", "目前没有，以后争取州级表彰", False),
+        ("more_influence", "暂无暂无暂无暂无", False),
+        ("more_advanced", "没有具体数字，大约10个人吧", True),
+        ("more_innovation", "暂时没有什么新的做法，就按老办法", False),
     ],
 )
 def test_brand_follow_ups_can_make_up_a_weak_mark(follow_up: str, answer: str, shown: bool) -> None:

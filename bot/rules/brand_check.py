@@ -20,8 +20,18 @@ def _has_figure(text: str | None) -> bool:
     return any(ch.isdigit() for ch in text or "")
 
 
+# A follow-up that says there is none ("暂时还没有……") does not make up a mark.
+NONE_WORDS = ("暂无", "没有", "还没", "尚未", "无任何", "不知道", "说不上")
+
+
 def _long(text: str | None, minimum: int) -> bool:
     return len((text or "").strip()) >= minimum
+
+
+def _shows(text: str | None, minimum: int) -> bool:
+    """Long enough, and not an answer that there is nothing to show."""
+    cleaned = (text or "").strip()
+    return _long(cleaned, minimum) and not any(word in cleaned[:8] for word in NONE_WORDS)
 
 
 def brand_marks(answers: dict[str, Any], with_follow_ups: bool = True) -> dict[str, bool]:
@@ -33,11 +43,11 @@ def brand_marks(answers: dict[str, Any], with_follow_ups: bool = True) -> dict[s
     influence = [v for v in answers.get("influence") or [] if v != NO_INFLUENCE]
     return {
         "innovation": _long(answers.get("practices"), MIN_PRACTICES)
-        or follow("innovation", lambda t: _long(t, MIN_FOLLOW_UP)),
+        or follow("innovation", lambda t: _shows(t, MIN_FOLLOW_UP)),
         "advanced": _has_figure(answers.get("results")) or follow("advanced", _has_figure),
         "promotion": _long(answers.get("copyable"), MIN_COPYABLE)
-        or follow("promotion", lambda t: _long(t, MIN_COPYABLE)),
-        "influence": bool(influence) or follow("influence", lambda t: _long(t, MIN_FOLLOW_UP)),
+        or follow("promotion", lambda t: _shows(t, MIN_COPYABLE)),
+        "influence": bool(influence) or follow("influence", lambda t: _shows(t, MIN_FOLLOW_UP)),
     }
 
 
