@@ -313,3 +313,16 @@ async def test_group_bind_join_and_membership_in_private(db_url: str) -> None:
 
             row = await groups.find_member(session, 1, 5)
             assert row is not None and row.membership == "probationary"
+
+
+async def test_skipping_the_leader_skips_whether_they_are_a_member(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from tests.chat import Conversation, bot_services
+    from tests.flow_scripts import ENTERPRISE_ANSWERS
+
+    async with bot_services(f"sqlite+aiosqlite:///{tmp_path / 'bot.db'}") as services:
+        chat = Conversation(services)
+        await chat.say("/menu", "1", *ENTERPRISE_ANSWERS[:8])
+        after_skip = await chat.say("/skip")  # no 负责人 name
+        assert "是不是党员" not in after_skip and "建立党组织" in after_skip
+        done = await chat.say(*ENTERPRISE_ANSWERS[10:])
+        assert "四清 出资人（负责人）：未填写姓名" in done
