@@ -60,7 +60,7 @@ async def test_social_organisation_asks_only_what_applies(db_url: str) -> None:
         assert "园区" not in reply and "由哪一类单位管理" in reply
         assert "具体是哪个单位" in await chat.say("行业主管部门")
         assert "经营运行情况" in await chat.say("民政部门")
-        await chat.say("正常经营（运行）", "12", "3", "0", "/skip", "是")
+        await chat.say("正常经营（运行）", "12", "3", "0", "/skip")  # no 负责人: nothing to ask
         card = await chat.say("是")  # already has a party organisation: no reason asked
         assert "州级以上社会团体要有党组织" in card and "✅" in card
         assert "抓规范" in card
