@@ -90,7 +90,9 @@ async def test_organize_from_the_ledger_with_partner_organisations(db_url: str) 
         chat = Conversation(services)
         await chat.say("/menu", "1", *ENTERPRISE_ANSWERS)  # #1: 120 employees, 2 formal + 1
         await chat.say("/menu", "1", "楚雄某某物流有限公司", "非公企业", "楚雄市", "不在园区")
-        await chat.say("正常经营（运行）", "40", "1", "0", "/skip", "否", "正式党员不足3名", "/skip")
+        await chat.say(
+            "正常经营（运行）", "40", "1", "0", "/skip", "否", "正式党员不足3名", "/skip"
+        )
         picked = await chat.say("/menu", "2. 抓组建")
         assert "#1 楚雄某某科技有限公司" in picked and "#2 楚雄某某物流有限公司" in picked
         advice = await chat.say("#1 楚雄某某科技有限公司")

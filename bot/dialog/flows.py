@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 KINDS = frozenset({"text", "integer", "choice", "multi", "yesno", "date", "time"})
@@ -37,6 +37,13 @@ class Step:
     needs_number: bool = False  # a text answer must contain a figure (e.g. results)
     max_choices: int | None = None
     goto: dict[str, str] = field(default_factory=dict)  # option -> step asked again
+
+    def may_apply(self, answers: dict[str, Any], pending: set[str]) -> bool:
+        """Whether the step could still be asked: conditions on `pending` steps (not asked
+        yet) may go either way; the others must hold. The progress counter counts these, so
+        it never shows a question as the last when more may follow."""
+        known = {name: value for name, value in self.when.items() if name not in pending}
+        return Step.applies(replace(self, when=known), answers)
 
     def applies(self, answers: dict[str, Any]) -> bool:
         """Asked only if every `when` condition holds for the answers given so far.

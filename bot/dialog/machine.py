@@ -346,9 +346,14 @@ class Machine:
         return self.content.text(f"validation.{invalid.key}", **invalid.values)
 
     def _progress(self, flow: Flow, step: Step, answers: dict[str, Any]) -> str:
-        steps = flow.applicable(answers)
-        index = next((i for i, s in enumerate(steps) if s.id == step.id), len(steps) - 1) + 1
-        return self.content.text("progress", title=flow.title, index=index, total=len(steps)) + "\n"
+        """Questions before this one as they were asked; from here on, every question that
+        may still come (counted until an answer rules it out, so "12/12" is the last)."""
+        at = next(i for i, s in enumerate(flow.steps) if s.id == step.id)
+        pending = {s.id for s in flow.steps[at:] if s.id not in answers}
+        asked = [s for s in flow.steps[:at] if s.applies(answers)]
+        coming = [s for s in flow.steps[at + 1 :] if s.may_apply(answers, pending)]
+        index, total = len(asked) + 1, len(asked) + 1 + len(coming)
+        return self.content.text("progress", title=flow.title, index=index, total=total) + "\n"
 
     def _choice_buttons(self, snapshot: Snapshot, step: Step, options: list[str]) -> Keyboard:
         if step.kind not in ("choice", "yesno", "date"):
