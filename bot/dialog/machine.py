@@ -296,6 +296,13 @@ class Machine:
             step_id=target,
             seq=snapshot.seq + 1,
         )
+        revisited = self.flows[snapshot.flow_id].step(target)
+        previous = snapshot.answers.get(target)
+        if revisited.kind == "multi" and isinstance(previous, list):
+            # 修改内容 starts from what was chosen, ticked, not from nothing.
+            options = self.options(revisited, self.view(after), after.context)
+            chosen = [i for i, option in enumerate(options) if option in previous]
+            after = replace(after, context={**after.context, "chosen": chosen})
         return after, self.ask(after)
 
     def _following(self, flow: Flow, snapshot: Snapshot, step: Step, today: date) -> Step | None:
