@@ -68,6 +68,7 @@ class ConsoleScreen:
     message_ids: count = field(default_factory=lambda: count(1))
     last_message_id: int | None = None
     last_sent_id: int | None = None  # the latest message sent outside a request: a reminder
+    keep_buttons: bool = False
 
     async def send(self, chat_id: str, action: Action) -> int | None:
         """Sends outside a request (reminders, the digest): printed like any reply."""
@@ -81,6 +82,9 @@ class ConsoleScreen:
         return self.last_message_id
 
     def show(self, actions: list[Action]) -> None:
+        # A reply's buttons stay pressable by number though a line without buttons follows
+        # them (a card, then "已设为固定主题党日"): the latest buttons of the reply count.
+        self.keep_buttons = any(isinstance(a, (SendText, EditText)) and a.buttons for a in actions)
         for action in actions:
             match action:
                 case SendText(text=text, buttons=rows):
@@ -112,7 +116,7 @@ class ConsoleScreen:
                     f"[{next(numbered)}] {b.label}" + (f"（{b.url}）" if b.url else "") for b in row
                 )
                 print("  ".join(shown), file=self.out)
-        elif not text.startswith(("↻", "（提示）")):
+        elif not text.startswith(("↻", "（提示）")) and not self.keep_buttons:
             self.buttons = []  # only the latest message's buttons can be pressed
         print(file=self.out)
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 from tests.chat import Conversation, bot_services
@@ -20,3 +21,20 @@ async def test_editing_the_contents_starts_from_the_earlier_choices(tmp_path: Pa
         assert again.count("] ✅ ") == 2  # the two chosen, nothing else
         saved = await chat.say("完成", "保存计划")  # back at the check, then saved
         assert "党课" in saved and "党费收缴" in saved
+
+
+async def test_a_cards_next_step_is_pressed_by_number_though_a_line_follows_it(
+    tmp_path: Path,
+) -> None:
+    async with bot_services(f"sqlite+aiosqlite:///{tmp_path / 'bot.db'}") as services:
+        chat = Conversation(services, user_id=7)
+        done = await chat.say(
+            "/menu", "4. 抓活动", "第一党支部", "2027-01-15", "09:30", "是",
+            "学习贯彻党的二十届三中全会精神", "党课、党费收缴", "/skip", "线下集中", "党员活动室",
+            "保存计划",
+        )  # fmt: skip
+        card, line = done.rsplit("已将", 1)
+        assert "设为本支部固定主题党日" in line and "[" not in line  # a line after the card
+        number = re.search(r"\[(\d+)\] 下一步", card)
+        assert number is not None
+        assert "抓创新" in await chat.say(number.group(1))
