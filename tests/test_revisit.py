@@ -38,3 +38,29 @@ async def test_a_cards_next_step_is_pressed_by_number_though_a_line_follows_it(
         number = re.search(r"\[(\d+)\] 下一步", card)
         assert number is not None
         assert "抓创新" in await chat.say(number.group(1))
+
+
+def last_report(printed: str) -> str:
+    """The check as last shown (earlier ones are edited into "✔ 修改…" above it)."""
+    return printed.rsplit("【方案检查】", 1)[-1]
+
+
+async def test_the_activity_check_reads_the_place_and_runs_again_after_any_edit(
+    tmp_path: Path,
+) -> None:
+    async with bot_services(f"sqlite+aiosqlite:///{tmp_path / 'bot.db'}") as services:
+        chat = Conversation(services, user_id=7)
+        check = await chat.say(
+            "/menu", "4. 抓活动", "第一党支部", "2027-01-15", "09:30", "否",
+            "学习党章 重温入党誓词", "党课、党费收缴、支部党员大会", "/skip", "线下集中",
+            "大理古城",
+        )  # fmt: skip
+        assert "⚠️ 主题党日不能游山玩水" in check  # the place is a trip
+        for option in ("修改地点", "修改方式", "修改日期", "修改时间"):
+            assert option in check
+        fixed = last_report(await chat.say("修改地点", "党员活动室"))
+        assert "✅ 未发现问题" in fixed and "⚠️" not in fixed
+        again = last_report(await chat.say("修改主题", "组织党员去丽江旅游"))
+        assert "⚠️ 主题党日不能游山玩水" in again  # the whole check ran again
+        later = await chat.say("修改时间", "下午2点半", "保存计划")
+        assert "2027-01-15 14:30" in later

@@ -79,7 +79,7 @@ def plan_findings(
     answers: dict[str, Any], rules: dict[str, Any]
 ) -> tuple[list[Finding], list[Emphasis]]:
     contents = list(answers.get("contents") or [])
-    extra = [answers["arrangements"]] if answers.get("arrangements") else []
+    extra = [answers[key] for key in ("arrangements", "place") if answers.get(key)]
     findings = check_plan(answers.get("theme") or "", contents + extra, rules)
     return findings, check_emphases(findings, contents, rules)
 
