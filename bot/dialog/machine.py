@@ -316,6 +316,11 @@ class Machine:
                 check = validate(candidate, str(pruned[candidate.id]), pruned, [], today)
                 if isinstance(check, Invalid):
                     return candidate
+            if candidate.id in pruned and candidate.kind == "choice" and candidate.options_from:
+                # A choice the change has made wrong ("没有党员" once there are members).
+                options = self.options(candidate, pruned, snapshot.context)
+                if pruned[candidate.id] is not None and pruned[candidate.id] not in options:
+                    return candidate
         return flow.first_unanswered(pruned)
 
     def _done(self, snapshot: Snapshot) -> Done:

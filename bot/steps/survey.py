@@ -12,6 +12,7 @@ from bot.contract import Action, Button, Event, SendText, keyboard
 from bot.dialog.machine import Snapshot
 from bot.organisations import NOT_IN_PARK, facts_of, place_of
 from bot.rules.coverage import NextStep, coverage_targets, next_step
+from bot.rules.ledger_consistency import fitting_reasons
 from knowledge.content import Content
 from storage import ledger
 from storage.models import Organisation
@@ -21,9 +22,15 @@ OTHER_SUPERVISOR = "其他单位"
 
 
 def option_sources(content: Content) -> dict[str, Any]:
-    """Lists the survey flow offers as buttons, from `knowledge/places.yaml`."""
+    """Lists the survey flow offers as buttons, from `knowledge/places.yaml` and the flow."""
     kinds = content.places["supervisor_kinds"]
+    reasons = list(content.flows["survey"]["no_org_reasons"])
     return {
+        "no_org_reasons": lambda answers, context: fitting_reasons(
+            reasons,
+            int(answers.get("formal_members") or 0),
+            int(answers.get("probationary_members") or 0),
+        ),
         "counties": lambda answers, context: content.counties,
         "parks": lambda answers, context: [
             *content.parks(answers.get("county", "")),
