@@ -10,23 +10,8 @@ from openpyxl import load_workbook
 
 from bot.config import Settings
 from tests.chat import handler_services
+from tests.ledger_records import ENTERPRISE
 from tests.processes import BRANCHBOT, subprocess_env
-
-ENTERPRISE = {
-    "name": "楚雄某某科技有限公司",
-    "kind": "非公企业",
-    "subtype": "其他企业",
-    "county": "楚雄市",
-    "park": None,
-    "operating_status": "正常经营（运行）",
-    "employees": 120,
-    "formal_members": 2,
-    "probationary_members": 1,
-    "leader_name": "张三",
-    "leader_is_member": False,
-    "has_party_org": False,
-    "no_org_reason": "正式党员不足3名",
-}
 
 
 @pytest.mark.parametrize("what", ["ledger", "plans", "selfcheck", "attendance"])

@@ -9,21 +9,7 @@ from sqlalchemy.engine import Connection
 
 from storage import dialogs, ledger
 from storage.db import Database
-
-ENTERPRISE = {
-    "name": "楚雄某某科技有限公司",
-    "kind": "非公企业",
-    "county": "楚雄市",
-    "park": None,
-    "operating_status": "正常经营（运行）",
-    "employees": 120,
-    "formal_members": 2,
-    "probationary_members": 1,
-    "leader_name": "张三",
-    "leader_is_member": False,
-    "has_party_org": False,
-    "no_org_reason": "正式党员不足3名",
-}
+from tests.ledger_records import ENTERPRISE
 
 
 async def test_migrations_create_every_table_and_are_idempotent(database: Database) -> None:
