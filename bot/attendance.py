@@ -81,13 +81,18 @@ def reminder_text(view: ReminderView, core: Core, now: datetime) -> SendText:
         lines.append(texts["agenda"].format(agenda="、".join(map(str, view.agenda))))
     lines.append(texts["counts"].format(attend=view.attend, leave=view.leave, silent=view.silent))
     lines.append(texts["hint"])
-    buttons = (
+    return SendText("\n".join(lines), answer_buttons(core.content, view.event_id))
+
+
+def answer_buttons(content: Content, event_id: int) -> tuple[tuple[Button, ...], ...]:
+    """✅ 参加 and 📝 请假 for one event: under its reminder and under a change announced."""
+    texts = content.messages["reminder"]
+    return (
         (
-            Button(texts["attend"], AttendancePress(view.event_id, "y").pack()),
-            Button(texts["leave"], AttendancePress(view.event_id, "n").pack()),
+            Button(texts["attend"], AttendancePress(event_id, "y").pack()),
+            Button(texts["leave"], AttendancePress(event_id, "n").pack()),
         ),
     )
-    return SendText("\n".join(lines), buttons)
 
 
 async def render_reminder(

@@ -68,7 +68,6 @@ class ConsoleScreen:
     message_ids: count = field(default_factory=lambda: count(1))
     last_message_id: int | None = None
     last_sent_id: int | None = None  # the latest message sent outside a request: a reminder
-    keep_buttons: bool = False
 
     async def send(self, chat_id: str, action: Action) -> int | None:
         """Sends outside a request (reminders, the digest): printed like any reply."""
@@ -84,29 +83,29 @@ class ConsoleScreen:
     def show(self, actions: list[Action]) -> None:
         # A reply's buttons stay pressable by number though a line without buttons follows
         # them (a card, then "已设为固定主题党日"): the latest buttons of the reply count.
-        self.keep_buttons = any(isinstance(a, (SendText, EditText)) and a.buttons for a in actions)
+        keep = any(isinstance(a, (SendText, EditText)) and a.buttons for a in actions)
         for action in actions:
             match action:
                 case SendText(text=text, buttons=rows):
                     self.last_message_id = next(self.message_ids)
-                    self._print(text, rows)
+                    self._print(text, rows, keep)
                 case EditText(text=text, buttons=rows):
-                    self._print("↻ " + text, rows)
+                    self._print("↻ " + text, rows, keep)
                 case AnswerButton(text=text) if text:
-                    self._print(f"（提示）{text}", ())
+                    self._print(f"（提示）{text}", (), keep)
                 case SendFile(filename=name, content=data, caption=caption):
                     EXPORT_DIR.mkdir(parents=True, exist_ok=True)
                     path = EXPORT_DIR / Path(name).name
                     path.write_bytes(data)
-                    self._print(f"{caption}\n（文件已保存：{path}）", ())
+                    self._print(f"{caption}\n（文件已保存：{path}）", (), keep)
                 case SendPicture(caption=caption):
-                    self._print(f"（图片）{caption}", ())
+                    self._print(f"（图片）{caption}", (), keep)
         self.out.flush()
 
     def note(self, text: str) -> None:
         print(text, file=self.out)
 
-    def _print(self, text: str, rows: tuple[tuple[Button, ...], ...]) -> None:
+    def _print(self, text: str, rows: tuple[tuple[Button, ...], ...], keep: bool) -> None:
         print(text, file=self.out)
         if rows:
             self.buttons = [button for row in rows for button in row]
@@ -116,7 +115,7 @@ class ConsoleScreen:
                     f"[{next(numbered)}] {b.label}" + (f"（{b.url}）" if b.url else "") for b in row
                 )
                 print("  ".join(shown), file=self.out)
-        elif not text.startswith(("↻", "（提示）")) and not self.keep_buttons:
+        elif not text.startswith(("↻", "（提示）")) and not keep:
             self.buttons = []  # only the latest message's buttons can be pressed
         print(file=self.out)
 

@@ -13,25 +13,14 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.attendance import local_when
-from bot.buttons import AttendancePress
-from bot.contract import Action, Button, SendText
+from bot.attendance import answer_buttons, local_when
+from bot.contract import Action, SendText
 from bot.rules.reschedule import CANCEL, KEEP_AND_TELL, MOVE, RESTORE, on_rule_change
 from knowledge.content import Content
 from scheduler.rules import wanted_starts
 from storage import schedule
 from storage.models import Attendance, Branch
 from storage.models import Event as EventRow
-
-
-def _buttons(content: Content, event_id: int) -> tuple[tuple[Button, ...], ...]:
-    texts = content.messages["reminder"]
-    return (
-        (
-            Button(texts["attend"], AttendancePress(event_id, "y").pack()),
-            Button(texts["leave"], AttendancePress(event_id, "n").pack()),
-        ),
-    )
 
 
 async def move(
@@ -67,7 +56,7 @@ async def move(
     text = content.messages["reminder"]["moved_notice"].format(
         branch=branch.name, was=was, when=local_when(event, branch.timezone, content)
     )
-    return [SendText(text, _buttons(content, event.id), chat_id=chat) for chat in chats]
+    return [SendText(text, answer_buttons(content, event.id), chat_id=chat) for chat in chats]
 
 
 async def cancel(

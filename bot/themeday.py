@@ -13,7 +13,7 @@ from bot import schedule_changes
 from bot.attendance import local_when
 from bot.branch_choice import branch_for, picker
 from bot.contract import Action, Event, SendText
-from bot.dialog.when import Unreadable, read_date, read_time
+from bot.dialog.when import IMPOSSIBLE, Unreadable, read_date, read_time
 from bot.services import Services
 from knowledge.textnorm import normalise
 from scheduler.rules import describe_rule, local_start, parse_rule, validate_rule
@@ -187,7 +187,7 @@ async def _one_date(
     local = event.starts_at.astimezone(schedule.zone_of(branch))
     at = read_time("".join(parts[2:])) if len(parts) > 2 else local.time()
     if isinstance(at, Unreadable):
-        key = "validation.time_impossible" if at.reason == "impossible" else "validation.time"
+        key = "validation.time_impossible" if at.reason == IMPOSSIBLE else "validation.time"
         return [SendText(content.text(key, text=parts[2]) + "\n" + content.text("themeday_usage"))]
     starts = local_start(new_day, at.strftime("%H:%M"), branch.timezone)
     if starts <= now:
@@ -200,6 +200,6 @@ async def _one_date(
 def _date_problem(services: Services, problem: Unreadable | None, text: str) -> str:
     """A date that cannot be says so; anything else gets the usage."""
     content = services.content
-    if isinstance(problem, Unreadable) and problem.reason == "impossible":
+    if isinstance(problem, Unreadable) and problem.reason == IMPOSSIBLE:
         return content.text("validation.date_impossible", text=text)
     return content.text("themeday_usage")

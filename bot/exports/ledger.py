@@ -8,7 +8,6 @@ grouping the ledger uses in the chat.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from io import BytesIO
 from itertools import groupby
 from pathlib import Path
 from typing import Any
@@ -23,9 +22,12 @@ from bot.exports.workbook import (
     BOLD,
     MAX_WIDTH,
     WRAP,
+    add_table,
     display_width,
     fit_row_heights,
+    new_workbook,
     set_printing,
+    to_bytes,
     write_atomically,
 )
 from bot.organisations import COVERAGE_STATUS, facts_of, place_of
@@ -76,20 +78,17 @@ def ledger_workbook(organisations: Sequence[Organisation], content: Content, zon
     strays = [org for org in organisations if org.county not in by_county]
     for org in organisations:
         by_county.get(org.county, []).append(org)
-    workbook = Workbook()
-    workbook.remove(workbook.worksheets[0])
-    _fill_summary(workbook.create_sheet(SUMMARY_SHEET), by_county, strays)
+    workbook = new_workbook()
+    _add_summary(workbook, by_county, strays)
     for county in counties:
         if by_county[county]:  # a county without records is a row of the summary, not a sheet
             _fill_sheet(workbook.create_sheet(county), by_county[county], content, county, local)
     if strays:
         _fill_sheet(workbook.create_sheet(OTHER_SHEET), strays, content, None, local)
-    for sheet in workbook.worksheets:
+    for sheet in workbook.worksheets[1:]:  # the summary is an add_table sheet: done there
         set_printing(sheet)
         fit_row_heights(sheet)
-    buffer = BytesIO()
-    workbook.save(buffer)
-    return buffer.getvalue()
+    return to_bytes(workbook)
 
 
 async def export_ledger(
@@ -131,44 +130,39 @@ SUMMARY_HEADERS = (
 )
 
 
-def _fill_summary(
-    sheet: Worksheet, by_county: dict[str, list[Organisation]], strays: list[Organisation]
+def _add_summary(
+    workbook: Workbook, by_county: dict[str, list[Organisation]], strays: list[Organisation]
 ) -> None:
     """Coverage per county and per park or supervising body, then the whole 州: what a 工委
     reports upwards. Rates are numbers formatted as percent, so they sum and sort."""
-    sheet.append(SUMMARY_HEADERS)
-    for cell in sheet[1]:
-        cell.font = BOLD
-    sheet.freeze_panes = "A2"
     groups = [*by_county.items(), *([(OTHER_SHEET, strays)] if strays else [])]
+    rows: list[list[Any]] = []
+    totals: list[int] = []  # the rows (0-based, headers aside) of the 合计 lines
     every: list[Organisation] = []
     for county, orgs in groups:
         every += orgs
-        places = sorted({place_of(org) or "—" for org in orgs})
-        for place in places:
-            here = [org for org in orgs if (place_of(org) or "—") == place]
-            _summary_row(sheet, county, place, here, bold=False)
-        _summary_row(sheet, county, "合计", orgs, bold=True)
-    _summary_row(sheet, "全州", "合计", every, bold=True)
-    for column, cells in enumerate(sheet.iter_cols(), start=1):
-        width = max(display_width(cell.value) for cell in cells)
-        sheet.column_dimensions[get_column_letter(column)].width = min(width + 2, MAX_WIDTH)
-        for cell in cells[1:]:
-            cell.alignment = WRAP
+        for place in sorted({place_of(org) or "—" for org in orgs}):
+            rows.append(
+                _summary_row(county, place, [o for o in orgs if (place_of(o) or "—") == place])
+            )
+        totals.append(len(rows))
+        rows.append(_summary_row(county, "合计", orgs))
+    totals.append(len(rows))
+    rows.append(_summary_row("全州", "合计", every))
+    sheet = add_table(workbook, SUMMARY_SHEET, SUMMARY_HEADERS, rows)
+    for index in range(len(rows)):
+        sheet.cell(index + 2, 5).number_format = "0%"
+    for index in totals:
+        for cell in sheet[index + 2]:
+            cell.font = BOLD
 
 
-def _summary_row(
-    sheet: Worksheet, county: str, place: str, orgs: list[Organisation], bold: bool
-) -> None:
+def _summary_row(county: str, place: str, orgs: list[Organisation]) -> list[Any]:
     built = sum(1 for org in orgs if org.has_party_org)
     with_members = sum(1 for org in orgs if org.formal_members + org.probationary_members > 0)
     unmet = sum(1 for org in orgs if coverage_met(coverage_targets(facts_of(org))) is False)
     rate: float | str = built / len(orgs) if orgs else "—"
-    sheet.append([county, place, len(orgs), built, rate, with_members, unmet])
-    sheet.cell(sheet.max_row, 5).number_format = "0%"
-    if bold:
-        for cell in sheet[sheet.max_row]:
-            cell.font = BOLD
+    return [county, place, len(orgs), built, rate, with_members, unmet]
 
 
 def _fill_sheet(

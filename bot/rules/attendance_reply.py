@@ -74,7 +74,6 @@ class Lexicon:
     relay: re.Pattern[str]
     question_ends: tuple[str, ...]
     filler: re.Pattern[str]
-    edge_time: re.Pattern[str]
     reason_strong: re.Pattern[str]
     reason_weak: re.Pattern[str]
     not_reason: re.Pattern[str]
@@ -142,7 +141,6 @@ class Lexicon:
             relay=_alternation(raw["relay"]),
             question_ends=tuple(raw["question_ends"]),
             filler=re.compile(f"^(?:{fillers}|{edge})+|(?:{fillers}|{edge})+$"),
-            edge_time=re.compile(edge),
             reason_strong=_alternation(raw["reason_words_strong"]),
             reason_weak=_alternation(raw["reason_words_weak"]),
             not_reason=_alternation(raw["not_reason"]),
