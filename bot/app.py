@@ -43,6 +43,7 @@ def build_engine(content: Content, settings: Settings, knowledge: KnowledgeBase)
         derivers={"branches": branch_pick.derive},
         preparers={"branches": branch_pick.prepare},
         option_sources={**survey.option_sources(content), "my_branches": branch_pick.options},
+        checks={"ledger": survey.make_check(content)},
     )
     every = [shared, *(step.hooks(content, settings) for step in STEPS)]
     return DialogEngine(
@@ -52,6 +53,7 @@ def build_engine(content: Content, settings: Settings, knowledge: KnowledgeBase)
         completions=_merged([h.completions for h in every]),
         derivers=_merged([h.derivers for h in every]),
         preparers=_merged([h.preparers for h in every]),
+        checks=_merged([h.checks for h in every]),
     )
 
 

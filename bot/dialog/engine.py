@@ -15,6 +15,7 @@ from bot.dialog import store
 from bot.dialog.flows import Flow, parse_flow
 from bot.dialog.machine import (
     Back,
+    Check,
     Deriver,
     DialogButton,
     Done,
@@ -41,14 +42,17 @@ class DialogEngine:
         today: Callable[[], date] = date.today,
         derivers: dict[str, Deriver] | None = None,
         preparers: dict[str, Preparer] | None = None,
+        checks: dict[str, Check] | None = None,
     ) -> None:
         self.content = content
         self.flows = {flow_id: parse_flow(raw) for flow_id, raw in content.flows.items()}
         self.completions = completions
         self.preparers = preparers or {}
         self.today = today
-        self.machine = Machine(content, self.flows, option_sources, derivers or {})
-        _check_wiring(self.flows, option_sources, completions, derivers or {}, self.preparers)
+        self.machine = Machine(content, self.flows, option_sources, derivers or {}, checks)
+        _check_wiring(
+            self.flows, option_sources, completions, derivers or {}, self.preparers, checks or {}
+        )
 
     # ----- starting and resuming -------------------------------------------------------------
 
@@ -128,6 +132,7 @@ def _check_wiring(
     completions: Mapping[str, Completion],
     derivers: Mapping[str, Deriver],
     preparers: Mapping[str, Preparer],
+    checks: Mapping[str, Check],
 ) -> None:
     """A flow that names code nobody wired fails at start, not in a user's chat."""
     for flow in flows.values():
@@ -140,3 +145,5 @@ def _check_wiring(
         for step in flow.steps:
             if step.options_from and step.options_from not in option_sources:
                 raise ValueError(f"flow {flow.id}: no option source {step.options_from}")
+            if step.check and step.check not in checks:
+                raise ValueError(f"flow {flow.id}: no check named {step.check}")

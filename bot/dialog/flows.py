@@ -37,6 +37,7 @@ class Step:
     needs_number: bool = False  # a text answer must contain a figure (e.g. results)
     max_choices: int | None = None
     goto: dict[str, str] = field(default_factory=dict)  # option -> step asked again
+    check: str | None = None  # names code that asks back when answers contradict each other
 
     def may_apply(self, answers: dict[str, Any], pending: set[str]) -> bool:
         """Whether the step could still be asked: conditions on `pending` steps (not asked
@@ -178,6 +179,7 @@ def parse_flow(raw: dict[str, Any]) -> Flow:
                 needs_number=bool(item.get("needs_number", False)),
                 max_choices=item.get("max_choices"),
                 goto=dict(item.get("goto", {})),
+                check=item.get("check"),
             )
         )
         seen.add(step_id)

@@ -17,9 +17,21 @@ from bot.dialog.inputs import Invalid, validate
 from bot.rules.text_safety import clean_answers
 from knowledge.content import Content
 
-# Option sources and derivers see the answers so far and the context loaded at start.
+
+@dataclass(frozen=True, slots=True)
+class Problem:
+    """Answers that contradict each other: what to say, and the earlier answer to correct
+    first when the user gives the contradicting one (None: ask the same question again)."""
+
+    message: str
+    correct_first: str | None = None
+
+
+# Option sources, derivers and checks see the answers so far and the context loaded at start;
+# a check is also told which step it guards.
 OptionSource = Callable[[dict[str, Any], dict[str, Any]], list[str]]
 Deriver = Callable[[dict[str, Any], dict[str, Any]], dict[str, Any]]
+Check = Callable[[str, dict[str, Any], dict[str, Any]], Problem | None]
 
 MAX_CHOICE = 999  # options of one question; a larger number is forged
 DONE = "ok"
@@ -119,11 +131,13 @@ class Machine:
         flows: Mapping[str, Flow],
         option_sources: Mapping[str, OptionSource],
         derivers: Mapping[str, Deriver],
+        checks: Mapping[str, Check] | None = None,
     ) -> None:
         self.content = content
         self.flows = flows
         self.option_sources = option_sources
         self.derivers = derivers
+        self.checks = checks or {}
 
     # ----- the transition ----------------------------------------------------------------------
 
@@ -203,7 +217,10 @@ class Machine:
         options = self.options(step, view, snapshot.context)
         value = validate(step, text, view, options, today)
         if isinstance(value, Invalid):
-            return snapshot, self.ask(snapshot, notice=self._message(value))
+            # "没有党员" typed where 5 members were given: say why, not only "use the buttons".
+            problem = self._problem(step, {**view, step.id: text.strip()}, snapshot.context)
+            notice = problem.message if problem else self._message(value)
+            return snapshot, self.ask(snapshot, notice=notice)
         if step.kind == "multi" and not value:
             return snapshot, self.ask(snapshot, notice=self.content.text("validation.multi_empty"))
         return self._accept(snapshot, step, value, today)
@@ -269,19 +286,34 @@ class Machine:
         target = step.goto.get(value) if isinstance(value, str) else None
         if target is not None:
             return self._revisit(snapshot, step, target)
+        problem = self._problem(step, {**self.view(snapshot), step.id: value}, snapshot.context)
+        if problem is not None:
+            first = problem.correct_first
+            if first and flow.step(first).applies(self.view(snapshot)):
+                return self._revisit(snapshot, step, first, problem.message)
+            return snapshot, self.ask(snapshot, notice=problem.message)
         answered = replace(
             snapshot,
             answers={**snapshot.answers, step.id: value},
             history=(*snapshot.history, step.id),
             seq=snapshot.seq + 1,
         )
-        following = self._following(flow, answered, step, today)
+        following, notice = self._following(flow, answered, step, today)
         if following is None:
             return self._done(answered), []
         moved = replace(answered, step_id=following.id)
-        return moved, self.ask(moved)
+        return moved, self.ask(moved, notice)
 
-    def _revisit(self, snapshot: Snapshot, step: Step, target: str) -> Outcome:
+    def _problem(
+        self, step: Step, answers: dict[str, Any], context: Mapping[str, Any]
+    ) -> Problem | None:
+        if step.check is None or answers.get(step.id) is None:
+            return None
+        return self.checks[step.check](step.id, answers, dict(context))
+
+    def _revisit(
+        self, snapshot: Snapshot, step: Step, target: str, notice: str | None = None
+    ) -> Outcome:
         """An option like "修改主题": ask that earlier step again, then come back to this one.
 
         Both answers are dropped; every other answer is kept, and the flow then goes on to
@@ -303,25 +335,33 @@ class Machine:
             options = self.options(revisited, self.view(after), after.context)
             chosen = [i for i, option in enumerate(options) if option in previous]
             after = replace(after, context={**after.context, "chosen": chosen})
-        return after, self.ask(after)
+        return after, self.ask(after, notice)
 
-    def _following(self, flow: Flow, snapshot: Snapshot, step: Step, today: date) -> Step | None:
-        """Next step: in order, or when editing one field only what the change now requires."""
+    def _following(
+        self, flow: Flow, snapshot: Snapshot, step: Step, today: date
+    ) -> tuple[Step | None, str | None]:
+        """Next step: in order, or when editing one field only what the change now requires,
+        with why an earlier answer is asked again."""
         view = self.view(snapshot)
         if not (snapshot.context.get("edit") or snapshot.context.get("revisit")):
-            return flow.next_step(view, after=step.id)
+            return flow.next_step(view, after=step.id), None
         pruned = flow.prune(view)  # derived values are not steps: they stay
         for candidate in flow.applicable(pruned):
-            if candidate.id in pruned and candidate.kind == "integer" and candidate.at_most:
+            if candidate.id not in pruned:
+                continue
+            problem = self._problem(candidate, pruned, snapshot.context)
+            if problem is not None:  # "负责人是党员" once the members are set to 0
+                return candidate, problem.message
+            if candidate.kind == "integer" and candidate.at_most:
                 check = validate(candidate, str(pruned[candidate.id]), pruned, [], today)
                 if isinstance(check, Invalid):
-                    return candidate
-            if candidate.id in pruned and candidate.kind == "choice" and candidate.options_from:
+                    return candidate, self._message(check)
+            if candidate.kind == "choice" and candidate.options_from:
                 # A choice the change has made wrong ("没有党员" once there are members).
                 options = self.options(candidate, pruned, snapshot.context)
                 if pruned[candidate.id] is not None and pruned[candidate.id] not in options:
-                    return candidate
-        return flow.first_unanswered(pruned)
+                    return candidate, None
+        return flow.first_unanswered(pruned), None
 
     def _done(self, snapshot: Snapshot) -> Done:
         flow = self.flows[snapshot.flow_id]

@@ -14,7 +14,7 @@ from zoneinfo import ZoneInfo
 from bot.config import Settings
 from bot.contract import SendText
 from bot.dialog.engine import Completion, Preparer
-from bot.dialog.machine import Deriver, OptionSource
+from bot.dialog.machine import Check, Deriver, OptionSource
 from bot.steps.records import PlanRecord
 from knowledge.content import Content
 from storage.models import Plan
@@ -23,12 +23,13 @@ from storage.models import Plan
 @dataclass(frozen=True)
 class Hooks:
     """The engine's hooks of one flow, under the names its YAML uses (on_complete, derive,
-    prepare, options_from)."""
+    prepare, options_from, check)."""
 
     completions: Mapping[str, Completion] = field(default_factory=dict)
     derivers: Mapping[str, Deriver] = field(default_factory=dict)
     preparers: Mapping[str, Preparer] = field(default_factory=dict)
     option_sources: Mapping[str, OptionSource] = field(default_factory=dict)
+    checks: Mapping[str, Check] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)

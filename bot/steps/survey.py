@@ -9,10 +9,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.ask import step_knowledge_button
 from bot.buttons import LedgerEdit, LedgerList, MenuStep
 from bot.contract import Action, Button, Event, SendText, keyboard
-from bot.dialog.machine import Snapshot
+from bot.dialog.machine import Problem, Snapshot
 from bot.organisations import NOT_IN_PARK, facts_of, place_of
 from bot.rules.coverage import NextStep, coverage_targets, next_step
-from bot.rules.ledger_consistency import fitting_reasons
+from bot.rules.ledger_consistency import CONCERNS, contradiction_at, fitting_reasons
 from knowledge.content import Content
 from storage import ledger
 from storage.models import Organisation
@@ -43,6 +43,23 @@ def option_sources(content: Content) -> dict[str, Any]:
             OTHER_SUPERVISOR,
         ],
     }
+
+
+def make_check(content: Content):  # type: ignore[no-untyped-def]
+    """The cross-field rules (bot/rules/ledger_consistency.py) as the survey's question back."""
+    messages = content.flows["survey"]["contradictions"]
+
+    def check(step: str, answers: dict[str, Any], context: dict[str, Any]) -> Problem | None:
+        found = contradiction_at(step, answers)
+        if found is None:
+            return None
+        text = messages[found.value].format_map({**_BLANKS, **answers})
+        return Problem(text, CONCERNS[found].correct_first)
+
+    return check
+
+
+_BLANKS = dict.fromkeys(ledger.LEDGER_FIELDS, "")
 
 
 def fields_from_answers(answers: dict[str, Any]) -> dict[str, Any]:
