@@ -40,8 +40,11 @@ def build_engine(content: Content, settings: Settings, knowledge: KnowledgeBase)
             "survey": survey.make_completion(content),
             "selfcheck": selfcheck.make_completion(content, titles),
         },
-        derivers={"branches": branch_pick.derive},
-        preparers={"branches": branch_pick.prepare},
+        derivers={"branches": branch_pick.derive, "survey": survey.make_derive(content)},
+        preparers={
+            "branches": branch_pick.prepare,
+            "survey": survey.make_prepare(lambda user: user in settings.admin_user_ids),
+        },
         option_sources={**survey.option_sources(content), "my_branches": branch_pick.options},
         checks={"ledger": survey.make_check(content)},
     )

@@ -257,3 +257,19 @@ class ConfirmMember(ButtonData):
     PREFIX: ClassVar[str] = "c"
     event_id: int
     member_id: int
+
+
+@dataclass(frozen=True, slots=True)
+class MergeAsk(ButtonData):
+    """An admin picks a pair of records to merge: shows both and asks to confirm."""
+
+    PREFIX: ClassVar[str] = "l:ma"
+    kept_id: int
+    merged_id: int
+
+
+@dataclass(frozen=True, slots=True)
+class MergeConfirm(ButtonData):
+    PREFIX: ClassVar[str] = "l:mc"
+    kept_id: int
+    merged_id: int

@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.buttons import LedgerCard, LedgerEdit, LedgerField, LedgerList
 from bot.contract import Action, AnswerButton, Button, Event, SendFile, SendText
 from bot.menu import start_flow
-from bot.organisations import coverage_status, place_of
+from bot.organisations import coverage_status, place_of, suspected_duplicates
 from bot.services import Services
 from bot.steps import survey
 from storage import ledger
@@ -23,8 +23,11 @@ MAX_LISTED_CHARS = 3000  # a Telegram message holds 4096 characters
 MAX_BUTTONS = 20
 
 
-def may_see(org: Organisation, user_id: str, services: Services) -> bool:
-    return org.registered_by == user_id or services.is_admin(user_id)
+async def may_see(
+    session: AsyncSession, org: Organisation, user_id: str, services: Services
+) -> bool:
+    """Admins, and whoever entered this record or one merged into it."""
+    return services.is_admin(user_id) or await ledger.is_registrant(session, org, user_id)
 
 
 def group_label(org: Organisation) -> str:
@@ -55,11 +58,15 @@ async def show_ledger(
     order = {name: i for i, name in enumerate(content.counties)}
     orgs.sort(key=lambda o: (order.get(o.county, len(order)), o.county, group_label(o), o.id))
     lines = [content.text("ledger_title", count=len(orgs))]
+    repeated = suspected_duplicates(orgs, content)
     for county, in_county in groupby(orgs, key=lambda o: o.county):
         lines.append(content.text("ledger_county", county=county))
         for group, members in groupby(in_county, key=group_label):
             lines.append(content.text("ledger_group", group=group))
-            lines += [_line(org, services) for org in members]
+            lines += [_line(org, services, repeated.get(org.id)) for org in members]
+    if repeated:
+        admin = services.is_admin(event.user.id)
+        lines.append(content.text("ledger_repeated_admin" if admin else "ledger_repeated"))
     text = "\n".join(lines)
     if len(text) > MAX_LISTED_CHARS:
         text = text[:MAX_LISTED_CHARS].rsplit("\n", 1)[0] + "\n……（完整台账请导出表格）"
@@ -83,8 +90,8 @@ async def export(
     return [SendFile(content.text("export_filename"), data, caption)]
 
 
-def _line(org: Organisation, services: Services) -> str:
-    return services.content.text(
+def _line(org: Organisation, services: Services, repeats: list[int] | None) -> str:
+    line = services.content.text(
         "ledger_line",
         id=org.id,
         name=org.name,
@@ -92,6 +99,10 @@ def _line(org: Organisation, services: Services) -> str:
         members=org.formal_members + org.probationary_members,
         status=coverage_status(org),
     )
+    if repeats:
+        others = "、".join(f"#{other}" for other in repeats)
+        line += services.content.text("ledger_line_repeated", others=others)
+    return line
 
 
 async def on_button(
@@ -110,7 +121,7 @@ async def on_button(
     org = await ledger.get_organisation(session, button.org_id)
     if org is None:
         return [AnswerButton(event.callback_id or "", content.text("ledger_not_found"))]
-    if not may_see(org, event.user.id, services):
+    if not await may_see(session, org, event.user.id, services):
         return [AnswerButton(event.callback_id or "", content.text("no_permission"), alert=True)]
     if isinstance(button, LedgerCard):
         return [survey.summary_card(org, content)]

@@ -3,7 +3,11 @@ and for the facts the coverage rules see, so the three views never disagree."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from bot.rules.coverage import ENTERPRISE, OrganisationFacts, coverage_met, coverage_targets
+from bot.rules.org_names import duplicates, name_key, place_prefixes
+from knowledge.content import Content
 from storage.models import Organisation
 
 NOT_IN_PARK = "不在园区"
@@ -35,3 +39,14 @@ def place_of(org: Organisation) -> str:
 
 def coverage_status(org: Organisation) -> str:
     return COVERAGE_STATUS[coverage_met(coverage_targets(facts_of(org)))]
+
+
+def org_key(name: str, county: str, content: Content) -> str:
+    """The name as the ledger compares it in its county (bot/rules/org_names.py)."""
+    prefixes = place_prefixes(county, content.places.get("prefecture_names") or [])
+    return name_key(name, prefixes)
+
+
+def suspected_duplicates(orgs: Iterable[Organisation], content: Content) -> dict[int, list[int]]:
+    """Each record that seems to repeat others (same county, same name key): those others."""
+    return duplicates((org.id, org.county, org_key(org.name, org.county, content)) for org in orgs)

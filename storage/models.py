@@ -96,8 +96,25 @@ class Organisation(Base):
     registered_by_name: Mapped[str] = mapped_column(String(100), default="")
     registered_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+    # Set when a 工委 admin merged this record into another (one organisation entered twice):
+    # the record stays, out of every list, so what its secretary entered is not lost.
+    merged_into: Mapped[int | None] = mapped_column(ForeignKey("organisations.id"), index=True)
 
     branches: Mapped[list[Branch]] = relationship(back_populates="organisation")
+
+
+class OrganisationMerge(Base):
+    """Who merged which record into which, and the merged record as it was then."""
+
+    __tablename__ = "organisation_merges"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kept_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"), index=True)
+    merged_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"))
+    merged_by: Mapped[str] = mapped_column(String(64))
+    merged_by_name: Mapped[str] = mapped_column(String(100), default="")
+    merged_at: Mapped[datetime] = mapped_column(default=utcnow)
+    record: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
 
 
 class Branch(Base):

@@ -36,6 +36,18 @@ def test_every_message_key_used_in_code_exists() -> None:
             node = node[part]
 
 
+def test_no_text_is_cut_short_by_a_yaml_comment() -> None:
+    """In plain YAML, " #" starts a comment: `do: 保留 #{kept}` would say only "保留"."""
+    cut = re.compile(r"""^\s*(?:- )?[\w-]+: (?!["'|>]).*\s#\{""")
+    found = [
+        f"{path.name}:{number}"
+        for path in (ROOT / "knowledge").rglob("*.yaml")
+        for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1)
+        if cut.match(line)
+    ]
+    assert found == []
+
+
 def test_counties_are_the_ten_of_chuxiong() -> None:
     assert load_content().counties == [
         "楚雄市",

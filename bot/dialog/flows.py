@@ -38,6 +38,7 @@ class Step:
     max_choices: int | None = None
     goto: dict[str, str] = field(default_factory=dict)  # option -> step asked again
     check: str | None = None  # names code that asks back when answers contradict each other
+    finish: tuple[str, ...] = ()  # options that end the flow at once (its completion decides)
 
     def may_apply(self, answers: dict[str, Any], pending: set[str]) -> bool:
         """Whether the step could still be asked: conditions on `pending` steps (not asked
@@ -180,6 +181,7 @@ def parse_flow(raw: dict[str, Any]) -> Flow:
                 max_choices=item.get("max_choices"),
                 goto=dict(item.get("goto", {})),
                 check=item.get("check"),
+                finish=tuple(item.get("finish", ())),
             )
         )
         seen.add(step_id)
@@ -187,7 +189,9 @@ def parse_flow(raw: dict[str, Any]) -> Flow:
         missing = set(step.goto.values()) - seen
         if missing or not set(step.goto) <= set(step.options):
             raise ValueError(f"flow {raw['id']}: step {step.id} has a bad goto")
-    known = {"id", "title", "intro", "steps", "on_complete", "derive", "prepare"}
+        if step.finish and step.kind != "choice":
+            raise ValueError(f"flow {raw['id']}: step {step.id} finishes but is no choice")
+    known = {"id", "title", "intro", "steps", "on_complete", "derive", "prepare", "derived"}
     return Flow(
         id=raw["id"],
         title=raw["title"],

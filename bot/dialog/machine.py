@@ -298,6 +298,8 @@ class Machine:
             history=(*snapshot.history, step.id),
             seq=snapshot.seq + 1,
         )
+        if value in step.finish:  # "打开已有记录": nothing more to ask
+            return self._done(answered), []
         following, notice = self._following(flow, answered, step, today)
         if following is None:
             return self._done(answered), []

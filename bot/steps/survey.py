@@ -10,7 +10,7 @@ from bot.ask import step_knowledge_button
 from bot.buttons import LedgerEdit, LedgerList, MenuStep
 from bot.contract import Action, Button, Event, SendText, keyboard
 from bot.dialog.machine import Problem, Snapshot
-from bot.organisations import NOT_IN_PARK, facts_of, place_of
+from bot.organisations import NOT_IN_PARK, facts_of, org_key, place_of
 from bot.rules.coverage import NextStep, coverage_targets, next_step
 from bot.rules.ledger_consistency import CONCERNS, contradiction_at, fitting_reasons
 from knowledge.content import Content
@@ -21,11 +21,71 @@ OTHER_PARK = "其他园区"
 OTHER_SUPERVISOR = "其他单位"
 
 
+def make_prepare(is_admin):  # type: ignore[no-untyped-def]
+    async def prepare(session: AsyncSession, event: Event) -> dict[str, Any]:
+        """Every ledger record's county and name, and which ones this user may open: kept with
+        the dialog, so "already entered" is known the moment the county is. Names of
+        organisations only; nothing personal."""
+        everything = await ledger.list_organisations(session)
+        if is_admin(event.user.id):
+            theirs = {org.id for org in everything}
+        else:
+            theirs = {o.id for o in await ledger.list_organisations(session, event.user.id)}
+        known: dict[str, list[list[Any]]] = {}
+        for org in everything:
+            known.setdefault(org.county, []).append([org.id, org.name, org.id in theirs])
+        return {"known": known}
+
+    return prepare
+
+
+def make_derive(content: Content):  # type: ignore[no-untyped-def]
+    texts = content.flows["survey"]["duplicate"]
+
+    def derive(answers: dict[str, Any], context: dict[str, Any]) -> dict[str, Any]:
+        """The record this one seems to repeat: same county, same name key. Editing a record
+        asks only when its name or county now matches another one."""
+        found = same_organisation(answers, context, content)
+        if found is None:
+            return {"duplicate_of": None, "duplicate_text": ""}
+        org_id, name, theirs = found
+        county = answers.get("county")
+        text = texts["seen" if theirs else "unseen"].format(id=org_id, name=name, county=county)
+        return {"duplicate_of": org_id, "duplicate_text": text}
+
+    return derive
+
+
+def same_organisation(
+    answers: dict[str, Any], context: dict[str, Any], content: Content
+) -> tuple[int, str, bool] | None:
+    name, county = answers.get("name"), answers.get("county")
+    if not name or not county:
+        return None
+    key = org_key(name, county, content)
+    records = context.get("known", {}).get(county, [])
+    editing = context.get("edit")
+    for org_id, other, theirs in records:
+        if org_id == editing:
+            if org_key(other, county, content) == key:
+                return None  # unchanged: a known duplicate is the 工委's to merge
+            continue
+        if org_key(other, county, content) == key:
+            return org_id, other, theirs
+    return None
+
+
 def option_sources(content: Content) -> dict[str, Any]:
     """Lists the survey flow offers as buttons, from `knowledge/places.yaml` and the flow."""
     kinds = content.places["supervisor_kinds"]
     reasons = list(content.flows["survey"]["no_org_reasons"])
+    duplicate = content.flows["survey"]["duplicate"]
     return {
+        "duplicate_choices": lambda answers, context: (
+            [duplicate["open"], duplicate["go_on"]]
+            if (same_organisation(answers, context, content) or (0, "", False))[2]
+            else [duplicate["go_on"], duplicate["stop"]]
+        ),
         "no_org_reasons": lambda answers, context: fitting_reasons(
             reasons,
             int(answers.get("formal_members") or 0),
@@ -96,7 +156,11 @@ def make_completion(content: Content):  # type: ignore[no-untyped-def]
     async def complete(
         session: AsyncSession, event: Event, state: Snapshot, answers: dict[str, Any]
     ) -> list[Action]:
-        """Saves the record (new, or the one being edited) and shows its summary card."""
+        """Saves the record (new, or the one being edited) and shows its summary card; or,
+        for an organisation already in the ledger, opens that record or saves nothing."""
+        texts = content.flows["survey"]["duplicate"]
+        if answers.get("duplicate") in (texts["open"], texts["stop"]):
+            return await _not_again(session, event, state, answers, content)
         fields = fields_from_answers(answers)
         edit_id = state.context.get("edit")
         existing = await ledger.get_organisation(session, edit_id) if edit_id else None
@@ -111,10 +175,29 @@ def make_completion(content: Content):  # type: ignore[no-untyped-def]
     return complete
 
 
-def summary_card(org: Organisation, content: Content) -> SendText:
-    """The five facts, the coverage targets that apply and the recommended next step."""
+async def _not_again(
+    session: AsyncSession,
+    event: Event,
+    state: Snapshot,
+    answers: dict[str, Any],
+    content: Content,
+) -> list[Action]:
+    """The organisation is in the ledger already: its card when this user may open it (the
+    choice was offered only then, and is checked again now), else a word that nothing was
+    saved."""
+    texts = content.flows["survey"]["duplicate"]
+    found = same_organisation(answers, dict(state.context), content)
+    if found is None:  # the record went away meanwhile (merged or the ledger changed)
+        return [SendText(content.text("ledger_not_found"))]
+    org = await ledger.get_organisation(session, found[0])
+    if answers.get("duplicate") == texts["open"] and org is not None and found[2]:
+        return [summary_card(org, content)]
+    return [SendText(texts["stopped"].format(id=found[0]))]
+
+
+def record_text(org: Organisation, content: Content) -> str:
+    """The record's title, five facts and place: what two records are compared by."""
     card = content.flows["survey"]["summary"]
-    facts = facts_of(org)
     leader = (
         card["leader_unknown"]
         if not org.leader_name
@@ -126,18 +209,27 @@ def summary_card(org: Organisation, content: Content) -> SendText:
         reason = card["reason_none"]
     else:
         reason = org.no_org_reason or ""
-    lines = [
-        card["title"].format(id=org.id, name=org.name),
-        card["facts"].format(
-            operating_status=org.operating_status,
-            employees=org.employees,
-            formal_members=org.formal_members,
-            probationary_members=org.probationary_members,
-            leader=leader,
-            reason=reason,
-        ),
-        card["place"].format(county=org.county, group=place_of(org)),
-    ]
+    return "\n".join(
+        (
+            card["title"].format(id=org.id, name=org.name),
+            card["facts"].format(
+                operating_status=org.operating_status,
+                employees=org.employees,
+                formal_members=org.formal_members,
+                probationary_members=org.probationary_members,
+                leader=leader,
+                reason=reason,
+            ),
+            card["place"].format(county=org.county, group=place_of(org)),
+        )
+    )
+
+
+def summary_card(org: Organisation, content: Content) -> SendText:
+    """The five facts, the coverage targets that apply and the recommended next step."""
+    card = content.flows["survey"]["summary"]
+    facts = facts_of(org)
+    lines = [record_text(org, content)]
     targets = coverage_targets(facts)
     if targets:
         lines.append(card["targets_title"])
