@@ -28,6 +28,7 @@ COUNTIES = [
 ]
 EXPECTED_HEADERS = [
     "序号",
+    "台账编号",
     "组织名称",
     "类别",
     "细分类型",
@@ -45,6 +46,7 @@ EXPECTED_HEADERS = [
     "下一步建议",
     "登记人",
     "登记时间",
+    "待核实",
 ]
 REGISTERED_AT = datetime(2025, 1, 1, 0, 30, tzinfo=UTC)
 BASE: dict[str, Any] = {
@@ -96,9 +98,9 @@ def rows(sheet: Worksheet) -> list[list[Any]]:
 
 def by_name(sheet: Worksheet) -> dict[str, dict[str, Any]]:
     return {
-        row[1]: dict(zip(EXPECTED_HEADERS, row, strict=True))
+        row[2]: dict(zip(EXPECTED_HEADERS, row, strict=True))
         for row in rows(sheet)[1:]
-        if row[1] is not None
+        if row[2] is not None
     }
 
 
@@ -129,7 +131,7 @@ async def test_workbook_has_a_sheet_per_county_and_one_for_the_rest(
         assert sheet.freeze_panes == "A2"
         assert sheet["A1"].font.b
     summary = {(r[0], r[1]): r[2:] for r in rows(workbook["汇总"])[1:]}
-    assert summary[("双柏县", "合计")] == [0, 0, "—", 0, 0]  # an empty county is a row
+    assert summary[("双柏县", "合计")] == [0, 0, "—", 0, 0, 0]  # an empty county is a row
     assert summary[("全州", "合计")][0] == 4
     assert workbook["汇总"].cell(summary_row(workbook, "全州"), 5).number_format == "0%"
 
@@ -142,7 +144,7 @@ async def test_enterprises_are_grouped_by_park_with_not_in_park_last(
     firsts = [row[0] for row in rows(sheet)[1:]]
     assert firsts == ["非公企业｜园区：某工业园区", 1, "非公企业｜园区：不在园区", 2]
     assert sheet["A2"].font.b and sheet["A4"].font.b
-    assert [row[1] for row in rows(sheet)[1:]] == [
+    assert [row[2] for row in rows(sheet)[1:]] == [
         None,
         "园区某某制造有限公司",
         None,
@@ -197,9 +199,9 @@ async def test_columns_are_wide_enough_for_chinese_names(
 ) -> None:
     _, workbook = await export(database, tmp_path)
     widths = workbook["楚雄市"].column_dimensions
-    assert widths["B"].width >= 2 * len("楚雄某某科技有限公司")
-    assert widths["B"].width > 13
-    assert widths["P"].width <= 50
+    assert widths["C"].width >= 2 * len("楚雄某某科技有限公司")
+    assert widths["C"].width > 13
+    assert widths["Q"].width <= 50
 
 
 async def test_export_of_one_users_records_and_of_an_empty_ledger(

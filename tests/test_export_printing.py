@@ -54,7 +54,7 @@ async def test_every_sheet_prints_landscape_fit_to_width_with_its_header_repeate
         assert sheet.print_title_rows == "$1:$1"
     if what == "ledger":  # a wrapped row is as tall as its lines: printed, nothing overlaps
         county = book["楚雄市"]
-        row = next(r[0].row for r in county.iter_rows() if r[1].value == ENTERPRISE["name"])
+        row = next(r[0].row for r in county.iter_rows() if r[2].value == ENTERPRISE["name"])
         assert (county.row_dimensions[row].height or 0) >= 30
 
 

@@ -30,7 +30,8 @@ from bot.exports.workbook import (
     to_bytes,
     write_atomically,
 )
-from bot.organisations import COVERAGE_STATUS, facts_of, place_of
+from bot.organisations import COVERAGE_STATUS, facts_of, place_of, suspected_duplicates
+from bot.rules.ledger_consistency import contradictions
 from bot.rules.coverage import (
     ENTERPRISE,
     SOCIAL_GROUP,
@@ -46,6 +47,7 @@ from storage.models import Organisation
 
 HEADERS = (
     "序号",
+    "台账编号",
     "组织名称",
     "类别",
     "细分类型",
@@ -63,6 +65,7 @@ HEADERS = (
     "下一步建议",
     "登记人",
     "登记时间",
+    "待核实",
 )
 OTHER_SHEET = "其他"
 NO_TARGETS = "无硬性要求"
@@ -78,13 +81,15 @@ def ledger_workbook(organisations: Sequence[Organisation], content: Content, zon
     strays = [org for org in organisations if org.county not in by_county]
     for org in organisations:
         by_county.get(org.county, []).append(org)
+    notes = review_notes(organisations, content)
     workbook = new_workbook()
-    _add_summary(workbook, by_county, strays)
+    _add_summary(workbook, by_county, strays, notes)
     for county in counties:
         if by_county[county]:  # a county without records is a row of the summary, not a sheet
-            _fill_sheet(workbook.create_sheet(county), by_county[county], content, county, local)
+            sheet = workbook.create_sheet(county)
+            _fill_sheet(sheet, by_county[county], content, county, local, notes)
     if strays:
-        _fill_sheet(workbook.create_sheet(OTHER_SHEET), strays, content, None, local)
+        _fill_sheet(workbook.create_sheet(OTHER_SHEET), strays, content, None, local, notes)
     for sheet in workbook.worksheets[1:]:  # the summary is an add_table sheet: done there
         set_printing(sheet)
         fit_row_heights(sheet)
@@ -99,6 +104,21 @@ async def export_ledger(
         organisations = list(await ledger.list_organisations(session, registered_by))
     write_atomically(out, ledger_workbook(organisations, content, zone))
     return len(organisations)
+
+
+def review_notes(organisations: Sequence[Organisation], content: Content) -> dict[int, str]:
+    """What a 工委 clerk should check in each record (the 待核实 column): the contradictions it
+    holds (bot/rules/ledger_consistency.py) and the records it seems to repeat."""
+    flags = content.flows["survey"]["flags"]
+    repeated = suspected_duplicates(organisations, content)
+    notes: dict[int, str] = {}
+    for org in organisations:
+        fields = {name: getattr(org, name) for name in ledger.LEDGER_FIELDS}
+        found = [flags[c.value].format_map(fields) for c in contradictions(fields)]
+        found += [flags["duplicate"].format(other=other) for other in repeated.get(org.id, [])]
+        if found:
+            notes[org.id] = "；".join(found)
+    return notes
 
 
 def _group_label(org: Organisation, county: str | None) -> str:
@@ -127,11 +147,15 @@ SUMMARY_HEADERS = (
     "党组织覆盖率",
     "有党员的组织",
     "覆盖目标未达到",
+    "待核实",
 )
 
 
 def _add_summary(
-    workbook: Workbook, by_county: dict[str, list[Organisation]], strays: list[Organisation]
+    workbook: Workbook,
+    by_county: dict[str, list[Organisation]],
+    strays: list[Organisation],
+    notes: dict[int, str],
 ) -> None:
     """Coverage per county and per park or supervising body, then the whole 州: what a 工委
     reports upwards. Rates are numbers formatted as percent, so they sum and sort."""
@@ -143,12 +167,14 @@ def _add_summary(
         every += orgs
         for place in sorted({place_of(org) or "—" for org in orgs}):
             rows.append(
-                _summary_row(county, place, [o for o in orgs if (place_of(o) or "—") == place])
+                _summary_row(
+                    county, place, [o for o in orgs if (place_of(o) or "—") == place], notes
+                )
             )
         totals.append(len(rows))
-        rows.append(_summary_row(county, "合计", orgs))
+        rows.append(_summary_row(county, "合计", orgs, notes))
     totals.append(len(rows))
-    rows.append(_summary_row("全州", "合计", every))
+    rows.append(_summary_row("全州", "合计", every, notes))
     sheet = add_table(workbook, SUMMARY_SHEET, SUMMARY_HEADERS, rows)
     for index in range(len(rows)):
         sheet.cell(index + 2, 5).number_format = "0%"
@@ -157,12 +183,15 @@ def _add_summary(
             cell.font = BOLD
 
 
-def _summary_row(county: str, place: str, orgs: list[Organisation]) -> list[Any]:
+def _summary_row(
+    county: str, place: str, orgs: list[Organisation], notes: dict[int, str]
+) -> list[Any]:
     built = sum(1 for org in orgs if org.has_party_org)
     with_members = sum(1 for org in orgs if org.formal_members + org.probationary_members > 0)
     unmet = sum(1 for org in orgs if coverage_met(coverage_targets(facts_of(org))) is False)
     rate: float | str = built / len(orgs) if orgs else "—"
-    return [county, place, len(orgs), built, rate, with_members, unmet]
+    checks = sum(1 for org in orgs if org.id in notes)
+    return [county, place, len(orgs), built, rate, with_members, unmet, checks]
 
 
 def _fill_sheet(
@@ -171,6 +200,7 @@ def _fill_sheet(
     content: Content,
     county: str | None,
     local: ZoneInfo,
+    notes: dict[int, str],
 ) -> None:
     sheet.append(HEADERS)
     for cell in sheet[1]:
@@ -186,7 +216,7 @@ def _fill_sheet(
             sheet.cell(sheet.max_row, column).fill = GROUP_FILL
         for org in members:
             number += 1
-            row = _row(number, org, content, local)
+            row = _row(number, org, content, local, notes.get(org.id))
             sheet.append(row)
             for cell in sheet[sheet.max_row]:
                 cell.alignment = WRAP
@@ -195,7 +225,9 @@ def _fill_sheet(
         sheet.column_dimensions[get_column_letter(column)].width = min(width + 2, MAX_WIDTH)
 
 
-def _row(number: int, org: Organisation, content: Content, local: ZoneInfo) -> list[Any]:
+def _row(
+    number: int, org: Organisation, content: Content, local: ZoneInfo, note: str | None
+) -> list[Any]:
     summary = content.flows["survey"]["summary"]
     facts = facts_of(org)
     targets = coverage_targets(facts)
@@ -210,6 +242,7 @@ def _row(number: int, org: Organisation, content: Content, local: ZoneInfo) -> l
     registered_at = org.registered_at.astimezone(local).strftime("%Y-%m-%d %H:%M")
     return [
         number,
+        org.id,
         org.name,
         org.kind,
         subtype,
@@ -227,6 +260,7 @@ def _row(number: int, org: Organisation, content: Content, local: ZoneInfo) -> l
         advice,
         org.registered_by_name or str(org.registered_by),
         registered_at,
+        note,
     ]
 
 
