@@ -31,7 +31,6 @@ from bot.exports.workbook import (
     write_atomically,
 )
 from bot.organisations import COVERAGE_STATUS, facts_of, place_of, suspected_duplicates
-from bot.rules.ledger_consistency import contradictions
 from bot.rules.coverage import (
     ENTERPRISE,
     SOCIAL_GROUP,
@@ -40,6 +39,7 @@ from bot.rules.coverage import (
     coverage_targets,
     next_step,
 )
+from bot.rules.ledger_consistency import contradictions
 from knowledge.content import Content
 from storage import ledger
 from storage.db import Database
