@@ -8,7 +8,7 @@ from pathlib import Path
 
 from sqlalchemy import func, select
 
-from storage.models import Organisation, OrganisationMerge
+from storage.models import Organisation, OrganisationMerge, Plan
 from tests.chat import Conversation, bot_services
 
 FIRST = ["楚雄云岭新材料科技有限公司", "非公企业", "楚雄市"]
@@ -105,3 +105,35 @@ async def test_renaming_a_record_into_another_asks_and_an_admin_merges(tmp_path:
         assert "#1 楚雄云岭新材料科技有限公司" in await first.say("/ledger")
         stranger = Conversation(services, user_id=3, name="路人")
         assert "还没有您登记的组织" in await stranger.say("/ledger")
+
+
+async def test_an_organisation_described_in_organize_enters_the_ledger(tmp_path: Path) -> None:
+    async with bot_services(url(tmp_path)) as services:
+        chat = Conversation(services)
+        asked = await chat.say("/menu", "2")
+        assert "摸底台账里还没有组织" in asked and "现场登记一家新组织" in asked
+        registered = await chat.say("现场登记一家新组织（先填摸底台账）", *FIRST, *REST, "/skip")
+        assert "【摸底台账 #1】楚雄云岭新材料科技有限公司" in registered
+        assert "为哪家组织制定组建方案" in registered.split("【摸底台账")[-1]  # back in 抓组建
+        assert "#1 楚雄云岭新材料科技有限公司" in registered.split("【抓组建】")[-1]
+        # A second one, described on the spot again, is the same organisation: found.
+        await chat.say("/cancel", "/menu", "2", "现场登记一家新组织（先填摸底台账）")
+        warned = await chat.say("云岭新材料科技有限责任公司", "非公企业", "楚雄市")
+        assert "台账里已有“楚雄云岭新材料科技有限公司”（#1，楚雄市）" in warned
+        reopened = await chat.say("打开已有记录")
+        assert "【摸底台账 #1】" in reopened and "为哪家组织制定组建方案" in reopened
+        card = await chat.say(
+            "#1 楚雄云岭新材料科技有限公司",
+            "片区联建",
+            "/skip",
+            "联系园区内企业联建",
+            "张三 书记",
+            "转入2名党员组织关系",
+            "2099-03-31",
+            "/skip",
+        )
+        assert "【一企一策 #1】楚雄云岭新材料科技有限公司" in card
+        assert await count(services) == 1
+        async with services.db.session() as session:
+            plan = (await session.execute(select(Plan))).scalar_one()
+        assert plan.organisation_id == 1

@@ -4,7 +4,8 @@ completion, so a completion that fails leaves no half-advanced dialog behind it.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
@@ -29,8 +30,20 @@ from bot.dialog.machine import (
 )
 from knowledge.content import Content
 
+
+@dataclass(frozen=True, slots=True)
+class Handover:
+    """What a completion returns to start another flow at once: 抓组建's "register it first"
+    runs the 抓摸底 survey, which then hands back to 抓组建."""
+
+    flow_id: str
+    context: dict[str, Any] = field(default_factory=dict)
+
+
 Preparer = Callable[[AsyncSession, Event], Awaitable[dict[str, Any]]]
-Completion = Callable[[AsyncSession, Event, Snapshot, dict[str, Any]], Awaitable[list[Action]]]
+Completion = Callable[
+    [AsyncSession, Event, Snapshot, dict[str, Any]], Awaitable[Sequence[Action | Handover]]
+]
 
 
 class DialogEngine:
@@ -64,15 +77,17 @@ class DialogEngine:
         answers: dict[str, Any] | None = None,
         context: dict[str, Any] | None = None,
         first_step: str | None = None,
+        intro: bool = True,
     ) -> list[Action]:
-        """Begin a flow (or, with `first_step`, edit one answer of a saved record)."""
+        """Begin a flow (or, with `first_step`, edit one answer of a saved record); without
+        its intro when another flow handed over to it (the user has read it already)."""
         flow = self.flows[flow_id]
         if flow.prepare:
             context = {**await self.preparers[flow.prepare](session, event), **(context or {})}
         begun = self.machine.begin(flow_id, answers, context, first_step)
         snapshot = await store.create(session, event.chat.id, event.user.id, begun)
-        intro = [] if first_step or not flow.intro else [SendText(flow.intro)]
-        return intro + self.ask(snapshot)
+        shown = [] if first_step or not intro or not flow.intro else [SendText(flow.intro)]
+        return shown + self.ask(snapshot)
 
     async def current(self, session: AsyncSession, chat_id: str, user_id: str) -> Snapshot | None:
         """The dialog this user has running in this chat, if any."""
@@ -118,9 +133,15 @@ class DialogEngine:
             completion = self.flows[snapshot.flow_id].on_complete
             if completion is None:
                 return actions
-            return actions + await self.completions[completion](
-                session, event, after.snapshot, after.answers
-            )
+            done = await self.completions[completion](session, event, after.snapshot, after.answers)
+            for action in done:
+                if isinstance(action, Handover):
+                    actions += await self.start(
+                        session, event, action.flow_id, None, action.context, intro=False
+                    )
+                else:
+                    actions.append(action)
+            return actions
         if after != snapshot:
             await store.save(session, after)
         return actions

@@ -1,8 +1,10 @@
 """抓组建: from an organisation's members to the organisational form, then the 一企一策 plan.
 
-The organisation comes from the ledger (the user's own records, or all for 工委 admins) or is
-described on the spot. The advice is computed by `bot.rules.formation` as soon as the member
-numbers are known and shown inside the flow; the completion saves the plan with milestones.
+The organisation comes from the ledger (the user's own records, or all for 工委 admins); one
+described on the spot is registered in the ledger first, by the 抓摸底 survey, which hands
+back here (`Handover`), so every organisation planned for is a ledger record like any other.
+The advice is computed by `bot.rules.formation` and shown inside the flow; the completion
+saves the plan with milestones.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.buttons import MenuStep, PlansList
 from bot.config import Settings
 from bot.contract import Action, Button, Event, SendText, keyboard
+from bot.dialog.engine import Handover
 from bot.dialog.machine import Snapshot
 from bot.rules.coverage import (
     ENTERPRISE,
@@ -118,9 +121,9 @@ def _picked(answers: dict[str, Any], context: dict[str, Any]) -> dict[str, Any] 
 
 
 def facts_from(answers: dict[str, Any], context: dict[str, Any]) -> OrganisationFacts | None:
-    """The facts the rules need, from the ledger record or the on-the-spot answers."""
-    source = _picked(answers, context) or answers
-    if source.get("formal_members") is None or source.get("probationary_members") is None:
+    """The facts the rules need, from the ledger record picked."""
+    source = _picked(answers, context)
+    if source is None:
         return None
     return OrganisationFacts(
         kind=source.get("kind") or ENTERPRISE,
@@ -166,23 +169,21 @@ def target_line(target: Target, content: Content) -> str:
 
 
 def make_derive(content: Content):  # type: ignore[no-untyped-def]
-    manual_option = content.flows["organize"]["manual_option"]
+    texts = content.flows["organize"]
 
     def derive(answers: dict[str, Any], context: dict[str, Any]) -> dict[str, Any]:
         orgs = context.get("orgs", [])
         picked = _picked(answers, context)
-        manual = not orgs or answers.get("org") == manual_option
-        name = picked["name"] if picked else answers.get("name") or ""
-        facts = facts_from(answers, context) if (picked or manual) else None
-        kind = (picked or answers).get("kind")
+        name = picked["name"] if picked else ""
+        facts = facts_from(answers, context)
+        kind = picked.get("kind") if picked else None
         return {
-            "has_orgs": bool(orgs),
-            "manual": manual,
+            "org_prompt": texts["org_prompt" if orgs else "org_prompt_empty"],
             "org_name": name,
             "form": form_code(facts) if facts else None,
             "advice": advice_text(facts, name, content) if facts else "",
             "policy": "一社一策" if kind == "社会组织" else "一企一策",
-            "has_partners": bool(picked is None and orgs) or len(orgs) > 1,
+            "has_partners": len(orgs) > 1,
         }
 
     return derive
@@ -220,12 +221,15 @@ def split_names(text: str | None) -> list[str]:
 def make_completion(content: Content, derive):  # type: ignore[no-untyped-def]
     async def complete(
         session: AsyncSession, event: Event, state: Snapshot, answers: dict[str, Any]
-    ) -> list[Action]:
-        """Saves the plan with its milestones and shows it as a card."""
+    ) -> list[Action | Handover]:
+        """Saves the plan with its milestones and shows it as a card; for an organisation not
+        in the ledger yet, runs the survey first, which hands back here."""
+        if answers.get("org") == content.flows["organize"]["manual_option"]:
+            return [Handover("survey", {"then": "organize"})]
         view = derive(answers, state.context)
         facts = facts_from(answers, state.context)
-        assert facts is not None  # the flow cannot finish without the member numbers
         picked = _picked(answers, state.context)
+        assert facts is not None and picked is not None  # the flow cannot finish without them
         partners = tuple(
             Partner(id=o["id"], name=o["name"])
             for o in state.context.get("orgs", [])
@@ -250,7 +254,7 @@ def make_completion(content: Content, derive):  # type: ignore[no-untyped-def]
             PLAN_KIND,
             event.user.id,
             records.dump(planned),
-            organisation_id=picked["id"] if picked else None,
+            organisation_id=picked["id"],
             responsible=answers["responsible"],
             milestones=milestones_of(answers),
         )

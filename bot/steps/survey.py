@@ -9,6 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.ask import step_knowledge_button
 from bot.buttons import LedgerEdit, LedgerList, MenuStep
 from bot.contract import Action, Button, Event, SendText, keyboard
+from bot.dialog.engine import Handover
 from bot.dialog.machine import Problem, Snapshot
 from bot.organisations import NOT_IN_PARK, facts_of, org_key, place_of
 from bot.rules.coverage import NextStep, coverage_targets, next_step
@@ -155,12 +156,16 @@ def answers_from_record(org: Organisation, content: Content) -> dict[str, Any]:
 def make_completion(content: Content):  # type: ignore[no-untyped-def]
     async def complete(
         session: AsyncSession, event: Event, state: Snapshot, answers: dict[str, Any]
-    ) -> list[Action]:
+    ) -> list[Action | Handover]:
         """Saves the record (new, or the one being edited) and shows its summary card; or,
         for an organisation already in the ledger, opens that record or saves nothing."""
         texts = content.flows["survey"]["duplicate"]
-        if answers.get("duplicate") in (texts["open"], texts["stop"]):
+        # 抓组建's "register it first": once the organisation is in the ledger, plan for it.
+        then = [Handover(state.context["then"])] if state.context.get("then") else []
+        if answers.get("duplicate") == texts["stop"]:
             return await _not_again(session, event, state, answers, content)
+        if answers.get("duplicate") == texts["open"]:
+            return [*await _not_again(session, event, state, answers, content), *then]
         fields = fields_from_answers(answers)
         edit_id = state.context.get("edit")
         existing = await ledger.get_organisation(session, edit_id) if edit_id else None
@@ -170,6 +175,8 @@ def make_completion(content: Content):  # type: ignore[no-untyped-def]
         else:
             org = await ledger.add_organisation(session, fields, event.user.id, event.user.name)
             notice = []
+        if then:  # the card without its buttons: 抓组建 follows at once
+            return [*notice, SendText(summary_card(org, content).text), *then]
         return [*notice, summary_card(org, content)]
 
     return complete
