@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from datetime import date
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
@@ -68,6 +68,12 @@ async def latest_plan(session: AsyncSession, kind: str, branch_id: int) -> Plan 
         .limit(1)
     )
     return (await session.execute(query)).scalar_one_or_none()
+
+
+async def count_plans(session: AsyncSession, kind: str, branch_id: int) -> int:
+    """How many of this kind the branch has saved: the 第N次 of its next check."""
+    query = select(func.count()).where(Plan.kind == kind, Plan.branch_id == branch_id)
+    return int((await session.execute(query)).scalar_one())
 
 
 async def milestones_due(

@@ -25,7 +25,7 @@ def test_migrate_then_export_ledger(tmp_path: Path) -> None:
     assert exported.returncode == 0, exported.stderr
     assert "已导出 1 家组织" in exported.stdout
     sheet = load_workbook(out)["楚雄市"]
-    assert any(row[1] == "楚雄某某科技有限公司" for row in sheet.iter_rows(values_only=True))
+    assert any(row[2] == "楚雄某某科技有限公司" for row in sheet.iter_rows(values_only=True))
 
 
 def test_unknown_export_kind_is_refused(tmp_path: Path) -> None:

@@ -136,6 +136,16 @@ async def test_plans_and_milestones_on_every_backend(database: Database) -> None
         assert [r.scores["total"] for r in history] == [50, 70]
 
 
+async def test_a_branchs_first_check_is_its_first_whatever_was_saved_before(db_url: str) -> None:
+    """Its card said "#2" (another step's plan was #1) beside "the first check"."""
+    async with bot_services(db_url) as services:
+        chat = Conversation(services)
+        await run_script(chat, ORGANIZE)  # plan #1
+        card = await run_script(chat, STANDARDIZE)
+        assert "【规范化自查·第1次】" in card and "这是本支部的第一次自查" in card
+        assert "#2" not in card
+
+
 async def test_second_standardisation_check_is_compared_with_the_first(db_url: str) -> None:
     async with bot_services(db_url) as services:
         chat = Conversation(services)
@@ -144,7 +154,7 @@ async def test_second_standardisation_check_is_compared_with_the_first(db_url: s
         branch = await chat.say("#1 楚雄某某科技有限公司党支部")  # the branch is offered now
         assert "哪个阶段" in branch
         card = await chat.say("第二年：全面规范强基础", *["有"] * 21)
-        assert "【规范化自查 #2】楚雄某某科技有限公司党支部" in card
+        assert "【规范化自查·第2次】楚雄某某科技有限公司党支部" in card
         assert "党务台账资料盒：100%（比上次 +37个百分点）" in card
         assert "活动阵地“六有”：100%（与上次持平）" in card
         assert "各项均已达到" in card

@@ -64,3 +64,21 @@ async def test_the_activity_check_reads_the_place_and_runs_again_after_any_edit(
         assert "⚠️ 主题党日不能游山玩水" in again  # the whole check ran again
         later = await chat.say("修改时间", "下午2点半", "保存计划")
         assert "2027-01-15 14:30" in later
+
+
+async def test_back_after_a_change_returns_to_the_check_in_one_step(tmp_path: Path) -> None:
+    """/back from the question 修改 reopened is the check it came from, with its text (it was
+    empty, and the field was eight /back away); /back from the check is the field edited."""
+    async with bot_services(f"sqlite+aiosqlite:///{tmp_path / 'bot.db'}") as services:
+        chat = Conversation(services, user_id=7)
+        await chat.say(
+            "/menu", "4. 抓活动", "第一党支部", "2027-01-15", "09:30", "否",
+            "组织党员去丽江旅游", "党课、党费收缴", "/skip", "线下集中", "党员活动室",
+        )  # fmt: skip
+        assert "活动主题" in await chat.say("修改主题")
+        back = await chat.say("/back")
+        assert "【方案检查】组织党员去丽江旅游" in back and "保存计划" in back
+        assert "活动主题" in await chat.say("修改主题")
+        check = await chat.say("学习党章 重温入党誓词")
+        assert "【方案检查】学习党章 重温入党誓词" in check
+        assert "活动主题" in await chat.say("/back")  # the field just changed

@@ -49,7 +49,7 @@ async def test_private_survey_to_its_summary_card(telegram: Running) -> None:
     from openpyxl import load_workbook
 
     sheet = load_workbook(BytesIO(data))["楚雄市"]
-    assert any(row[1] == "楚雄某某科技有限公司" for row in sheet.iter_rows(values_only=True))
+    assert any(row[2] == "楚雄某某科技有限公司" for row in sheet.iter_rows(values_only=True))
 
 
 @pytest.mark.parametrize("telegram", MODES, indirect=True)

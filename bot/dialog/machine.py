@@ -318,10 +318,11 @@ class Machine:
     ) -> Outcome:
         """An option like "修改主题": ask that earlier step again, then come back to this one.
 
-        Both answers are dropped; every other answer is kept, and the flow then goes on to
-        the first unanswered step, which is this one again.
+        This step's answer is dropped, so the flow comes back to it (the first unanswered
+        step); the earlier answer stays until it is replaced, so /back from it returns to this
+        question as it was, not to one whose text lost the answer it is built from.
         """
-        dropped = {k: v for k, v in snapshot.answers.items() if k not in (target, step.id)}
+        dropped = {k: v for k, v in snapshot.answers.items() if k != step.id}
         after = replace(
             snapshot,
             answers=dropped,

@@ -34,6 +34,7 @@ class StandardsCheck(PlanRecord):
     previous_id: int | None = None  # the branch's check before this one
     previous_percents: dict[str, int] | None = None
     previous_date: date | None = None
+    number: int | None = None  # 第N次 of the branch (checks saved before this was counted)
 
 
 def make_completion(content: Content, zone: str):  # type: ignore[no-untyped-def]
@@ -56,6 +57,7 @@ def make_completion(content: Content, zone: str):  # type: ignore[no-untyped-def
             previous_id=previous.id if previous else None,
             previous_percents=before.percents if before else None,
             previous_date=previous.created_at.date() if previous else None,
+            number=await plans.count_plans(session, PLAN_KIND, branch.id) + 1,
         )
         plan = await plans.add_plan(
             session, PLAN_KIND, event.user.id, records.dump(check), branch_id=branch.id
@@ -70,7 +72,11 @@ def standards_card(plan: Plan, content: Content) -> SendText:
     card = flow["card"]
     check = records.load(StandardsCheck, plan.content)
     lines = [
-        card["title"].format(id=plan.id, branch=check.branch_name),
+        # The branch's 第N次, not the plan's id: a first check numbered "#2" (another step's
+        # plan was #1) read as a second one. Checks saved before this was counted keep the id.
+        card["title" if check.number else "title_by_id"].format(
+            id=plan.id, number=check.number, branch=check.branch_name
+        ),
         card["phase"].format(phase=flow["phases"].get(check.phase, check.phase)),
         card["sections"],
     ]
