@@ -42,13 +42,16 @@ async def load(db: Database) -> dict[str, int]:
 
 
 def notes_by_id(path: Path) -> dict[int, str]:
+    """Each record's 待核实 note; a note's cell is shaded, so it stands out on paper too."""
     workbook = openpyxl.load_workbook(path)
     number, note = HEADERS.index("台账编号"), HEADERS.index("待核实")
     found: dict[int, str] = {}
     for sheet in workbook.worksheets[1:]:
-        for row in sheet.iter_rows(min_row=2, values_only=True):
-            if isinstance(row[number], int):
-                found[row[number]] = row[note] or ""
+        for row in sheet.iter_rows(min_row=2):
+            if isinstance(row[number].value, int):
+                found[row[number].value] = row[note].value or ""
+                shaded = row[note].fill.fgColor.rgb.endswith("FCE4D6")
+                assert shaded == bool(row[note].value)
     return found
 
 

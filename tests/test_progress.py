@@ -46,3 +46,17 @@ async def test_the_survey_with_a_skipped_leader_ends_on_its_last_number(tmp_path
         seen = await counters(chat, ["/menu", "1"], answers)
         check(seen)
         assert seen[-1][0] == seen[-1][1]  # and the last question says so
+
+
+async def test_the_already_registered_question_leaves_the_count_alone(tmp_path: Path) -> None:
+    """ "台账里已有…" is raised by the county just answered: counted, it made "3/15" → "4/16"."""
+    async with bot_services(f"sqlite+aiosqlite:///{tmp_path / 'bot.db'}") as services:
+        chat = Conversation(services)
+        await chat.say("/menu", "1", *ENTERPRISE_ANSWERS)
+        answers = [*ENTERPRISE_ANSWERS[:3], "不是同一家，继续登记", *ENTERPRISE_ANSWERS[3:]]
+        seen = await counters(chat, ["/menu", "1"], answers)
+        check(seen)
+        totals = [total for _, total in seen]
+        assert all(a >= b for a, b in itertools.pairwise(totals)), seen
+        assert [index for index, _ in seen] == list(range(1, len(seen) + 1))
+        assert seen[-1][0] == seen[-1][1]

@@ -39,6 +39,7 @@ class Step:
     goto: dict[str, str] = field(default_factory=dict)  # option -> step asked again
     check: str | None = None  # names code that asks back when answers contradict each other
     finish: tuple[str, ...] = ()  # options that end the flow at once (its completion decides)
+    aside: bool = False  # a question only some answers raise: outside the progress count
 
     def may_apply(self, answers: dict[str, Any], pending: set[str]) -> bool:
         """Whether the step could still be asked: conditions on `pending` steps (not asked
@@ -182,6 +183,7 @@ def parse_flow(raw: dict[str, Any]) -> Flow:
                 goto=dict(item.get("goto", {})),
                 check=item.get("check"),
                 finish=tuple(item.get("finish", ())),
+                aside=bool(item.get("aside", False)),
             )
         )
         seen.add(step_id)

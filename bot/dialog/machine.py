@@ -402,11 +402,15 @@ class Machine:
 
     def _progress(self, flow: Flow, step: Step, answers: dict[str, Any]) -> str:
         """Questions before this one as they were asked; from here on, every question that
-        may still come (counted until an answer rules it out, so "12/12" is the last)."""
+        may still come (counted until an answer rules it out, so "12/12" is the last). A
+        question aside (“台账里已有…”) is neither counted nor numbered: raised by what was just
+        answered, it would make the count jump up."""
+        if step.aside:
+            return ""
         at = next(i for i, s in enumerate(flow.steps) if s.id == step.id)
         pending = {s.id for s in flow.steps[at:] if s.id not in answers}
-        asked = [s for s in flow.steps[:at] if s.applies(answers)]
-        coming = [s for s in flow.steps[at + 1 :] if s.may_apply(answers, pending)]
+        asked = [s for s in flow.steps[:at] if s.applies(answers) and not s.aside]
+        coming = [s for s in flow.steps[at + 1 :] if s.may_apply(answers, pending) and not s.aside]
         index, total = len(asked) + 1, len(asked) + 1 + len(coming)
         return self.content.text("progress", title=flow.title, index=index, total=total) + "\n"
 

@@ -70,6 +70,7 @@ HEADERS = (
 OTHER_SHEET = "其他"
 NO_TARGETS = "无硬性要求"
 GROUP_FILL = PatternFill("solid", fgColor="DDEBF7")
+CHECK_FILL = PatternFill("solid", fgColor="FCE4D6")  # a 待核实 note stands out, printed too
 
 
 def ledger_workbook(organisations: Sequence[Organisation], content: Content, zone: str) -> bytes:
@@ -220,6 +221,8 @@ def _fill_sheet(
             sheet.append(row)
             for cell in sheet[sheet.max_row]:
                 cell.alignment = WRAP
+            if row[-1]:
+                sheet.cell(sheet.max_row, len(HEADERS)).fill = CHECK_FILL
             widths = [max(w, display_width(v)) for w, v in zip(widths, row, strict=True)]
     for column, width in enumerate(widths, start=1):
         sheet.column_dimensions[get_column_letter(column)].width = min(width + 2, MAX_WIDTH)
