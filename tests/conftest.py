@@ -69,6 +69,9 @@ async def sqlite_database(tmp_path: Path) -> AsyncIterator[Database]:
     await db.close()
 
 
+TELEGRAM_ADMIN = "909"  # a 工委 admin of the `telegram` fixture's bot
+
+
 @pytest.fixture
 async def telegram(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Running]:
     framework, mode = request.param
@@ -83,6 +86,7 @@ async def telegram(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncItera
         webhook_secret=WEBHOOK_SECRET if webhook else "",
         webhook_listen=webhook.split("/")[2] if webhook else "127.0.0.1:8080",
         cache_dir=tmp_path / "cache",
+        admin_user_ids=frozenset({TELEGRAM_ADMIN}),
     )
     server.calls.clear()
     running = Running(server, settings, *await start_bot(server, settings))

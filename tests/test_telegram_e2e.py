@@ -193,3 +193,39 @@ async def test_a_group_that_removed_the_bot_is_marked_inactive_and_skipped(
     calls = len(server.calls)
     assert await outbound.send(str(group["id"]), SendText("再次提醒")) is None
     assert not [c for c in server.calls[calls:] if c["method"] == "sendMessage"]
+
+
+@pytest.mark.parametrize("telegram", [m for m in MODES if "polling" in m.id], indirect=True)
+async def test_an_organisation_entered_twice_is_warned_and_merged(telegram: Running) -> None:
+    """Issue 15: the second secretary is warned before saving (buttons of an "aside" question),
+    the 工委 admin (909 in the fixture) merges the two records with /merge's buttons."""
+    server = telegram.server
+    first, second = await server.user(401, "张丽"), await server.user(402, "王强")
+    admin = await server.user(909, "工委")
+    for user in (first, second):
+        chat = await server.private_chat(user)
+        await server.send_text(user, chat, "/menu")
+        menu = await said(server, chat["id"], "请选择要开展的一步")
+        await server.press_button(user, chat, menu["message_id"], button(menu, "抓摸底"))
+        await said(server, chat["id"], "请输入组织全称")
+        name = ENTERPRISE_ANSWERS[0] if user is first else "楚雄市某某科技有限责任公司"
+        await survey(server, user, chat, [name, "非公企业", "楚雄市"])
+        if user is second:
+            warned = await said(server, chat["id"], "台账里已有同名组织（#1，楚雄市）")
+            assert "张三" not in warned["text"]  # another secretary's record stays closed
+            go_on = button(warned, "不是同一家，继续登记")
+            await server.press_button(user, chat, warned["message_id"], go_on)
+            await said(server, chat["id"], "所在园区")
+        await survey(server, user, chat, ENTERPRISE_ANSWERS[3:])
+        await said(server, chat["id"], "【摸底台账 #")
+    chat = await server.private_chat(admin)
+    await server.send_text(admin, chat, "/merge")
+    pairs = await said(server, chat["id"], "疑似重复的记录（1对）")
+    await server.press_button(admin, chat, pairs["message_id"], button(pairs, "核对 #1 与 #2"))
+    confirm = await said(server, chat["id"], "保留 #1，把 #2 并入它")
+    await server.press_button(admin, chat, confirm["message_id"], button(confirm, "确认：保留 #1"))
+    await said(server, chat["id"], "已合并：#2（王强登记）并入 #1")
+    await server.press_button(admin, chat, confirm["message_id"], button(confirm, "确认：保留 #1"))
+    await server.send_text(admin, chat, "/ledger")
+    listed = await said(server, chat["id"], "摸底台账（共1家）")
+    assert "重复" not in listed["text"]
