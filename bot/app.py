@@ -43,7 +43,7 @@ def build_engine(content: Content, settings: Settings, knowledge: KnowledgeBase)
         derivers={"branches": branch_pick.derive, "survey": survey.make_derive(content)},
         preparers={
             "branches": branch_pick.prepare,
-            "survey": survey.make_prepare(lambda user: user in settings.admin_user_ids),
+            "survey": survey.make_prepare(content, lambda user: user in settings.admin_user_ids),
         },
         option_sources={**survey.option_sources(content), "my_branches": branch_pick.options},
         checks={"ledger": survey.make_check(content)},

@@ -291,3 +291,22 @@ def test_every_standard_reading_is_read_back() -> None:
     wrong = [n for n in numbers if parse_integer(chinese_reading(n)) != n]
     assert wrong == []
     assert chinese_reading(10_500) == "一万零五百" and chinese_reading(15) == "一十五"
+
+
+@pytest.mark.parametrize(
+    ("typed", "options", "index"),
+    [
+        ("2", ["#3 甲公司", "#1 乙公司"], 1),
+        ("#1 乙公司", ["#3 甲公司", "#1 乙公司"], 1),
+        ("乙公司", ["#3 甲公司", "#1 乙公司"], 1),  # named without its number
+        ("乙公司", ["#3 乙公司", "#1 乙公司"], None),  # two records of one name: ask again
+        ("公司", ["#3 甲公司", "#1 乙公司"], None),
+        ("1 乙公司", ["#3 甲公司", "#1 乙公司"], None),
+    ],
+)
+def test_an_option_is_typed_by_number_label_or_name(
+    typed: str, options: list[str], index: int | None
+) -> None:
+    from bot.dialog.inputs import match_option
+
+    assert match_option(typed, options) == index

@@ -75,7 +75,15 @@ def match_option(text: str, options: list[str]) -> int | None:
     for index, option in enumerate(options):
         if cleaned == normalise(option):
             return index
-    return None
+    # "#12 楚雄某某食品有限公司" typed without its number, as people name an organisation;
+    # two records of one name (a duplicate) are no answer.
+    named = [
+        i for i, option in enumerate(options) if _NUMBERED.sub("", normalise(option)) == cleaned
+    ]
+    return named[0] if len(named) == 1 else None
+
+
+_NUMBERED = re.compile(r"^#\d+ ")
 
 
 def match_options(text: str, options: list[str]) -> list[int] | None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -22,11 +23,11 @@ OTHER_PARK = "其他园区"
 OTHER_SUPERVISOR = "其他单位"
 
 
-def make_prepare(is_admin):  # type: ignore[no-untyped-def]
+def make_prepare(content: Content, is_admin):  # type: ignore[no-untyped-def]
     async def prepare(session: AsyncSession, event: Event) -> dict[str, Any]:
-        """Every ledger record's county and name, and which ones this user may open: kept with
-        the dialog, so "already entered" is known the moment the county is. Names of
-        organisations only; nothing personal."""
+        """Every ledger record by county: its number, a digest of its name key, and its name
+        where this user may open it. Kept with the dialog (saved at every answer, so small:
+        about 30 bytes a record), "already entered" is known the moment the county is."""
         everything = await ledger.list_organisations(session)
         if is_admin(event.user.id):
             theirs = {org.id for org in everything}
@@ -34,10 +35,17 @@ def make_prepare(is_admin):  # type: ignore[no-untyped-def]
             theirs = {o.id for o in await ledger.list_organisations(session, event.user.id)}
         known: dict[str, list[list[Any]]] = {}
         for org in everything:
-            known.setdefault(org.county, []).append([org.id, org.name, org.id in theirs])
+            digest = key_digest(org_key(org.name, org.county, content))
+            shown = org.name if org.id in theirs else None
+            known.setdefault(org.county, []).append([org.id, digest, shown])
         return {"known": known}
 
     return prepare
+
+
+def key_digest(key: str) -> str:
+    """48 bits: among thousands of records a chance collision is about one in 10^8."""
+    return hashlib.blake2b(key.encode(), digest_size=6).hexdigest()
 
 
 def make_derive(content: Content):  # type: ignore[no-untyped-def]
@@ -49,9 +57,11 @@ def make_derive(content: Content):  # type: ignore[no-untyped-def]
         found = same_organisation(answers, context, content)
         if found is None:
             return {"duplicate_of": None, "duplicate_text": ""}
-        org_id, name, theirs = found
+        org_id, name = found
         county = answers.get("county")
-        text = texts["seen" if theirs else "unseen"].format(id=org_id, name=name, county=county)
+        text = texts["unseen" if name is None else "seen"].format(
+            id=org_id, name=name, county=county
+        )
         return {"duplicate_of": org_id, "duplicate_text": text}
 
     return derive
@@ -59,21 +69,25 @@ def make_derive(content: Content):  # type: ignore[no-untyped-def]
 
 def same_organisation(
     answers: dict[str, Any], context: dict[str, Any], content: Content
-) -> tuple[int, str, bool] | None:
+) -> tuple[int, str | None] | None:
+    """The record of the county whose name key is this name's: its number, and its name when
+    this user may open it."""
     name, county = answers.get("name"), answers.get("county")
     if not name or not county:
         return None
-    key = org_key(name, county, content)
-    records = context.get("known", {}).get(county, [])
+    digest = key_digest(org_key(name, county, content))
     editing = context.get("edit")
-    for org_id, other, theirs in records:
-        if org_id == editing:
-            if org_key(other, county, content) == key:
-                return None  # unchanged: a known duplicate is the 工委's to merge
-            continue
-        if org_key(other, county, content) == key:
-            return org_id, other, theirs
-    return None
+    records = context.get("known", {}).get(county, [])
+    if any(org_id == editing and other == digest for org_id, other, _ in records):
+        return None  # the name is unchanged: a known duplicate is the 工委's to merge
+    return next(
+        (
+            (org_id, shown)
+            for org_id, other, shown in records
+            if other == digest and org_id != editing
+        ),
+        None,
+    )
 
 
 def option_sources(content: Content) -> dict[str, Any]:
@@ -84,7 +98,7 @@ def option_sources(content: Content) -> dict[str, Any]:
     return {
         "duplicate_choices": lambda answers, context: (
             [duplicate["open"], duplicate["go_on"]]
-            if (same_organisation(answers, context, content) or (0, "", False))[2]
+            if (same_organisation(answers, context, content) or (0, None))[1] is not None
             else [duplicate["go_on"], duplicate["stop"]]
         ),
         "no_org_reasons": lambda answers, context: fitting_reasons(
@@ -197,7 +211,7 @@ async def _not_again(
     if found is None:  # the record went away meanwhile (merged or the ledger changed)
         return [SendText(content.text("ledger_not_found"))]
     org = await ledger.get_organisation(session, found[0])
-    if answers.get("duplicate") == texts["open"] and org is not None and found[2]:
+    if answers.get("duplicate") == texts["open"] and org is not None and found[1] is not None:
         return [summary_card(org, content)]
     return [SendText(texts["stopped"].format(id=found[0]))]
 
