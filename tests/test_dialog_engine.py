@@ -123,7 +123,7 @@ ROWS = [
         unchanged=True),
     Row("back goes to the previous step", at("at", DAY), Back(), "day", "哪天", answers=DAY),
     Row("an option that asks again", at("confirm", FILLED), Text("修改日期"), "day", "哪天",
-        answers={k: v for k, v in FILLED.items() if k != "day"}, context={"revisit": True}),
+        answers=FILLED, context={"revisit": True}),  # the date stays until replaced
     Row("after the revisit, back to where it was",
         at("day", {k: v for k, v in FILLED.items() if k != "day"}, context={"revisit": True}),
         Text("12月6日"), "confirm", "确认吗", answers={**FILLED, "day": "2026-12-06"},
