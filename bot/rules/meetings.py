@@ -1,0 +1,163 @@
+"""三会一课 and the rest of a branch's organisational life as rules (《中国共产党支部工作条例
+（试行）》 第十一–十九条, as digested in knowledge/meetings.yaml): which meetings a branch must
+hold, how often, which period a date falls in, which periods have no record yet, the 党员大会's
+quorum and majority, and the dates of the reminders that lead up to 组织生活会 and 换届.
+
+Every function is pure (today is an argument), so the calendar and the counting are tested as
+tables. What each meeting is called and where its rule comes from is content, not code.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date, timedelta
+from enum import StrEnum
+
+
+class MeetingKind(StrEnum):
+    PARTY_MEETING = "party_meeting"  # 支部党员大会
+    COMMITTEE = "committee"  # 支部委员会会议
+    GROUP = "group"  # 党小组会
+    LECTURE = "lecture"  # 党课
+    LIFE_MEETING = "life_meeting"  # 组织生活会
+    REVIEW = "review"  # 民主评议党员
+
+
+MONTHLY, QUARTERLY, YEARLY = 1, 3, 12
+
+
+@dataclass(frozen=True, slots=True)
+class Requirement:
+    """How often a kind of meeting is held by default. `national`: set by the 条例 (else local
+    practice, and said so); `needs`: held only where the branch has a 支委会 or 党小组;
+    `month_in_period`: the default month of its period (1 = the first; 组织生活会 in the
+    fourth quarter, so its December)."""
+
+    kind: MeetingKind
+    every_months: int
+    national: bool
+    needs: str | None = None
+    month_in_period: int = 1
+
+
+COMMITTEE, GROUPS = "committee", "groups"
+REQUIREMENTS: tuple[Requirement, ...] = (
+    Requirement(MeetingKind.PARTY_MEETING, QUARTERLY, national=True),  # 第十一条
+    Requirement(MeetingKind.COMMITTEE, MONTHLY, national=True, needs=COMMITTEE),  # 第十二条
+    Requirement(MeetingKind.GROUP, MONTHLY, national=True, needs=GROUPS),  # 第十三条
+    Requirement(MeetingKind.LECTURE, QUARTERLY, national=False),  # 第十六条 sets no frequency
+    Requirement(MeetingKind.LIFE_MEETING, YEARLY, national=True, month_in_period=12),  # 第十七条
+    Requirement(MeetingKind.REVIEW, YEARLY, national=True, month_in_period=12),  # 第十八条
+)
+BY_KIND = {requirement.kind: requirement for requirement in REQUIREMENTS}
+# A 支部委员会 is set up with 7 or more formal members (第二十条); the 条例 asks it to meet
+# monthly. Below that the branch has a 书记 and no committee to meet.
+COMMITTEE_FORMAL_MEMBERS = 7
+TERM_YEARS = 3  # 第二十一条: a branch committee's term, generally (villages and communities 5)
+
+
+def required(has_committee: bool, has_groups: bool) -> list[Requirement]:
+    """The meetings this branch holds: 支委会 only with a committee, 党小组会 only with groups."""
+    have = {COMMITTEE: has_committee, GROUPS: has_groups}
+    return [r for r in REQUIREMENTS if r.needs is None or have[r.needs]]
+
+
+@dataclass(frozen=True, slots=True, order=True)
+class Period:
+    """A month, a quarter or a year: the span one meeting of a kind is due in."""
+
+    start: date
+    end: date  # the last day, included
+
+    def holds(self, day: date) -> bool:
+        return self.start <= day <= self.end
+
+
+def period_of(day: date, every_months: int) -> Period:
+    if every_months not in (MONTHLY, QUARTERLY, YEARLY):
+        raise ValueError(f"a meeting is due monthly, quarterly or yearly, not every {every_months}")
+    first = (day.month - 1) // every_months * every_months + 1
+    last = first + every_months - 1
+    following = date(day.year + 1, 1, 1) if last == 12 else date(day.year, last + 1, 1)
+    return Period(date(day.year, first, 1), following - timedelta(days=1))
+
+
+def periods_of_year(year: int, every_months: int) -> list[Period]:
+    return [period_of(date(year, month, 1), every_months) for month in range(1, 13, every_months)]
+
+
+@dataclass(frozen=True, slots=True)
+class Gap:
+    """A period with no record of a required meeting; `overdue` once the period has ended."""
+
+    period: Period
+    overdue: bool
+
+
+def gaps(every_months: int, recorded: Iterable[date], year: int, today: date) -> list[Gap]:
+    """The periods of `year` that have begun by `today` and hold no recorded meeting: the
+    current one is a gap too (not yet overdue), a later one is not a gap yet."""
+    held = list(recorded)
+    return [
+        Gap(period, overdue=period.end < today)
+        for period in periods_of_year(year, every_months)
+        if period.start <= today and not any(period.holds(day) for day in held)
+    ]
+
+
+def month_of(period: Period, requirement: Requirement) -> tuple[int, int]:
+    """(year, month) a meeting of this kind is held in by default within its period."""
+    return period.start.year, period.start.month + requirement.month_in_period - 1
+
+
+@dataclass(frozen=True, slots=True)
+class Vote:
+    """A 党员大会 vote (第十一条): `passed` when those in favour are more than half of the
+    members entitled to vote (正式党员 due to attend, 应到会), not of those present. `quorum`:
+    more than half of them came; with fewer no motion can pass, however "半数以上…到会" is
+    read, so that is what the record says when it is missing."""
+
+    quorum: bool
+    passed: bool
+
+
+def party_meeting_vote(entitled: int, present: int, in_favour: int) -> Vote:
+    if not 0 <= in_favour <= present <= entitled or entitled == 0:
+        raise ValueError("0 ≤ in favour ≤ present ≤ entitled, and someone entitled")
+    quorum = present * 2 > entitled
+    return Vote(quorum=quorum, passed=quorum and in_favour * 2 > entitled)
+
+
+def committee_quorum(committee_members: int, present: int) -> bool:
+    """A 支委会 is valid with more than half of its members present (第十二条)."""
+    return committee_members > 0 and present * 2 > committee_members
+
+
+def talks_reminder(life_meeting: date, weeks_before: int) -> date:
+    """When to remind of 谈心谈话 (第十九条: at least yearly) ahead of the 组织生活会: talks
+    before it are how branches prepare it (local practice, the weeks a setting)."""
+    return life_meeting - timedelta(weeks=weeks_before)
+
+
+def term_end(elected_on: date, years: int = TERM_YEARS) -> date:
+    """The day a term ends: the same date `years` later (28 February for a 29 February)."""
+    try:
+        return elected_on.replace(year=elected_on.year + years)
+    except ValueError:
+        return elected_on.replace(year=elected_on.year + years, day=28)
+
+
+def election_reminder(elected_on: date, months_ahead: int, years: int = TERM_YEARS) -> date:
+    """When to remind of 换届: `months_ahead` before the term ends (how far ahead is local
+    practice; a setting). The day of the month is kept where the month has it."""
+    end = term_end(elected_on, years)
+    months = end.year * 12 + end.month - 1 - months_ahead
+    year, month = divmod(months, 12)
+    month += 1
+    for day in (end.day, 30, 29, 28):
+        try:
+            return date(year, month, day)
+        except ValueError:
+            continue
+    raise AssertionError("every month has a 28th")
