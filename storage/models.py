@@ -16,6 +16,7 @@ from sqlalchemy import (
     Date,
     DateTime,
     ForeignKey,
+    Index,
     Integer,
     MetaData,
     String,
@@ -130,6 +131,8 @@ class Branch(Base):
         String(64)
     )  # IANA name, set from the settings at creation
     theme_day_rule: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    # Meeting rules, committee size, groups, election date (bot/rules/meetings.py reads it).
+    organisational_life: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     reminder_offsets_minutes: Mapped[list[Any] | None] = mapped_column(JSON)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
@@ -190,15 +193,23 @@ class DialogState(Base):
 
 
 class Event(Base):
-    """A 支部主题党日 (from the branch's monthly rule) or a one-off activity."""
+    """A 支部主题党日 (from the branch's monthly rule), a meeting of its organisational life
+    (支委会, 党员大会… from the branch's meeting rules), or a one-off activity."""
 
     __tablename__ = "events"
     __table_args__ = (
         UniqueConstraint("branch_id", "occurrence_date", name="uq_events_branch_occurrence"),
+        Index(
+            "ix_events_branch_kind_meeting_date", "branch_id", "kind", "meeting_date", unique=True
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     branch_id: Mapped[int] = mapped_column(ForeignKey("branches.id"), index=True)
+    # theme_day, or the meeting kind (bot/rules/meetings.py) of an event of its own
+    kind: Mapped[str] = mapped_column(String(20), default="theme_day", server_default="theme_day")
+    # The meeting kinds this event counts for: a theme day may hold the quarter's 党员大会.
+    meetings: Mapped[list[Any] | None] = mapped_column(JSON)
     source: Mapped[str] = mapped_column(String(20), default="rule")  # rule / oneoff
     theme: Mapped[str] = mapped_column(String(200), default="")
     starts_at: Mapped[datetime] = mapped_column(index=True)
@@ -207,7 +218,10 @@ class Event(Base):
     agenda: Mapped[list[Any] | None] = mapped_column(JSON)
     status: Mapped[str] = mapped_column(String(20), default="planned")  # planned/moved/cancelled
     # The rule date this event was generated for (None for one-off events); kept when moved.
+    # A theme day's is `occurrence_date`; a meeting of its own (kind ≠ theme_day) has
+    # `meeting_date` instead, so it may share a date with the theme day.
     occurrence_date: Mapped[date | None] = mapped_column(Date)
+    meeting_date: Mapped[date | None] = mapped_column(Date)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
@@ -244,6 +258,27 @@ class Attendance(Base):
     reason: Mapped[str | None] = mapped_column(String(500))
     responded_at: Mapped[datetime | None] = mapped_column()
     attended: Mapped[bool | None] = mapped_column(Boolean)
+
+
+class MeetingRecord(Base):
+    """The 会议记录 of one meeting: what the bot cannot know (who chaired and took the minutes,
+    what was discussed and decided, the votes); date, place and attendance come from the
+    event."""
+
+    __tablename__ = "meeting_records"
+    __table_args__ = (UniqueConstraint("event_id", "kind", name="uq_meeting_records_event_kind"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    event_id: Mapped[int] = mapped_column(ForeignKey("events.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(20))
+    host: Mapped[str] = mapped_column(String(100), default="")
+    recorder: Mapped[str] = mapped_column(String(100), default="")
+    topics: Mapped[str] = mapped_column(Text, default="")
+    decisions: Mapped[str] = mapped_column(Text, default="")
+    votes: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    created_by: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
 
 class SelfCheckResult(Base):

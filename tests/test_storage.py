@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 
+import pytest
 from sqlalchemy import inspect
 from sqlalchemy.engine import Connection
 
@@ -144,7 +145,26 @@ async def test_reminders_written_before_kinds_are_labelled_by_the_old_reading(
     await database.migrate()
     async with database.engine.connect() as connection:
         kinds = (await connection.execute(text("SELECT id, kind FROM reminders"))).all()
+        # Migration 0007: an event written before meetings existed is a theme day.
+        event = (await connection.execute(text("SELECT kind, meetings FROM events"))).one()
     assert sorted(kinds) == [(1, "group"), (2, "digest"), (3, "confirm")]
+    assert tuple(event) == ("theme_day", None)
+
+
+async def test_a_meeting_may_share_its_date_with_the_theme_day(database: Database) -> None:
+    """Migration 0007: the rule date is unique per branch and kind, not per branch."""
+    from sqlalchemy.exc import IntegrityError
+
+    from storage.models import Branch, Event
+
+    day, at = date(2027, 1, 15), datetime(2027, 1, 15, 1, tzinfo=UTC)
+    async with database.session() as session:
+        session.add(Branch(id=1, name="支部", timezone="Asia/Shanghai"))
+        session.add(Event(branch_id=1, starts_at=at, occurrence_date=day))
+        session.add(Event(branch_id=1, kind="committee", starts_at=at, meeting_date=day))
+    with pytest.raises(IntegrityError):
+        async with database.session() as session:
+            session.add(Event(branch_id=1, kind="committee", starts_at=at, meeting_date=day))
 
 
 async def test_the_migrated_schema_is_the_models(database: Database) -> None:
