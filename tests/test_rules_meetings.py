@@ -13,15 +13,21 @@ from bot.rules.meetings import (
     QUARTERLY,
     YEARLY,
     Gap,
+    LifeSettings,
     MeetingKind,
+    MeetingPlan,
+    Occurrence,
     Period,
     committee_quorum,
     election_reminder,
     gaps,
     month_of,
+    occurrences,
     party_meeting_vote,
     period_of,
+    read_settings,
     required,
+    settings_data,
     talks_reminder,
     term_end,
 )
@@ -162,3 +168,86 @@ def test_every_kind_has_its_words_and_local_practice_says_so() -> None:
         national = BY_KIND[MeetingKind(kind)].national
         assert ("《支部工作条例》" in words["basis"]) is national, kind
         assert national or "通行做法" in words["basis"], kind
+
+
+# ----- settings and occurrences -----------------------------------------------------------
+
+THEME = {"kind": "day", "day": 15, "time": "09:00"}
+OWN = {"kind": "nth_weekday", "n": 1, "weekday": 0, "time": "19:00"}  # 每月第一个星期一
+
+
+@pytest.mark.parametrize(
+    ("data", "expected"),
+    [
+        (None, LifeSettings()),
+        ("垃圾", LifeSettings()),
+        ({"committee_members": 5, "has_groups": True}, LifeSettings(5, True)),
+        ({"committee_members": 9}, LifeSettings()),  # more than 7: not a committee size
+        ({"committee_members": True}, LifeSettings()),
+        ({"elected_on": "2024-06-15"}, LifeSettings(elected_on=date(2024, 6, 15))),
+        ({"elected_on": "2024-02-30"}, LifeSettings()),
+        ({"talks_weeks": 0, "election_months_ahead": -1}, LifeSettings()),
+        (
+            {"plans": {"committee": {"day_rule": OWN}, "lecture": {"active": False}}},
+            LifeSettings(
+                plans=(
+                    MeetingPlan(K.COMMITTEE, day_rule=OWN),
+                    MeetingPlan(K.LECTURE, active=False),
+                )
+            ),
+        ),
+        (  # a broken rule means the theme day; a month past its period the default
+            {"plans": {"party_meeting": {"day_rule": {"kind": "x"}, "month_in_period": 5}}},
+            LifeSettings(plans=(MeetingPlan(K.PARTY_MEETING),)),
+        ),
+        ({"plans": {"unknown": {}}}, LifeSettings()),
+    ],
+)
+def test_stored_settings_are_read_safely(data: object, expected: LifeSettings) -> None:
+    assert read_settings(data) == expected
+    assert read_settings(settings_data(expected)) == expected
+
+
+def test_a_branch_holds_what_it_has_and_has_not_switched_off() -> None:
+    settings = LifeSettings(committee_members=5, plans=(MeetingPlan(K.REVIEW, active=False),))
+    assert [p.kind for p in settings.held()] == [
+        K.PARTY_MEETING, K.COMMITTEE, K.LECTURE, K.LIFE_MEETING,
+    ]  # fmt: skip
+    assert settings.plan(K.LIFE_MEETING).month_in_period == 12
+
+
+def test_the_meetings_of_a_year_on_the_theme_day_and_on_their_own() -> None:
+    settings = LifeSettings(committee_members=5, plans=(MeetingPlan(K.COMMITTEE, day_rule=OWN),))
+    found = occurrences(settings, THEME, date(2027, 1, 1), date(2027, 12, 31))
+    by_kind: dict[MeetingKind, list[date]] = {}
+    for occurrence in found:
+        by_kind.setdefault(occurrence.kind, []).append(occurrence.day)
+    assert by_kind[K.PARTY_MEETING] == [date(2027, m, 15) for m in (1, 4, 7, 10)]
+    assert by_kind[K.LECTURE] == [date(2027, m, 15) for m in (1, 4, 7, 10)]
+    assert by_kind[K.LIFE_MEETING] == by_kind[K.REVIEW] == [date(2027, 12, 15)]
+    assert by_kind[K.COMMITTEE][:3] == [date(2027, 1, 4), date(2027, 2, 1), date(2027, 3, 1)]
+    assert len(by_kind[K.COMMITTEE]) == 12
+    assert K.GROUP not in by_kind
+    assert found == sorted(found, key=lambda o: o.day)
+    assert Occurrence(K.COMMITTEE, date(2027, 1, 4), OWN) in found
+
+
+@pytest.mark.parametrize(
+    ("start", "end", "days"),
+    [
+        (date(2027, 1, 16), date(2027, 4, 14), []),  # this quarter's has passed, the next not yet
+        (date(2027, 1, 15), date(2027, 1, 15), [date(2027, 1, 15)]),
+        (date(2026, 12, 20), date(2027, 4, 30), [date(2027, 1, 15), date(2027, 4, 15)]),
+    ],
+)
+def test_the_party_meetings_due_in_a_span(start: date, end: date, days: list[date]) -> None:
+    settings = LifeSettings(
+        plans=tuple(MeetingPlan(k, active=False) for k in K if k != K.PARTY_MEETING)
+    )
+    assert [o.day for o in occurrences(settings, THEME, start, end)] == days
+
+
+def test_without_a_theme_day_only_meetings_of_their_own_have_dates() -> None:
+    settings = LifeSettings(committee_members=3, plans=(MeetingPlan(K.COMMITTEE, day_rule=OWN),))
+    found = occurrences(settings, None, date(2027, 1, 1), date(2027, 3, 31))
+    assert {o.kind for o in found} == {K.COMMITTEE}

@@ -13,6 +13,9 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, timedelta
 from enum import StrEnum
+from typing import Any
+
+from scheduler.rules import date_in_month, validate_rule
 
 
 class MeetingKind(StrEnum):
@@ -161,3 +164,140 @@ def election_reminder(elected_on: date, months_ahead: int, years: int = TERM_YEA
         except ValueError:
             continue
     raise AssertionError("every month has a 28th")
+
+
+# ----- a branch's settings (stored as JSON in branches.organisational_life) -----------------
+
+ELECTION_MONTHS_AHEAD = 6  # local practice, unverified as a rule: a setting
+TALKS_WEEKS = 3  # 谈心谈话 reminded this long before the 组织生活会: a setting
+MAX_COMMITTEE = 7  # 第二十条: a committee generally has no more than 7 members
+MAX_MONTHS_AHEAD, MAX_WEEKS = 24, 12
+
+
+@dataclass(frozen=True, slots=True)
+class MeetingPlan:
+    """When a branch holds one kind of meeting: on the theme day of its month (`day_rule`
+    None, the usual way: the meeting then counts for both) or on a day of its own (a rule as
+    scheduler.rules reads it); `month_in_period`: which month of its period."""
+
+    kind: MeetingKind
+    active: bool = True
+    day_rule: dict[str, Any] | None = None
+    month_in_period: int = 1
+
+
+@dataclass(frozen=True, slots=True)
+class LifeSettings:
+    committee_members: int = 0  # 0: no 支部委员会 (fewer than 7 formal members)
+    has_groups: bool = False
+    elected_on: date | None = None  # the last election of the 委员会 or 书记
+    election_months_ahead: int = ELECTION_MONTHS_AHEAD
+    talks_weeks: int = TALKS_WEEKS
+    plans: tuple[MeetingPlan, ...] = ()
+    confirmed: bool = False  # the secretary has seen the defaults and kept or changed them
+
+    def plan(self, kind: MeetingKind) -> MeetingPlan:
+        default = MeetingPlan(kind, month_in_period=BY_KIND[kind].month_in_period)
+        return next((p for p in self.plans if p.kind == kind), default)
+
+    def held(self) -> list[MeetingPlan]:
+        """The meetings this branch holds, as it holds them."""
+        kinds = required(self.committee_members > 0, self.has_groups)
+        return [plan for r in kinds if (plan := self.plan(r.kind)).active]
+
+
+def _int(value: object, low: int, high: int, default: int) -> int:
+    ok = isinstance(value, int) and not isinstance(value, bool) and low <= value <= high
+    return int(value) if ok else default  # type: ignore[arg-type]
+
+
+def read_settings(data: object) -> LifeSettings:
+    """The stored JSON as settings; anything missing or malformed is its default, so a hand
+    edit or an older version's row never stops reminders."""
+    if not isinstance(data, dict):
+        return LifeSettings()
+    plans = []
+    raw_plans = data.get("plans")
+    for kind in MeetingKind:
+        raw = raw_plans.get(kind.value) if isinstance(raw_plans, dict) else None
+        if not isinstance(raw, dict):
+            continue
+        every = BY_KIND[kind].every_months
+        plans.append(
+            MeetingPlan(
+                kind,
+                active=raw.get("active") is not False,
+                day_rule=validate_rule(raw.get("day_rule")),
+                month_in_period=_int(
+                    raw.get("month_in_period"), 1, every, BY_KIND[kind].month_in_period
+                ),
+            )
+        )
+    elected = data.get("elected_on")
+    try:
+        elected_on = date.fromisoformat(elected) if isinstance(elected, str) else None
+    except ValueError:
+        elected_on = None
+    return LifeSettings(
+        committee_members=_int(data.get("committee_members"), 0, MAX_COMMITTEE, 0),
+        has_groups=data.get("has_groups") is True,
+        elected_on=elected_on,
+        election_months_ahead=_int(
+            data.get("election_months_ahead"), 0, MAX_MONTHS_AHEAD, ELECTION_MONTHS_AHEAD
+        ),
+        talks_weeks=_int(data.get("talks_weeks"), 1, MAX_WEEKS, TALKS_WEEKS),
+        plans=tuple(plans),
+        confirmed=data.get("confirmed") is True,
+    )
+
+
+def settings_data(settings: LifeSettings) -> dict[str, Any]:
+    """What `read_settings` reads back to the same settings."""
+    return {
+        "committee_members": settings.committee_members,
+        "has_groups": settings.has_groups,
+        "elected_on": settings.elected_on.isoformat() if settings.elected_on else None,
+        "election_months_ahead": settings.election_months_ahead,
+        "talks_weeks": settings.talks_weeks,
+        "plans": {
+            plan.kind.value: {
+                "active": plan.active,
+                "day_rule": plan.day_rule,
+                "month_in_period": plan.month_in_period,
+            }
+            for plan in settings.plans
+        },
+        "confirmed": settings.confirmed,
+    }
+
+
+@dataclass(frozen=True, slots=True)
+class Occurrence:
+    """One meeting due: its kind, its date, and its own day rule (None: the theme day's)."""
+
+    kind: MeetingKind
+    day: date
+    day_rule: dict[str, Any] | None
+
+
+def occurrences(
+    settings: LifeSettings, theme_rule: dict[str, Any] | None, start: date, end: date
+) -> list[Occurrence]:
+    """The meetings due from `start` to `end` (both included), by period: each in the month
+    its plan names, on its own day or the theme day of that month. A meeting on the theme day
+    needs a theme-day rule; without one it has no date yet (and /meetings says so)."""
+    found: list[Occurrence] = []
+    for plan in settings.held():
+        requirement = BY_KIND[plan.kind]
+        every = requirement.every_months
+        rule = plan.day_rule or theme_rule
+        if rule is None:
+            continue
+        period = period_of(start, every)
+        while period.start <= end:
+            month = period.start.month + plan.month_in_period - 1
+            day = date_in_month(rule, period.start.year, month)
+            if start <= day <= end:
+                found.append(Occurrence(plan.kind, day, plan.day_rule))
+            period = period_of(period.end + timedelta(days=1), every)
+    return sorted(found, key=lambda o: (o.day, list(MeetingKind).index(o.kind)))
