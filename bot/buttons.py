@@ -205,7 +205,7 @@ class BranchPick(ButtonData):
 
     PREFIX: ClassVar[str] = "bp"
     branch_id: int
-    command: Literal["themeday", "roster"]
+    command: Literal["themeday", "roster", "meetings"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -273,3 +273,11 @@ class MergeConfirm(ButtonData):
     PREFIX: ClassVar[str] = "l:mc"
     kept_id: int
     merged_id: int
+
+
+@dataclass(frozen=True, slots=True)
+class MeetingsConfirm(ButtonData):
+    """The secretary keeps the branch's calendar of organisational life as shown."""
+
+    PREFIX: ClassVar[str] = "mt:ok"
+    branch_id: int

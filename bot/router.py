@@ -24,6 +24,7 @@ from bot import (
     groups,
     ledger_merge,
     ledger_view,
+    meetings,
     menu,
     plans_view,
     roster,
@@ -208,6 +209,7 @@ COMMANDS: dict[str, Handler] = {
     "plans": plans_view.show_plans,
     "selfcheck": selfcheck.show,
     "themeday": themeday.themeday,
+    "meetings": meetings.meetings,
     "attendance": attendance_review.show,
     "myattendance": attendance_review.mine,
     "roster": roster.roster,
@@ -238,6 +240,7 @@ BUTTONS: dict[type[buttons.ButtonData], ButtonHandler] = {
     buttons.Nudge: attendance_review.on_nudge_button,
     buttons.ConfirmAttendance: attendance_review.on_confirm_button,
     buttons.ConfirmMember: attendance_review.on_confirm_button,
+    buttons.MeetingsConfirm: meetings.on_confirm,
 }
 KINDS = (buttons.DialogPress, *BUTTONS)  # every kind a press may be
 # A confirmed "放弃并重新开始" re-runs the original button with force=True.

@@ -28,6 +28,7 @@ class Content:
     places: dict[str, Any]
     flows: dict[str, dict[str, Any]]
     selfchecks: dict[str, dict[str, Any]] = field(default_factory=dict)
+    organisational_life: dict[str, Any] = field(default_factory=dict)
 
     def text(self, key: str, **values: Any) -> str:
         """A message by dotted key, with placeholders filled."""
@@ -90,4 +91,5 @@ def load_content(root: Path = KNOWLEDGE_DIR) -> Content:
         places=read_yaml(root / "places.yaml"),
         flows=flows,
         selfchecks=selfchecks,
+        organisational_life=read_yaml(root / "organisational_life.yaml"),
     )
