@@ -60,19 +60,33 @@ def time_left(starts_at: datetime, now: datetime, content: Content) -> str:
     return texts["left_soon"]
 
 
+def event_name(kind: str, content: Content) -> str:
+    """What an event is called in its reminders and notices: 支部主题党日, 支部委员会会议 …"""
+    if kind == "theme_day":
+        return str(content.messages["reminder"]["theme_day"])
+    words = content.organisational_life["kinds"].get(kind)
+    return str(words["name"]) if words else str(content.messages["reminder"]["theme_day"])
+
+
 def reminder_text(view: ReminderView, core: Core, now: datetime) -> SendText:
-    """The reminder as the group sees it, with the current counts and the two buttons."""
-    texts = core.content.messages["reminder"]
+    """The reminder as the group sees it, with the current counts and the two buttons; a
+    theme day that holds the quarter's 党员大会 says so."""
+    content = core.content
+    texts = content.messages["reminder"]
     tz = view.timezone or core.settings.timezone
     title = texts["moved_title"] if view.status == "moved" else texts["title"]
+    what = event_name(view.kind, content)
+    default_theme = texts["default_theme"] if view.kind == "theme_day" else what
     lines = [
-        title.format(branch=view.branch_name),
+        title.format(what=what, branch=view.branch_name),
         texts["when"].format(
-            when=local_when(view, tz, core.content),
-            left=time_left(view.starts_at, now, core.content),
+            when=local_when(view, tz, content), left=time_left(view.starts_at, now, content)
         ),
-        texts["theme"].format(theme=view.theme or texts["default_theme"]),
+        texts["theme"].format(theme=view.theme or default_theme),
     ]
+    held = [event_name(kind, content) for kind in view.meetings or [] if kind != view.kind]
+    if held:
+        lines.append(texts["also"].format(meetings="、".join(held)))
     if view.place:
         lines.append(texts["place"].format(place=view.place))
     if view.online_link:

@@ -10,7 +10,7 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.attendance import local_when
+from bot.attendance import event_name, local_when
 from bot.buttons import AttendanceView, ConfirmAttendance, ConfirmMember, Nudge
 from bot.contract import (
     Action,
@@ -43,7 +43,10 @@ async def render_digest(
     tz = branch.timezone or services.settings.timezone
     lines = [
         content.text(
-            "digest_title", branch=branch.name, when=local_when(event, tz, services.content)
+            "digest_title",
+            branch=branch.name,
+            what=event_name(event.kind, content),
+            when=local_when(event, tz, services.content),
         ),
         content.text("digest_counts", attend=tally[ATTEND], leave=tally[LEAVE]),
     ]
@@ -85,7 +88,10 @@ async def on_nudge_button(
             (member.user_id, member.display_name) if member.user_id else member.display_name
         )
     head, tail = content.text(
-        "nudge_text", names="\0", when=local_when(row, tz, services.content)
+        "nudge_text",
+        names="\0",
+        what=event_name(row.kind, content),
+        when=local_when(row, tz, services.content),
     ).split("\0")
     text, mentions = with_mentions([head, *names, tail])
     return [

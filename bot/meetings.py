@@ -14,6 +14,7 @@ from datetime import date, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot import schedule_changes
 from bot.branch_choice import branch_for, picker
 from bot.buttons import MeetingsConfirm
 from bot.contract import Action, AnswerButton, Button, Event, SendText
@@ -174,20 +175,24 @@ async def meetings(
     today = services.clock().astimezone(schedule.zone_of(branch)).date()
     settings = read_settings(branch.organisational_life)
     notice = ""
+    announcements: list[Action] = []
     if target.args:
         changed = apply_change(settings, target.args, kinds_by_word(content), today)
         if isinstance(changed, str):
             return [SendText(texts[changed] + "\n" + texts["usage"])]
-        settings = changed
+        settings = replace(changed, confirmed=True)  # a change adopts the calendar too
         branch.organisational_life = settings_data(settings)
         notice = texts["changed"] + "\n"
+        announcements = await schedule_changes.reapply_meetings(
+            session, content, branch, services.clock()
+        )
     text = notice + calendar_text(branch, settings, today, content)
     buttons = (
         ()
         if settings.confirmed
         else ((Button(texts["confirm"], MeetingsConfirm(branch.id).pack()),),)
     )
-    return [SendText(text, buttons)]
+    return [SendText(text, buttons), *announcements]
 
 
 async def on_confirm(
@@ -205,4 +210,6 @@ async def on_confirm(
         return [AnswerButton(callback, texts["only_secretary"], alert=True)]
     settings = read_settings(branch.organisational_life)
     branch.organisational_life = settings_data(replace(settings, confirmed=True))
-    return [AnswerButton(callback), SendText(texts["confirmed"])]
+    content = services.content
+    notices = await schedule_changes.reapply_meetings(session, content, branch, services.clock())
+    return [AnswerButton(callback), SendText(texts["confirmed"]), *notices]

@@ -13,12 +13,14 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.attendance import answer_buttons, local_when
+from bot.attendance import answer_buttons, event_name, local_when
 from bot.contract import Action, SendText
+from bot.rules.meetings import wanted_meetings
 from bot.rules.reschedule import CANCEL, KEEP_AND_TELL, MOVE, RESTORE, on_rule_change
 from knowledge.content import Content
+from scheduler.dispatch import expand_branch_meetings
 from scheduler.rules import wanted_starts
-from storage import schedule
+from storage import meetings, schedule
 from storage.models import Attendance, Branch
 from storage.models import Event as EventRow
 
@@ -54,7 +56,10 @@ async def move(
     if not chats:
         return []
     text = content.messages["reminder"]["moved_notice"].format(
-        branch=branch.name, was=was, when=local_when(event, branch.timezone, content)
+        branch=branch.name,
+        what=event_name(event.kind, content),
+        was=was,
+        when=local_when(event, branch.timezone, content),
     )
     return [SendText(text, answer_buttons(content, event.id), chat_id=chat) for chat in chats]
 
@@ -66,7 +71,9 @@ async def cancel(
     chats = await schedule.announced_chats(session, event.id)
     await schedule.cancel_event(session, event)
     text = content.messages["reminder"]["cancelled"].format(
-        branch=branch.name, when=local_when(event, branch.timezone, content)
+        branch=branch.name,
+        what=event_name(event.kind, content),
+        when=local_when(event, branch.timezone, content),
     )
     return [SendText(text, chat_id=chat) for chat in chats]
 
@@ -112,3 +119,35 @@ async def _reply_counts(session: AsyncSession, event_ids: list[int]) -> dict[int
         .group_by(Attendance.event_id)
     )
     return {event_id: n for event_id, n in (await session.execute(query)).all()}
+
+
+async def reapply_meetings(
+    session: AsyncSession,
+    content: Content,
+    branch: Branch,
+    now: datetime,
+    old_zone: str | None = None,
+) -> list[Action]:
+    """The branch's meetings follow its settings (and its theme day) again after either
+    changed: a meeting of its own the settings no longer want is cancelled (kept when members
+    have answered), one moved is moved, with the groups told as for a theme day; then the
+    missing ones are created and the theme days marked with the meetings they hold."""
+    today = now.astimezone(ZoneInfo(branch.timezone)).date()
+    own, _ = wanted_meetings(
+        branch.organisational_life, branch.theme_day_rule, branch.timezone, today
+    )
+    coming = await meetings.coming_meeting_events(session, branch.id, now)
+    replies = await _reply_counts(session, [event.id for event in coming])
+    actions: list[Action] = []
+    for event in sorted(coming, key=lambda e: e.starts_at):
+        starts = own.get((event.kind, event.meeting_date)) if event.meeting_date else None
+        decision = on_rule_change(event.status, event.starts_at, starts, now, event.id in replies)
+        if decision == CANCEL:
+            actions += await cancel(session, content, event, branch)
+        elif decision in (MOVE, RESTORE):
+            assert starts is not None
+            actions += await move(
+                session, content, event, branch, starts, now, old_zone=old_zone, status="planned"
+            )
+    await expand_branch_meetings(session, branch, now)
+    return actions

@@ -84,6 +84,7 @@ async def themeday(
         ]
     branch.theme_day_rule = rule
     notices, kept = await schedule_changes.reapply(session, services.content, branch, now)
+    notices += await schedule_changes.reapply_meetings(session, services.content, branch, now)
     text = content.text("themeday_set", branch=branch.name, rule=describe_rule(rule))
     text += "\n" + await _next_dates(session, services, branch, now)
     return [SendText(text + _kept_lines(services, branch, kept)), *notices]
@@ -160,6 +161,9 @@ async def _set_timezone(
         return [SendText(services.content.text("themeday_timezone_bad"))]
     old_zone, branch.timezone = branch.timezone, name
     notices, kept = await schedule_changes.reapply(session, services.content, branch, now, old_zone)
+    notices += await schedule_changes.reapply_meetings(
+        session, services.content, branch, now, old_zone
+    )
     text = services.content.text("themeday_timezone_set", timezone=name)
     return [SendText(text + _kept_lines(services, branch, kept)), *notices]
 

@@ -21,8 +21,9 @@ from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.contract import Messenger, SendText
+from bot.rules.meetings import wanted_meetings
 from scheduler.rules import wanted_starts
-from storage import plans, schedule
+from storage import meetings, plans, schedule
 from storage.db import Database
 from storage.models import Branch, GroupBinding, Plan, PlanMilestone, Reminder, utcnow
 from storage.models import Event as EventRow
@@ -36,6 +37,18 @@ Render = Callable[[AsyncSession, EventRow, str, datetime], Awaitable[SendText]]
 STALE_AFTER = timedelta(days=7)  # an after-event message older than this is not sent any more
 MilestoneText = Callable[[Plan, PlanMilestone], str]
 FAN_OUT = 64  # sends in flight at once; Delivery enforces Telegram's limits behind them
+
+
+async def expand_branch_meetings(
+    session: AsyncSession, branch: Branch, now: datetime
+) -> list[EventRow]:
+    """The branch's meetings over the horizon: those of their own created, the theme days
+    marked with the meetings they hold."""
+    today = now.astimezone(ZoneInfo(branch.timezone)).date()
+    own, on_theme_day = wanted_meetings(
+        branch.organisational_life, branch.theme_day_rule, branch.timezone, today
+    )
+    return await meetings.expand_meetings(session, branch, own, on_theme_day, today, now)
 
 
 def utc_now() -> datetime:
@@ -68,10 +81,13 @@ class Dispatcher:
         now = now or self.clock()
         created = 0
         async with self._expand_lock, self.db.session() as session:
-            query = select(Branch).where(Branch.theme_day_rule.is_not(None))
+            query = select(Branch).where(
+                Branch.theme_day_rule.is_not(None) | Branch.organisational_life.is_not(None)
+            )
             for branch in (await session.execute(query)).scalars():
                 wanted = wanted_starts(branch.theme_day_rule, branch.timezone, now)
                 created += len(await schedule.expand_branch(session, branch, wanted, now))
+                created += len(await expand_branch_meetings(session, branch, now))
         return created
 
     async def idle(self) -> None:

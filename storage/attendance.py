@@ -62,6 +62,8 @@ class ReminderView:
     attend: int
     leave: int
     silent: int  # active roster members without a reply, organisers aside
+    kind: str = "theme_day"  # or the meeting kind of a meeting of its own
+    meetings: list[Any] | None = None  # the meeting kinds it counts for
 
 
 @cache
@@ -104,6 +106,8 @@ def _view_statement() -> Select[Any]:
             answered(ATTEND),
             answered(LEAVE),
             silent,
+            Event.kind,
+            Event.meetings,
         )
         .join(Branch, Branch.id == Event.branch_id)
         .where(Event.id == event_id)

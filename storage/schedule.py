@@ -222,7 +222,7 @@ async def move_event(
     """One date moved (a holiday, a new rule or time zone): the rule stays; each reminder is
     due again relative to the new time, as `after_move` decides."""
     event.starts_at = starts_at
-    if event.source == "rule":
+    if event.source in ("rule", "meeting"):  # a one-off event has no rule to restore it to
         event.status = status
     offsets = offsets_of(branch)
     reminders = (

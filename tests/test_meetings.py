@@ -69,10 +69,10 @@ async def test_the_calendar_is_shown_changed_and_kept_by_its_secretary_only(
         assert "每季度1次是通行做法" in shown  # 党课: local practice, said so
         assert "支部委员会会议" not in shown and "支委会：未设" in shown
         assert "确认以上安排" in shown
-        changed = await chat.say("/meetings 支委会 5人")
-        assert "已更新" in changed and "支部委员会会议｜每月1次，随主题党日召开" in changed
         assert "已确认" in await chat.say("1")  # the confirm button
         assert "确认以上安排" not in await chat.say("/meetings")
+        changed = await chat.say("/meetings 支委会 5人")
+        assert "已更新" in changed and "支部委员会会议｜每月1次，随主题党日召开" in changed
         await chat.say("/as 5 李四")
         refused = await chat.say("/meetings 党课 停用")
         assert "只有本支部书记或群管理员" in refused
@@ -82,3 +82,49 @@ async def test_the_calendar_is_shown_changed_and_kept_by_its_secretary_only(
             settings = read_settings(branch.organisational_life)
         assert settings.committee_members == 5 and settings.confirmed
         assert settings.plan(K.LECTURE).active  # the member's change was not made
+
+
+async def test_meetings_are_reminded_once_the_calendar_is_kept(database_url: str) -> None:
+    """A 支委会 of its own day gets its own reminder; the theme day says which meetings it
+    holds; nothing is reminded before the secretary has confirmed or changed the calendar."""
+    from datetime import UTC, datetime
+
+    from sqlalchemy import select
+
+    from storage.models import Event as EventRow
+    from tests.chat import Sent, set_clock
+    from tests.theme_day_helpers import bound_group_with_rule, dispatcher_at
+
+    telegram = Sent()
+    async with bot_services(database_url, messenger=telegram) as services:
+        await bound_group_with_rule(services)  # on 2026-12-01, 每月15日 9:00
+        chat = Conversation(services, group=True)
+        await chat.say("/meetings")  # seen, not kept: no meeting yet
+        async with services.db.session() as session:
+            rows = (await session.execute(select(EventRow))).scalars().all()
+        assert {e.kind for e in rows} == {"theme_day"} and not any(e.meetings for e in rows)
+
+        await chat.say("/meetings 支委会 5人", "/meetings 支委会 每月第一个星期一 19:00")
+        async with services.db.session() as session:
+            rows = (await session.execute(select(EventRow))).scalars().all()
+        committee = sorted(e.meeting_date.isoformat() for e in rows if e.kind == "committee")
+        assert committee[:3] == ["2026-12-07", "2027-01-04", "2027-02-01"]
+        held = {e.occurrence_date.isoformat(): e.meetings for e in rows if e.kind == "theme_day"}
+        assert held["2026-12-15"] == ["life_meeting", "review"]
+        assert held["2027-01-15"] == ["party_meeting", "lecture"]
+        assert held["2027-02-15"] is None
+
+        moment = [datetime(2026, 12, 6, 11, 0, tzinfo=UTC)]  # 19:00 the day before, local
+        set_clock(services, moment[0])
+        await dispatcher_at(services, telegram, moment).tick()
+        assert any("【支部委员会会议提醒】" in t for t in telegram.texts())
+        moment[0] = datetime(2026, 12, 12, 1, 0, tzinfo=UTC)
+        await dispatcher_at(services, telegram, moment).tick()
+        theme_day = next(t for t in telegram.texts() if "【支部主题党日提醒】" in t)
+        assert "本次同时召开：组织生活会、民主评议党员" in theme_day
+
+        # Switched back to the theme day, the 支委会s of their own are cancelled (none had
+        # replies) and the group that heard of the next one is told.
+        set_clock(services, datetime(2026, 12, 6, 12, 0, tzinfo=UTC))
+        changed = await chat.say("/meetings 支委会 随主题党日")
+        assert "【取消通知】" in changed and "支部委员会会议取消" in changed

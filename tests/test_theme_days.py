@@ -374,7 +374,7 @@ async def test_the_day_before_the_secretary_can_nudge_who_has_not_replied(db_url
         await press(services, 5, yes, 1000)
         await dispatcher.tick(START - timedelta(days=1))
         (digest,) = telegram.texts("1")
-        assert "【明天的主题党日】测试群" in digest
+        assert "【明天的支部主题党日】测试群" in digest
         assert "未回复（2）：党员6、党员7" in digest  # the secretary organises: not awaited
         nudge = next(a for c, a in telegram.sent if c == "1").buttons[0][0].data  # type: ignore[union-attr]
         member = Event(Chat("6", "private"), User("6", "党员6"), button_data=nudge, callback_id="m")
@@ -615,4 +615,6 @@ async def test_a_reminder_is_what_its_kind_says_not_what_its_chat_id_sign_says(
         assert "【支部主题党日提醒】" in telegram.texts(group)[0]
         await dispatcher.tick(START + timedelta(hours=2))
         digest, confirmation = telegram.texts("7")
-        assert digest.startswith("【明天的主题党日】") and confirmation.startswith("【确认实到】")
+        assert digest.startswith("【明天的支部主题党日】") and confirmation.startswith(
+            "【确认实到】"
+        )

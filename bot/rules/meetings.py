@@ -11,11 +11,11 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
-from scheduler.rules import date_in_month, validate_rule
+from scheduler.rules import HORIZON_MONTHS, date_in_month, local_start, validate_rule
 
 
 class MeetingKind(StrEnum):
@@ -301,3 +301,30 @@ def occurrences(
                 found.append(Occurrence(plan.kind, day, plan.day_rule))
             period = period_of(period.end + timedelta(days=1), every)
     return sorted(found, key=lambda o: (o.day, list(MeetingKind).index(o.kind)))
+
+
+def horizon(today: date) -> date:
+    """The last local day meetings exist as events for: as far ahead as theme days."""
+    return today + timedelta(days=31 * (HORIZON_MONTHS + 1))
+
+
+def wanted_meetings(
+    settings_data: object, theme_rule_data: object, tz: str, today: date
+) -> tuple[dict[tuple[str, date], datetime], dict[date, list[str]]]:
+    """From a branch's stored settings and theme-day rule: its meetings of their own by
+    (kind, day) with their start instants, and the meeting kinds each theme day holds, from
+    `today` (local) to the horizon. Nothing until the secretary has confirmed or changed the
+    calendar (/meetings): defaults nobody has seen are not reminded to a whole group."""
+    settings = read_settings(settings_data)
+    own: dict[tuple[str, date], datetime] = {}
+    on_theme_day: dict[date, list[str]] = {}
+    if not settings.confirmed:  # nothing is reminded until the secretary has seen the calendar
+        return own, on_theme_day
+    due = occurrences(settings, validate_rule(theme_rule_data), today, horizon(today))
+    for occurrence in due:
+        if occurrence.day_rule is None:
+            on_theme_day.setdefault(occurrence.day, []).append(occurrence.kind.value)
+        else:
+            at = occurrence.day_rule["time"]
+            own[(occurrence.kind.value, occurrence.day)] = local_start(occurrence.day, at, tz)
+    return own, on_theme_day
