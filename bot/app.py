@@ -11,7 +11,7 @@ from datetime import date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from bot import attendance, selfcheck
+from bot import attendance, meeting_records, selfcheck
 from bot.config import Settings
 from bot.contract import ChatDirectory, Messenger
 from bot.dialog.engine import DialogEngine
@@ -39,6 +39,7 @@ def build_engine(content: Content, settings: Settings, knowledge: KnowledgeBase)
         completions={
             "survey": survey.make_completion(content),
             "selfcheck": selfcheck.make_completion(content, titles),
+            "meeting_record": meeting_records.make_completion(content),
         },
         derivers={"branches": branch_pick.derive, "survey": survey.make_derive(content)},
         preparers={
@@ -46,7 +47,10 @@ def build_engine(content: Content, settings: Settings, knowledge: KnowledgeBase)
             "survey": survey.make_prepare(content, lambda user: user in settings.admin_user_ids),
         },
         option_sources={**survey.option_sources(content), "my_branches": branch_pick.options},
-        checks={"ledger": survey.make_check(content)},
+        checks={
+            "ledger": survey.make_check(content),
+            "record": meeting_records.make_check(content),
+        },
     )
     every = [shared, *(step.hooks(content, settings) for step in STEPS)]
     return DialogEngine(

@@ -54,7 +54,9 @@ async def branch_for(session: AsyncSession, event: Event, services: Services, ar
 
 
 def picker(
-    services: Services, choices: list[Branch], command: Literal["themeday", "roster", "meetings"]
+    services: Services,
+    choices: list[Branch],
+    command: Literal["themeday", "roster", "meetings", "records"],
 ) -> list[Action]:
     """A button per branch; pressing one runs the command for it."""
     rows = tuple((Button(b.name, BranchPick(b.id, command).pack()),) for b in choices[:MAX_CHOICES])

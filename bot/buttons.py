@@ -205,7 +205,7 @@ class BranchPick(ButtonData):
 
     PREFIX: ClassVar[str] = "bp"
     branch_id: int
-    command: Literal["themeday", "roster", "meetings"]
+    command: Literal["themeday", "roster", "meetings", "records"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -281,3 +281,17 @@ class MeetingsConfirm(ButtonData):
 
     PREFIX: ClassVar[str] = "mt:ok"
     branch_id: int
+
+
+MeetingKindCode = Literal[
+    "party_meeting", "committee", "group", "lecture", "life_meeting", "review"
+]
+
+
+@dataclass(frozen=True, slots=True)
+class RecordStart(ButtonData):
+    """The secretary writes (or writes again) the record of one meeting of one event."""
+
+    PREFIX: ClassVar[str] = "rc:s"
+    event_id: int
+    kind: MeetingKindCode

@@ -77,7 +77,7 @@ def apply_change(
     if head == "谈心" and (weeks := _count(rest.removesuffix("周"))):
         return replace(settings, talks_weeks=min(weeks, 12))
     if head in ("确认", "确定"):
-        return replace(settings, confirmed=True)
+        return settings.kept(today)
     kind = words.get(head)
     if kind is None or not rest:
         return "not_understood"
@@ -180,7 +180,7 @@ async def meetings(
         changed = apply_change(settings, target.args, kinds_by_word(content), today)
         if isinstance(changed, str):
             return [SendText(texts[changed] + "\n" + texts["usage"])]
-        settings = replace(changed, confirmed=True)  # a change adopts the calendar too
+        settings = changed.kept(today)  # a change adopts the calendar too
         branch.organisational_life = settings_data(settings)
         notice = texts["changed"] + "\n"
         announcements = await schedule_changes.reapply_meetings(
@@ -209,7 +209,8 @@ async def on_confirm(
     if branch is None:
         return [AnswerButton(callback, texts["only_secretary"], alert=True)]
     settings = read_settings(branch.organisational_life)
-    branch.organisational_life = settings_data(replace(settings, confirmed=True))
+    today = services.clock().astimezone(schedule.zone_of(branch)).date()
+    branch.organisational_life = settings_data(settings.kept(today))
     content = services.content
     notices = await schedule_changes.reapply_meetings(session, content, branch, services.clock())
     return [AnswerButton(callback), SendText(texts["confirmed"]), *notices]

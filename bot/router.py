@@ -24,6 +24,7 @@ from bot import (
     groups,
     ledger_merge,
     ledger_view,
+    meeting_records,
     meetings,
     menu,
     plans_view,
@@ -210,6 +211,7 @@ COMMANDS: dict[str, Handler] = {
     "selfcheck": selfcheck.show,
     "themeday": themeday.themeday,
     "meetings": meetings.meetings,
+    "records": meeting_records.show,
     "attendance": attendance_review.show,
     "myattendance": attendance_review.mine,
     "roster": roster.roster,
@@ -241,6 +243,7 @@ BUTTONS: dict[type[buttons.ButtonData], ButtonHandler] = {
     buttons.ConfirmAttendance: attendance_review.on_confirm_button,
     buttons.ConfirmMember: attendance_review.on_confirm_button,
     buttons.MeetingsConfirm: meetings.on_confirm,
+    buttons.RecordStart: meeting_records.on_start,
 }
 KINDS = (buttons.DialogPress, *BUTTONS)  # every kind a press may be
 # A confirmed "放弃并重新开始" re-runs the original button with force=True.
@@ -249,5 +252,6 @@ menu.RESTARTABLE.update(
         buttons.MenuStep: menu.pick_step,
         buttons.LedgerField: ledger_view.on_button,
         buttons.SelfCheckStart: selfcheck.on_button,
+        buttons.RecordStart: meeting_records.on_start,
     }
 )

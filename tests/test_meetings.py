@@ -49,7 +49,7 @@ BASE = LifeSettings()
         ("党课 随主题党日", replace(BASE, plans=(MeetingPlan(K.LECTURE),))),
         ("党课 每月35日", "not_understood"),
         ("茶话会 停用", "not_understood"),
-        ("确认", replace(BASE, confirmed=True)),
+        ("确认", replace(BASE, confirmed=True, confirmed_on=TODAY)),
         ("", "not_understood"),
     ],
 )

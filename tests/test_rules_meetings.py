@@ -106,6 +106,11 @@ def test_which_periods_have_no_record(recorded: list, today: date, expected: lis
     assert gaps(QUARTERLY, recorded, 2027, today) == expected
 
 
+def test_periods_before_the_calendar_was_kept_are_not_missed() -> None:
+    found = gaps(QUARTERLY, [], 2027, date(2027, 8, 15), since=date(2027, 5, 20))
+    assert found == [Gap(Q[1], True), Gap(Q[2], False)]
+
+
 @pytest.mark.parametrize(
     ("entitled", "present", "in_favour", "quorum", "passed"),
     [

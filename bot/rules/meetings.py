@@ -10,7 +10,7 @@ tables. What each meeting is called and where its rule comes from is content, no
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 from enum import StrEnum
 from typing import Any
@@ -98,14 +98,23 @@ class Gap:
     overdue: bool
 
 
-def gaps(every_months: int, recorded: Iterable[date], year: int, today: date) -> list[Gap]:
+def gaps(
+    every_months: int,
+    recorded: Iterable[date],
+    year: int,
+    today: date,
+    since: date | None = None,
+) -> list[Gap]:
     """The periods of `year` that have begun by `today` and hold no recorded meeting: the
-    current one is a gap too (not yet overdue), a later one is not a gap yet."""
+    current one is a gap too (not yet overdue), a later one is not a gap yet, and one that
+    ended before `since` (the branch kept its calendar then) is not the bot's to count."""
     held = list(recorded)
     return [
         Gap(period, overdue=period.end < today)
         for period in periods_of_year(year, every_months)
-        if period.start <= today and not any(period.holds(day) for day in held)
+        if period.start <= today
+        and (since is None or period.end >= since)
+        and not any(period.holds(day) for day in held)
     ]
 
 
@@ -195,6 +204,11 @@ class LifeSettings:
     talks_weeks: int = TALKS_WEEKS
     plans: tuple[MeetingPlan, ...] = ()
     confirmed: bool = False  # the secretary has seen the defaults and kept or changed them
+    confirmed_on: date | None = None  # since when: no record is missed before that
+
+    def kept(self, today: date) -> LifeSettings:
+        """Confirmed (or changed) by the secretary today, if not before."""
+        return replace(self, confirmed=True, confirmed_on=self.confirmed_on or today)
 
     def plan(self, kind: MeetingKind) -> MeetingPlan:
         default = MeetingPlan(kind, month_in_period=BY_KIND[kind].month_in_period)
@@ -233,22 +247,25 @@ def read_settings(data: object) -> LifeSettings:
                 ),
             )
         )
-    elected = data.get("elected_on")
-    try:
-        elected_on = date.fromisoformat(elected) if isinstance(elected, str) else None
-    except ValueError:
-        elected_on = None
     return LifeSettings(
         committee_members=_int(data.get("committee_members"), 0, MAX_COMMITTEE, 0),
         has_groups=data.get("has_groups") is True,
-        elected_on=elected_on,
+        elected_on=_date(data.get("elected_on")),
         election_months_ahead=_int(
             data.get("election_months_ahead"), 0, MAX_MONTHS_AHEAD, ELECTION_MONTHS_AHEAD
         ),
         talks_weeks=_int(data.get("talks_weeks"), 1, MAX_WEEKS, TALKS_WEEKS),
         plans=tuple(plans),
         confirmed=data.get("confirmed") is True,
+        confirmed_on=_date(data.get("confirmed_on")),
     )
+
+
+def _date(value: object) -> date | None:
+    try:
+        return date.fromisoformat(value) if isinstance(value, str) else None
+    except ValueError:
+        return None
 
 
 def settings_data(settings: LifeSettings) -> dict[str, Any]:
@@ -268,6 +285,7 @@ def settings_data(settings: LifeSettings) -> dict[str, Any]:
             for plan in settings.plans
         },
         "confirmed": settings.confirmed,
+        "confirmed_on": settings.confirmed_on.isoformat() if settings.confirmed_on else None,
     }
 
 

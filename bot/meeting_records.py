@@ -1,0 +1,211 @@
+"""/records: the 会议记录 of a branch's meetings. After a meeting the secretary answers a few
+questions (主持人, 记录人, what was discussed and decided, a vote); the rest is already known
+(date, place, who came, who was on leave and why, who did not reply) and is added here. It
+lists the year's meetings with their records and says which required meetings of the quarter
+or year have none yet.
+
+Records hold what members said and did: only the branch's secretaries, in private.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.attendance import event_name, local_when
+from bot.branch_choice import branch_for, picker
+from bot.buttons import RecordStart
+from bot.contract import Action, AnswerButton, Button, Event, SendText
+from bot.dialog.machine import Problem, Snapshot
+from bot.menu import start_flow
+from bot.rules.meetings import BY_KIND, MeetingKind, gaps, party_meeting_vote, read_settings
+from bot.services import Services
+from knowledge.content import Content
+from storage import branches, meetings
+from storage.models import Branch, MeetingRecord
+from storage.models import Event as EventRow
+
+MAX_BUTTONS = 8
+FIELDS = ("host", "recorder", "topics", "decisions")
+
+
+def _texts(content: Content) -> dict[str, Any]:
+    return content.organisational_life["records"]
+
+
+async def show(session: AsyncSession, event: Event, services: Services, args: str) -> list[Action]:
+    """The year's meetings of the secretary's branch, recorded or not, and the gaps."""
+    content = services.content
+    texts = _texts(content)
+    if event.chat.kind != "private":
+        return [SendText(texts["private"])]
+    target = await branch_for(session, event, services, " ".join(args.split())[:100])
+    if target.choices:
+        return picker(services, target.choices, "records")
+    branch = target.branch
+    if branch is None:
+        return [SendText(texts["not_yours"])]
+    now = services.clock()
+    zone = ZoneInfo(branch.timezone)
+    today = now.astimezone(zone).date()
+    year_start = datetime(today.year, 1, 1, tzinfo=zone).astimezone(UTC)
+    held = await meetings.meeting_events(session, branch.id, year_start, now)
+    records = await meetings.records_of(session, [e.id for e in held])
+    lines = [texts["title"].format(branch=branch.name, year=today.year)]
+    buttons: list[tuple[Button, ...]] = []
+    recorded: dict[str, list[Any]] = {}
+    for row in held:
+        day = row.starts_at.astimezone(zone).date()
+        for kind in row.meetings or []:
+            done = (row.id, kind) in records
+            if done:
+                recorded.setdefault(kind, []).append(day)
+            name = event_name(kind, content)
+            when = f"{day.month}月{day.day}日"
+            state = texts["done" if done else "missing"]
+            lines.append(texts["line"].format(day=when, name=name, state=state))
+            if not done and len(buttons) < MAX_BUTTONS:
+                label = texts["fill"].format(day=when, name=name)
+                buttons.append((Button(label, RecordStart(row.id, kind).pack()),))
+    if not held:
+        lines.append(texts["none"])
+    missing = _gaps(branch, recorded, today, content)
+    if missing:
+        lines += [texts["gaps_title"], *missing]
+    return [SendText("\n".join(lines), tuple(buttons))]
+
+
+def _gaps(
+    branch: Branch, recorded: dict[str, list[Any]], today: Any, content: Content
+) -> list[str]:
+    """Each required meeting's periods of this year, up to now, without a record."""
+    texts = _texts(content)
+    settings = read_settings(branch.organisational_life)
+    if not settings.confirmed:
+        return []
+    found = []
+    for plan in settings.held():
+        every = BY_KIND[plan.kind].every_months
+        held = recorded.get(plan.kind.value, [])
+        for gap in gaps(every, held, today.year, today, settings.confirmed_on):
+            period = _period_name(gap.period.start, every)
+            late = texts["late"] if gap.overdue else ""
+            name = event_name(plan.kind.value, content)
+            found.append(texts["gap"].format(name=name, period=period, late=late))
+    return found
+
+
+def _period_name(start: Any, every: int) -> str:
+    if every == 1:
+        return f"{start.month}月"
+    if every == 3:
+        return f"第{'一二三四'[(start.month - 1) // 3]}季度"
+    return f"{start.year}年"
+
+
+async def on_start(
+    session: AsyncSession,
+    event: Event,
+    services: Services,
+    button: RecordStart,
+    force: bool = False,
+) -> list[Action]:
+    """A meeting picked from /records: its record's questions, once it has been held, for a
+    secretary of its branch only (a forwarded button does nothing for anyone else)."""
+    texts = _texts(services.content)
+    callback = event.callback_id or ""
+    row = await session.get(EventRow, button.event_id)
+    mine = row is not None and await branches.is_secretary(session, row.branch_id, event.user.id)
+    if row is None or not mine or event.chat.kind != "private":
+        return [AnswerButton(callback, texts["not_yours"], alert=True)]
+    if button.kind not in (row.meetings or []):
+        return [AnswerButton(callback, services.content.text("button_invalid"))]
+    if row.starts_at > services.clock():
+        return [AnswerButton(callback, texts["not_held"], alert=True)]
+    came = await meetings.turnout(session, row)
+    context = {
+        "event_id": row.id,
+        "kind": button.kind,
+        "present": len(came.present),
+    }
+    return [
+        AnswerButton(callback),
+        *await start_flow(
+            session, event, services, button, force, "meeting_record", context=context
+        ),
+    ]
+
+
+def make_check(content: Content):  # type: ignore[no-untyped-def]
+    message = content.flows["meeting_record"]["too_many_votes"]
+
+    def check(step: str, answers: dict[str, Any], context: dict[str, Any]) -> Problem | None:
+        """The votes cannot outnumber those present."""
+        votes = sum(int(answers.get(n) or 0) for n in ("in_favour", "against", "abstain"))
+        present = int(context.get("present") or 0)
+        if votes > present:
+            return Problem(message.format(votes=votes, present=present))
+        return None
+
+    return check
+
+
+def make_completion(content: Content):  # type: ignore[no-untyped-def]
+    async def complete(
+        session: AsyncSession, event: Event, state: Snapshot, answers: dict[str, Any]
+    ) -> list[Action]:
+        """Saves the record and shows it whole, as it will be filed."""
+        row = await session.get(EventRow, state.context["event_id"])
+        assert row is not None
+        kind = str(state.context["kind"])
+        votes = []
+        if answers.get("voted"):
+            votes.append({n: answers.get(n) for n in ("motion", "in_favour", "against", "abstain")})
+        fields = {name: answers.get(name) or "" for name in FIELDS} | {"votes": votes}
+        record = await meetings.save_record(session, row.id, kind, fields, event.user.id)
+        return [SendText(await record_text(session, row, record, content))]
+
+    return complete
+
+
+async def record_text(
+    session: AsyncSession, row: EventRow, record: MeetingRecord, content: Content
+) -> str:
+    """The record as filed: the meeting's facts, who came, and what was said and decided; a
+    党员大会's vote with whether it passed (第十一条)."""
+    texts = _texts(content)
+    branch = await session.get(Branch, row.branch_id)
+    assert branch is not None
+    came = await meetings.turnout(session, row)
+    none = texts["no_one"]
+    when = local_when(row, branch.timezone, content)
+    lines = [
+        texts["heading"].format(
+            name=event_name(record.kind, content), branch=branch.name, when=when
+        ),
+        texts["card"].format(
+            when=when,
+            place=row.place or texts["no_place"],
+            host=record.host,
+            recorder=record.recorder,
+            due=len(came.present) + len(came.on_leave) + len(came.silent),
+            present=len(came.present),
+            present_names="、".join(came.present) or none,
+            on_leave="；".join(f"{n}（{r}）" if r else n for n, r in came.on_leave) or none,
+            silent="、".join(came.silent) or none,
+            topics=record.topics,
+            decisions=record.decisions or none,
+        ),
+    ]
+    for vote in record.votes or []:
+        lines.append(texts["vote"].format(**vote))
+        if record.kind == MeetingKind.PARTY_MEETING.value and came.entitled:
+            present = min(came.entitled_present, came.entitled)
+            in_favour = min(int(vote["in_favour"]), present)
+            outcome = party_meeting_vote(came.entitled, present, in_favour)
+            key = "passed" if outcome.passed else ("failed" if outcome.quorum else "no_quorum")
+            lines.append(texts[key].format(entitled=came.entitled))
+    return "\n".join(lines)
