@@ -12,8 +12,10 @@ import io
 import logging
 import os
 import sys
+from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
+from zoneinfo import ZoneInfo
 
 from bot.config import Settings
 from bot.logs import adopt_stray_handlers, configure_logging
@@ -65,14 +67,18 @@ def _parser() -> argparse.ArgumentParser:
     ask = commands.add_parser("ask", help="向知识库提问；不给问题时从标准输入逐行读取")
     ask.add_argument("--json", action="store_true", help="每个问题输出一行 JSON")
     ask.add_argument("question", nargs="?", help="问题；省略时每行一个问题")
-    export = commands.add_parser("export", help="导出 Excel 表格")
+    export = commands.add_parser("export", help="导出 Excel 表格或会议记录")
     export.add_argument(
         "what",
-        choices=["ledger", "plans", "selfcheck", "attendance"],
+        choices=["ledger", "plans", "selfcheck", "attendance", "records"],
         help="导出内容：ledger（摸底台账）、plans（方案和计划）、selfcheck（自查结果）、"
-        "attendance（主题党日出勤）",
+        "attendance（主题党日出勤）、records（会议记录，Word 文件）",
     )
-    export.add_argument("--out", required=True, type=Path, help="输出文件，如 台账.xlsx")
+    export.add_argument(
+        "--out", required=True, type=Path, help="输出文件，如 台账.xlsx；records 为文件夹"
+    )
+    export.add_argument("--branch", help="records：支部名称")
+    export.add_argument("--year", type=int, help="records：年份（默认今年）")
     return parser
 
 
@@ -177,6 +183,8 @@ def _command(args: argparse.Namespace, settings: Settings) -> int:
         asyncio.run(_migrate(core))
         print("数据库已升级到最新结构。")
         return 0
+    if args.command == "export" and args.what == "records":
+        return _export_records(core, args)
     if args.command == "export":
         if args.out.suffix.lower() != ".xlsx":
             print(
@@ -267,6 +275,41 @@ EXPORTED = {
     "selfcheck": "已导出 {total} 次自查结果到 {out}",
     "attendance": "已导出 {total} 条出勤记录到 {out}",
 }
+
+
+def _export_records(core: Core, args: argparse.Namespace) -> int:
+    """The year's 会议记录 of one branch, a .docx per meeting and an index, into a folder."""
+    from bot.exports.records import export_records
+
+    if not args.branch:
+        print("请用 --branch 指定支部名称，如 --branch 第一党支部。", file=sys.stderr)
+        return 2
+    if args.out.suffix:
+        print(
+            f"会议记录导出到一个文件夹：请把 {args.out} 改成文件夹名，如 资料盒。", file=sys.stderr
+        )
+        return 2
+    year = args.year or datetime.now(ZoneInfo(core.settings.timezone)).year
+
+    async def run() -> int:
+        try:
+            await core.db.migrate()
+            return await export_records(core.db, core.content, args.out, args.branch, year)
+        finally:
+            await core.db.close()
+
+    try:
+        total = asyncio.run(run())
+    except LookupError:
+        print(f"没有名为“{args.branch}”的支部。", file=sys.stderr)
+        return 2
+    except OSError as exc:
+        if exc.errno is None:
+            raise
+        print(f"无法写入 {args.out}：{reason_text(exc.errno)}", file=sys.stderr)
+        return 2
+    print(f"已导出 {args.branch} {year}年的 {total} 份会议记录和目录到 {args.out}")
+    return 0
 
 
 async def _export(core: Core, what: str, out: Path) -> int:

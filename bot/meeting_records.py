@@ -200,6 +200,15 @@ async def record_text(
             decisions=record.decisions or none,
         ),
     ]
+    lines += vote_lines(record, came, content)
+    return "\n".join(lines)
+
+
+def vote_lines(record: MeetingRecord, came: meetings.Turnout, content: Content) -> list[str]:
+    """Each vote's counts; at a 党员大会 also whether it passed: more than half of the formal
+    members due (应到会) in favour, which needs more than half of them present (第十一条)."""
+    texts = _texts(content)
+    lines = []
     for vote in record.votes or []:
         lines.append(texts["vote"].format(**vote))
         if record.kind == MeetingKind.PARTY_MEETING.value and came.entitled:
@@ -208,4 +217,4 @@ async def record_text(
             outcome = party_meeting_vote(came.entitled, present, in_favour)
             key = "passed" if outcome.passed else ("failed" if outcome.quorum else "no_quorum")
             lines.append(texts[key].format(entitled=came.entitled))
-    return "\n".join(lines)
+    return lines

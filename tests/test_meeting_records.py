@@ -71,3 +71,35 @@ def test_records_stay_with_the_branchs_secretary(tmp_path: Path) -> None:
     assert "只有本支部书记可以填写会议记录" in member.stdout
     in_group = run_branchbot(tmp_path, "console", "--group", stdin="/records\n")
     assert "请在与我的私聊中" in in_group.stdout
+
+
+def test_the_years_records_export_as_word_files_and_read_back(tmp_path: Path) -> None:
+    """`branchbot export records`: a .docx per meeting and an index, read back with
+    python-docx: the attendance and the decisions are in it."""
+    from docx import Document
+
+    group = run_branchbot(tmp_path, "console", "--group", stdin=GROUP + "\n")
+    assert group.returncode == 0, group.stderr
+    lines = ["/time 2027-01-15 12:00", "/records", "1", *RECORD, "同意接收某某为预备党员"]
+    lines += ["2", "0", "0"]
+    run_branchbot(tmp_path, "console", stdin="\n".join(lines) + "\n")
+    refused = run_branchbot(tmp_path, "export", "records", "--out", "x.docx", "--branch", "测试群")
+    assert refused.returncode == 2 and "文件夹" in refused.stderr
+    unknown = run_branchbot(tmp_path, "export", "records", "--out", "box", "--branch", "无此支部")
+    assert unknown.returncode == 2 and "没有名为“无此支部”的支部" in unknown.stderr
+    done = run_branchbot(
+        tmp_path, "export", "records", "--out", "box", "--branch", "测试群", "--year", "2027"
+    )
+    assert done.returncode == 0, done.stderr
+    assert "已导出 测试群 2027年的 1 份会议记录和目录" in done.stdout
+    files = sorted(p.name for p in (tmp_path / "box").iterdir())
+    assert files == ["00_2027年会议记录目录.docx", "01_2027-01-15_支部党员大会.docx"]
+    record = Document(str(tmp_path / "box" / files[1]))
+    cells = {row.cells[0].text: row.cells[1].text for row in record.tables[0].rows}
+    assert cells["会议名称"] == "支部党员大会" and cells["主持人"] == "张书记"
+    assert cells["实到人数"] == "4" and cells["请假人员"] == "王五（出差在昆明）"
+    text = "\n".join(p.text for p in record.paragraphs)
+    assert "测试群支部党员大会记录" in text and "讨论发展党员工作" in text
+    assert "赞成票超过应到会有表决权的正式党员（3 名）的半数，通过。" in text
+    index = Document(str(tmp_path / "box" / files[0]))
+    assert [c.text for c in index.tables[0].rows[1].cells][1:3] == ["2027-01-15", "支部党员大会"]
