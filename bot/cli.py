@@ -324,7 +324,7 @@ async def _export(core: Core, what: str, out: Path) -> int:
         if what == "attendance":
             from bot.exports.attendance import export_attendance
 
-            return await export_attendance(core.db, out, zone)
+            return await export_attendance(core.db, out, zone, core.content)
         if what == "selfcheck":
             from bot.exports.selfcheck import export_selfcheck
 

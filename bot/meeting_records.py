@@ -91,14 +91,15 @@ def _gaps(
         every = BY_KIND[plan.kind].every_months
         held = recorded.get(plan.kind.value, [])
         for gap in gaps(every, held, today.year, today, settings.confirmed_on):
-            period = _period_name(gap.period.start, every)
+            period = period_name(gap.period.start, every)
             late = texts["late"] if gap.overdue else ""
             name = event_name(plan.kind.value, content)
             found.append(texts["gap"].format(name=name, period=period, late=late))
     return found
 
 
-def _period_name(start: Any, every: int) -> str:
+def period_name(start: Any, every: int) -> str:
+    """A month, a quarter or a year as a secretary names it: 3月, 第一季度, 2027年."""
     if every == 1:
         return f"{start.month}月"
     if every == 3:

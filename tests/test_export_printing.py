@@ -41,7 +41,7 @@ async def test_every_sheet_prints_landscape_fit_to_width_with_its_header_repeate
         else:
             from bot.exports.attendance import export_attendance
 
-            await export_attendance(services.db, out, "Asia/Shanghai")
+            await export_attendance(services.db, out, "Asia/Shanghai", services.content)
     finally:
         await services.db.close()
     book = load_workbook(out)

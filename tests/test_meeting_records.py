@@ -11,6 +11,7 @@ from tests.processes import run_branchbot
 
 GROUP = "\n".join(
     [
+        "/time 2026-12-02 09:00",  # the calendar is kept on this day, whenever the test runs
         "/bind",
         "/themeday 每月15日 9:00",
         "/meetings 确认",
@@ -103,3 +104,36 @@ def test_the_years_records_export_as_word_files_and_read_back(tmp_path: Path) ->
     assert "赞成票超过应到会有表决权的正式党员（3 名）的半数，通过。" in text
     index = Document(str(tmp_path / "box" / files[0]))
     assert [c.text for c in index.tables[0].rows[1].cells][1:3] == ["2027-01-15", "支部党员大会"]
+
+
+def test_the_attendance_export_counts_required_meetings_held_and_recorded(tmp_path: Path) -> None:
+    """The 工委's sheet of branches × required meetings: held and recorded this year."""
+    import asyncio
+    from datetime import UTC, datetime
+
+    import openpyxl
+
+    from bot.exports.attendance import export_attendance
+    from knowledge.content import load_content
+    from storage.db import Database
+
+    run_branchbot(tmp_path, "console", "--group", stdin=GROUP + "\n")
+    lines = ["/time 2027-01-15 12:00", "/records", "1", *RECORD[:-1], "否"]  # no vote
+    assert (
+        "【支部党员大会记录】"
+        in run_branchbot(tmp_path, "console", stdin="\n".join(lines) + "\n").stdout
+    )
+
+    async def export() -> None:
+        db = Database(f"sqlite+aiosqlite:///{tmp_path / 'bot.db'}")
+        try:
+            now = datetime(2027, 4, 2, 1, tzinfo=UTC)  # the second quarter has begun
+            await export_attendance(db, tmp_path / "a.xlsx", "Asia/Shanghai", load_content(), now)
+        finally:
+            await db.close()
+
+    asyncio.run(export())
+    sheet = openpyxl.load_workbook(tmp_path / "a.xlsx")["组织生活"]
+    rows = {r[1]: r[2:] for r in sheet.iter_rows(min_row=2, values_only=True)}
+    assert rows["支部党员大会"] == (2, 1, 1, "第二季度")
+    assert rows["党课"] == (2, 1, 0, "第一季度、第二季度")  # held with the theme day, no record

@@ -163,7 +163,7 @@ async def test_the_attendance_export_says_whether_each_event_went_ahead(
         await press(services, 5, reminder.buttons[0][0].data, 1000)  # type: ignore[union-attr]
         set_clock(services, START - timedelta(days=2))
         await Conversation(services, group=True).say("/themeday 改期 2026-12-15 2026-12-17")
-        await export_attendance(services.db, tmp_path / "a.xlsx", "Asia/Shanghai")
+        await export_attendance(services.db, tmp_path / "a.xlsx", "Asia/Shanghai", services.content)
     sheet = load_workbook(tmp_path / "a.xlsx")["出勤明细"]
     rows = list(sheet.iter_rows(values_only=True))
     assert rows[0][3] == "活动状态"

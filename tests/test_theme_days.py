@@ -444,7 +444,12 @@ async def test_after_the_event_the_secretary_confirms_who_came(db_url: str, tmp_
 
         from bot.exports.attendance import export_attendance
 
-        assert await export_attendance(services.db, tmp_path / "a.xlsx", "Asia/Shanghai") == 4
+        assert (
+            await export_attendance(
+                services.db, tmp_path / "a.xlsx", "Asia/Shanghai", services.content
+            )
+            == 4
+        )
         book = load_workbook(tmp_path / "a.xlsx")
         details = list(book["出勤明细"].iter_rows(min_row=2, values_only=True))
         assert (

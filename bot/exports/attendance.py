@@ -1,15 +1,24 @@
-"""Theme-day attendance as .xlsx: every reply (and, once confirmed, who came), and the rate per
-branch and month, the figures a 工委 reports upwards."""
+"""Attendance as .xlsx: every reply to a theme day or meeting (and, once confirmed, who came),
+the rate per branch and month, and per branch the required meetings of the year held and
+recorded: the figures a 工委 reports upwards."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.attendance import event_name
 from bot.exports.workbook import add_table, new_workbook, to_bytes, write_atomically
+from bot.meeting_records import period_name
+from bot.rules.meetings import BY_KIND, gaps, read_settings
 from bot.rules.percent import half_up
+from knowledge.content import Content
+from storage import meetings
 from storage.attendance import monthly_rates
 from storage.db import Database
 from storage.models import Attendance, Branch, Event, Member
@@ -19,8 +28,12 @@ ATTENDED = {True: "到会", False: "未到", None: "未确认"}
 EVENT_STATUS = {"planned": "按期", "moved": "已改期", "cancelled": "已取消"}
 
 
-async def export_attendance(db: Database, out: Path, default_zone: str) -> int:
-    """Times and months on each branch's own clock; `default_zone` for a branch without one."""
+async def export_attendance(
+    db: Database, out: Path, default_zone: str, content: Content, now: datetime | None = None
+) -> int:
+    """Times and months on each branch's own clock; `default_zone` for a branch without one.
+    The 组织生活 sheet counts this year's required meetings held and recorded, up to `now`."""
+    now = now or datetime.now(UTC)
     async with db.session() as session:
         branches = list((await session.execute(select(Branch))).scalars())
         names = {b.id: b.name for b in branches}
@@ -35,7 +48,7 @@ async def export_attendance(db: Database, out: Path, default_zone: str) -> int:
             [
                 names.get(event.branch_id, ""),
                 event.starts_at.astimezone(zones[event.branch_id]).strftime("%Y-%m-%d %H:%M"),
-                event.theme or "支部主题党日",
+                event.theme or event_name(event.kind, content),
                 EVENT_STATUS.get(event.status, event.status),
                 member.display_name,
                 RESPONSES.get(answer.response, answer.response),
@@ -57,6 +70,7 @@ async def export_attendance(db: Database, out: Path, default_zone: str) -> int:
                 session, default_zone
             )
         ]
+        life = await _organisational_life(session, branches, now, content)
     workbook = new_workbook()
     add_table(
         workbook,
@@ -70,5 +84,47 @@ async def export_attendance(db: Database, out: Path, default_zone: str) -> int:
         ("支部", "月份", "已确认次数", "实到人次", "应到人次", "出勤率"),
         rates,
     )
+    add_table(
+        workbook,
+        "组织生活",
+        ("支部", "会议", "应开（期）", "已开（期）", "已记录（期）", "未记录的期"),
+        life,
+    )
     write_atomically(out, to_bytes(workbook))
     return len(rows)
+
+
+async def _organisational_life(
+    session: AsyncSession, branches: list[Branch], now: datetime, content: Content
+) -> list[list[Any]]:
+    """Per branch that keeps a calendar and per meeting it must hold: this year's periods so
+    far (since it kept the calendar), those with the meeting held and those with its record."""
+    rows: list[list[Any]] = []
+    for branch in sorted(branches, key=lambda b: (b.name, b.id)):
+        settings = read_settings(branch.organisational_life)
+        if not settings.confirmed:
+            continue
+        zone = ZoneInfo(branch.timezone)
+        today = now.astimezone(zone).date()
+        start = datetime(today.year, 1, 1, tzinfo=zone).astimezone(UTC)
+        events = await meetings.meeting_events(session, branch.id, start, now)
+        records = await meetings.records_of(session, [e.id for e in events])
+        for plan in settings.held():
+            kind, every = plan.kind.value, BY_KIND[plan.kind].every_months
+            days = {e.id: e.starts_at.astimezone(zone).date() for e in events}
+            held = [days[e.id] for e in events if kind in (e.meetings or [])]
+            recorded = [days[e_id] for (e_id, k) in records if k == kind]
+            since = settings.confirmed_on
+            due = len(gaps(every, [], today.year, today, since))
+            missing = gaps(every, recorded, today.year, today, since)
+            rows.append(
+                [
+                    branch.name,
+                    event_name(kind, content),
+                    due,
+                    due - len(gaps(every, held, today.year, today, since)),
+                    due - len(missing),
+                    "、".join(period_name(g.period.start, every) for g in missing) or "—",
+                ]
+            )
+    return rows
