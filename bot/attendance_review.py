@@ -21,6 +21,7 @@ from bot.contract import (
     SendText,
     with_mentions,
 )
+from bot.meeting_records import monthly_notes
 from bot.rules.attendance_reply import ATTEND, LEAVE
 from bot.rules.percent import half_up
 from bot.services import Services
@@ -50,12 +51,14 @@ async def render_digest(
         ),
         content.text("digest_counts", attend=tally[ATTEND], leave=tally[LEAVE]),
     ]
+    # The theme day's message is the secretary's monthly one: what organisational life needs.
+    notes = await monthly_notes(session, branch, now, content) if event.kind == "theme_day" else []
     if not silent:
-        return SendText("\n".join([*lines, content.text("digest_all_replied")]))
+        return SendText("\n".join([*lines, content.text("digest_all_replied"), *notes]))
     names = "、".join(m.display_name for m in silent)
     lines.append(content.text("digest_silent", count=len(silent), names=names))
     button = Button(content.text("digest_nudge"), Nudge(event.id).pack())
-    return SendText("\n".join(lines), ((button,),))
+    return SendText("\n".join([*lines, *notes]), ((button,),))
 
 
 async def on_nudge_button(

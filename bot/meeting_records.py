@@ -9,7 +9,7 @@ Records hold what members said and did: only the branch's secretaries, in privat
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -21,9 +21,20 @@ from bot.buttons import RecordStart
 from bot.contract import Action, AnswerButton, Button, Event, SendText
 from bot.dialog.machine import Problem, Snapshot
 from bot.menu import start_flow
-from bot.rules.meetings import BY_KIND, MeetingKind, gaps, party_meeting_vote, read_settings
+from bot.rules.meetings import (
+    BY_KIND,
+    MeetingKind,
+    election_reminder,
+    gaps,
+    occurrences,
+    party_meeting_vote,
+    read_settings,
+    talks_reminder,
+    term_end,
+)
 from bot.services import Services
 from knowledge.content import Content
+from scheduler.rules import validate_rule
 from storage import branches, meetings
 from storage.models import Branch, MeetingRecord
 from storage.models import Event as EventRow
@@ -219,3 +230,52 @@ def vote_lines(record: MeetingRecord, came: meetings.Turnout, content: Content) 
             key = "passed" if outcome.passed else ("failed" if outcome.quorum else "no_quorum")
             lines.append(texts[key].format(entitled=came.entitled))
     return lines
+
+
+async def monthly_notes(
+    session: AsyncSession, branch: Branch, now: datetime, content: Content
+) -> list[str]:
+    """What the secretary's monthly message adds about organisational life: the required
+    meetings of the quarter or year without a record, 谈心谈话 due before the 组织生活会, and
+    the 换届 ahead of the term's end."""
+    settings = read_settings(branch.organisational_life)
+    if not settings.confirmed:
+        return []
+    texts = content.organisational_life["digest"]
+    zone = ZoneInfo(branch.timezone)
+    today = now.astimezone(zone).date()
+    year_start = datetime(today.year, 1, 1, tzinfo=zone).astimezone(UTC)
+    held = await meetings.meeting_events(session, branch.id, year_start, now)
+    records = await meetings.records_of(session, [e.id for e in held])
+    days = {e.id: e.starts_at.astimezone(zone).date() for e in held}
+    notes = []
+    items = []
+    for plan in settings.held():
+        every = BY_KIND[plan.kind].every_months
+        recorded = [days[e_id] for (e_id, kind) in records if kind == plan.kind.value]
+        for gap in gaps(every, recorded, today.year, today, settings.confirmed_on):
+            name = event_name(plan.kind.value, content)
+            items.append(
+                texts["gap_item"].format(name=name, period=period_name(gap.period.start, every))
+            )
+    if items:
+        notes.append(texts["gaps"].format(items="、".join(items)))
+    theme_rule = validate_rule(branch.theme_day_rule)
+    life = next(
+        (
+            o.day
+            for o in occurrences(settings, theme_rule, today, today + timedelta(days=62))
+            if o.kind is MeetingKind.LIFE_MEETING
+        ),
+        None,
+    )
+    if life is not None and today >= talks_reminder(life, settings.talks_weeks) - timedelta(
+        days=31
+    ):
+        notes.append(texts["talks"].format(day=f"{life.month}月{life.day}日"))
+    if settings.elected_on is not None:
+        ends = term_end(settings.elected_on)
+        due = election_reminder(settings.elected_on, settings.election_months_ahead)
+        if due <= today <= ends + timedelta(days=366):
+            notes.append(texts["election"].format(ends=ends.isoformat()))
+    return notes

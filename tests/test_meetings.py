@@ -128,3 +128,29 @@ async def test_meetings_are_reminded_once_the_calendar_is_kept(database_url: str
         set_clock(services, datetime(2026, 12, 6, 12, 0, tzinfo=UTC))
         changed = await chat.say("/meetings 支委会 随主题党日")
         assert "【取消通知】" in changed and "支部委员会会议取消" in changed
+
+
+async def test_the_monthly_message_names_what_organisational_life_needs(
+    tmp_path: Path,
+) -> None:
+    """The day before the theme day the secretary reads which required meetings have no
+    record yet, that 谈心谈话 is due before the 组织生活会, and that the 换届 is near."""
+    from datetime import UTC, datetime
+
+    from tests.chat import Sent, set_clock
+    from tests.theme_day_helpers import bound_group_with_rule, dispatcher_at
+
+    telegram = Sent()
+    async with bot_services(
+        f"sqlite+aiosqlite:///{tmp_path / 'bot.db'}", messenger=telegram
+    ) as services:
+        await bound_group_with_rule(services)  # 2026-12-01; the secretary is user 1
+        await Conversation(services, group=True).say("/meetings 换届 2024-05-15")
+        moment = [datetime(2026, 12, 14, 1, 0, tzinfo=UTC)]  # the day before, 09:00 local
+        set_clock(services, moment[0])
+        await dispatcher_at(services, telegram, moment).tick()
+        digest = next(t for t in telegram.texts("1") if "【明天的支部主题党日】" in t)
+        assert "还没有会议记录：支部党员大会（第四季度）、党课（第四季度）" in digest
+        assert "组织生活会（2026年）" in digest and "民主评议党员（2026年）" in digest
+        assert "组织生活会（12月15日）前请开展谈心谈话" in digest
+        assert "换届：本届任期至 2027-05-15" in digest
