@@ -217,3 +217,31 @@ async def test_the_scheduler_can_run_alone(tmp_path: Path) -> None:
         if "alone" in locals():
             await asyncio.gather(alone, return_exceptions=True)
         await server.stop()
+
+
+async def test_a_committee_meeting_of_its_own_day_is_reminded_and_answered(bot: Bot) -> None:
+    """Issue 16 on both frameworks: a 支委会 on a day of its own gets its own reminder from the
+    scheduler in the bot process, and members answer it by button and in words."""
+    server = bot.server
+    group = await bound_group(bot, -100700, 1, "第三支部群")
+    await server.send_text(1, group, "/meetings 支委会 3人")
+    await server.wait_for(lambda s: message_with(s, -100700, "已更新"), 10)
+    await server.send_text(1, group, f"/meetings 支委会 {rule_two_days_ahead()}")
+    reminder = await server.wait_for(
+        lambda s: message_with(s, -100700, "【支部委员会会议提醒】"), 15
+    )
+    assert "主题：支部委员会会议" in reminder["text"]
+    yes = reminder["reply_markup"]["inline_keyboard"][0][0]["callback_data"]
+    await server.user(7001, "委员甲")
+    await server.press_button(7001, group, reminder["message_id"], yes)
+    await server.send_text(7002, group, "请假，出差", reply_to_message_id=reminder["message_id"])
+    event_id = int(yes.split(":")[1])
+
+    async def tally() -> dict[str, int]:
+        async with bot.services.db.session() as session:
+            return await attendance.counts(session, event_id)
+
+    await until(lambda: tally(), {"attend": 1, "leave": 1})
+    async with bot.services.db.session() as session:
+        event = await session.get(EventRow, event_id)
+        assert event is not None and event.kind == "committee"
