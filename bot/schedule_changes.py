@@ -7,6 +7,7 @@ or is cancelled, and hears it once.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
@@ -90,11 +91,35 @@ async def reapply(
     number of replies) for the secretary to decide on."""
     wanted = wanted_starts(branch.theme_day_rule, branch.timezone, now)
     coming = await schedule.coming_rule_events(session, branch.id, now)
+    actions, kept = await _follow(
+        session,
+        content,
+        branch,
+        coming,
+        lambda e: wanted.get(e.occurrence_date) if e.occurrence_date else None,
+        now,
+        old_zone,
+    )
+    await schedule.expand_branch(session, branch, wanted, now)
+    return actions, kept
+
+
+async def _follow(
+    session: AsyncSession,
+    content: Content,
+    branch: Branch,
+    coming: list[EventRow],
+    wanted: Callable[[EventRow], datetime | None],
+    now: datetime,
+    old_zone: str | None,
+) -> tuple[list[Action], list[tuple[EventRow, int]]]:
+    """Each coming event where its rule now wants it (bot.rules.reschedule decides): moved,
+    cancelled or brought back, the groups told; the kept ones returned with their replies."""
     replies = await _reply_counts(session, [event.id for event in coming])
     actions: list[Action] = []
     kept: list[tuple[EventRow, int]] = []
     for event in sorted(coming, key=lambda e: e.starts_at):
-        starts = wanted.get(event.occurrence_date) if event.occurrence_date else None
+        starts = wanted(event)
         replied = replies.get(event.id, 0)
         decision = on_rule_change(event.status, event.starts_at, starts, now, replied > 0)
         if decision == CANCEL:
@@ -106,7 +131,6 @@ async def reapply(
             )
         elif decision == KEEP_AND_TELL and event.status != "cancelled":
             kept.append((event, replied))
-    await schedule.expand_branch(session, branch, wanted, now)
     return actions, kept
 
 
@@ -137,17 +161,14 @@ async def reapply_meetings(
         branch.organisational_life, branch.theme_day_rule, branch.timezone, today
     )
     coming = await meetings.coming_meeting_events(session, branch.id, now)
-    replies = await _reply_counts(session, [event.id for event in coming])
-    actions: list[Action] = []
-    for event in sorted(coming, key=lambda e: e.starts_at):
-        starts = own.get((event.kind, event.meeting_date)) if event.meeting_date else None
-        decision = on_rule_change(event.status, event.starts_at, starts, now, event.id in replies)
-        if decision == CANCEL:
-            actions += await cancel(session, content, event, branch)
-        elif decision in (MOVE, RESTORE):
-            assert starts is not None
-            actions += await move(
-                session, content, event, branch, starts, now, old_zone=old_zone, status="planned"
-            )
+    actions, _ = await _follow(
+        session,
+        content,
+        branch,
+        coming,
+        lambda e: own.get((e.kind, e.meeting_date)) if e.meeting_date else None,
+        now,
+        old_zone,
+    )
     await expand_branch_meetings(session, branch, now)
     return actions

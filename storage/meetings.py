@@ -18,7 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.attendance import ORGANISER_ROLES
 from storage.models import Attendance, Branch, Event, MeetingRecord, Member, utcnow
-from storage.schedule import ensure_reminders
+from storage.schedule import add_with_reminders
 
 THEME_DAY = "theme_day"
 MEETING_SOURCE = "meeting"
@@ -84,12 +84,8 @@ async def expand_meetings(
             meetings=[kind],
             status="planned",
         )
-        session.add(event)
         created.append(event)
-    await session.flush()
-    for event in created:
-        await ensure_reminders(session, event, branch, now)
-    return created
+    return await add_with_reminders(session, created, branch, now)
 
 
 async def meeting_events(

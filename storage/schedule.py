@@ -92,12 +92,19 @@ async def expand_branch(
             occurrence_date=day,
             status="planned",
         )
-        session.add(event)
         created.append(event)
+    return await add_with_reminders(session, created, branch, now)
+
+
+async def add_with_reminders(
+    session: AsyncSession, events: list[Event], branch: Branch, now: datetime
+) -> list[Event]:
+    """New events of the branch saved, each with its reminders; returns them."""
+    session.add_all(events)
     await session.flush()
-    for event in created:
+    for event in events:
         await ensure_reminders(session, event, branch, now)
-    return created
+    return events
 
 
 async def coming_rule_events(session: AsyncSession, branch_id: int, now: datetime) -> list[Event]:

@@ -9,6 +9,7 @@ import io
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from docx import Document
@@ -40,11 +41,18 @@ class Filed:
     turnout: Turnout
 
 
-def _font(document: Document) -> None:
+def _titled(title: str) -> Any:
+    """A document in the 资料盒's font with its title centred on top."""
+    document = Document()
     style = document.styles["Normal"]
     style.font.name = FONT
     style.font.size = Pt(12)
     style.element.rPr.rFonts.set(qn("w:eastAsia"), FONT)  # Chinese text takes this one
+    heading = document.add_paragraph()
+    heading.alignment = WD_ALIGN_PARAGRAPH.CENTER
+    run = heading.add_run(title)
+    run.bold, run.font.size = True, Pt(16)
+    return document
 
 
 def _names(names: list[str], none: str) -> str:
@@ -57,12 +65,7 @@ def record_document(filed: Filed, branch: Branch, content: Content) -> bytes:
     none = texts["no_one"]
     came, record, row = filed.turnout, filed.record, filed.event
     name = event_name(record.kind, content)
-    document = Document()
-    _font(document)
-    heading = document.add_paragraph()
-    heading.alignment = WD_ALIGN_PARAGRAPH.CENTER
-    run = heading.add_run(f"{branch.name}{name}记录")
-    run.bold, run.font.size = True, Pt(16)
+    document = _titled(f"{branch.name}{name}记录")
     leave = "；".join(f"{n}（{r}）" if r else n for n, r in came.on_leave) or none
     facts = [
         ("会议名称", name),
@@ -105,12 +108,7 @@ def index_document(
     branch: Branch, year: int, filed: list[tuple[str, Filed]], content: Content
 ) -> bytes:
     """The year's records in order, as the first page of the 资料盒."""
-    document = Document()
-    _font(document)
-    heading = document.add_paragraph()
-    heading.alignment = WD_ALIGN_PARAGRAPH.CENTER
-    run = heading.add_run(f"{branch.name}{year}年会议记录目录")
-    run.bold, run.font.size = True, Pt(16)
+    document = _titled(f"{branch.name}{year}年会议记录目录")
     table = document.add_table(rows=1, cols=5)
     table.style = "Table Grid"
     for cell, title in zip(
