@@ -8,12 +8,14 @@ from contextlib import asynccontextmanager
 from dataclasses import replace
 from datetime import UTC, datetime
 from itertools import count
+from pathlib import Path
 
 from bot.app import build_core, connect
 from bot.config import Settings
 from bot.console import GROUP_CHAT_ID, ConsoleDirectory, ConsoleScreen, ConsoleSession, console_chat
 from bot.contract import Action, Messenger, SendText, User
 from bot.services import Services
+from tests.databases import migrated_sqlite_file
 
 
 class Clock:
@@ -96,6 +98,9 @@ async def bot_services(
 ) -> AsyncIterator[Services]:
     """Services as the console has them (count edits come back in the reply), with a clock
     the test can move (`set_clock`) and a messenger that keeps what is sent (`Sent`)."""
+    prefix = "sqlite+aiosqlite:///"
+    if database_url.startswith(prefix) and not Path(database_url[len(prefix) :]).exists():
+        await migrated_sqlite_file(Path(database_url[len(prefix) :]))  # a copy, not 7 migrations
     settings = Settings(database_url=database_url, admin_user_ids=admins)
     if timezone is not None:
         settings = replace(settings, timezone=timezone)

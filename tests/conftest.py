@@ -17,7 +17,8 @@ from storage.db import Database
 from tests.databases import (
     BACKENDS,
     drop_postgres_database,
-    fresh_postgres_database,
+    migrated_postgres_database,
+    migrated_sqlite_file,
 )
 from tests.telegram_bots import FRAMEWORKS, WEBHOOK_SECRET, Bot, Running, free_port, start_bot
 from tests.telegram_server import FakeTelegram
@@ -35,9 +36,10 @@ def _isolated_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> No
 async def database(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Database]:
     """A migrated database; parametrised over SQLite and (when configured) PostgreSQL."""
     if request.param == "sqlite":
+        await migrated_sqlite_file(tmp_path / "test.db")
         url = f"sqlite+aiosqlite:///{tmp_path / 'test.db'}"
     else:
-        url = await fresh_postgres_database()
+        url = await migrated_postgres_database()
     db = Database(url)
     await db.migrate()
     try:
@@ -50,11 +52,12 @@ async def database(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncItera
 
 @pytest.fixture(params=BACKENDS)
 async def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[str]:
-    """An empty database's URL, for tests that start and restart whole services on it."""
+    """A migrated database's URL, for tests that start and restart whole services on it."""
     if request.param == "sqlite":
+        await migrated_sqlite_file(tmp_path / "bot.db")
         yield f"sqlite+aiosqlite:///{tmp_path / 'bot.db'}"
         return
-    url = await fresh_postgres_database()
+    url = await migrated_postgres_database()
     try:
         yield url
     finally:
@@ -63,6 +66,7 @@ async def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncI
 
 @pytest.fixture
 async def sqlite_database(tmp_path: Path) -> AsyncIterator[Database]:
+    await migrated_sqlite_file(tmp_path / "test.db")
     db = Database(f"sqlite+aiosqlite:///{tmp_path / 'test.db'}")
     await db.migrate()
     yield db
