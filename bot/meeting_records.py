@@ -9,7 +9,8 @@ Records hold what members said and did: only the branch's secretaries, in privat
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -23,6 +24,8 @@ from bot.dialog.machine import Problem, Snapshot
 from bot.menu import start_flow
 from bot.rules.meetings import (
     BY_KIND,
+    Gap,
+    LifeSettings,
     MeetingKind,
     election_reminder,
     gaps,
@@ -59,21 +62,13 @@ async def show(session: AsyncSession, event: Event, services: Services, args: st
     branch = target.branch
     if branch is None:
         return [SendText(texts["not_yours"])]
-    now = services.clock()
-    zone = ZoneInfo(branch.timezone)
-    today = now.astimezone(zone).date()
-    year_start = datetime(today.year, 1, 1, tzinfo=zone).astimezone(UTC)
-    held = await meetings.meeting_events(session, branch.id, year_start, now)
-    records = await meetings.records_of(session, [e.id for e in held])
-    lines = [texts["title"].format(branch=branch.name, year=today.year)]
+    year = await year_so_far(session, branch, services.clock())
+    lines = [texts["title"].format(branch=branch.name, year=year.today.year)]
     buttons: list[tuple[Button, ...]] = []
-    recorded: dict[str, list[Any]] = {}
-    for row in held:
-        day = row.starts_at.astimezone(zone).date()
+    for row in year.events:
+        day = year.days[row.id]
         for kind in row.meetings or []:
-            done = (row.id, kind) in records
-            if done:
-                recorded.setdefault(kind, []).append(day)
+            done = (row.id, kind) in year.records
             name = event_name(kind, content)
             when = f"{day.month}月{day.day}日"
             state = texts["done" if done else "missing"]
@@ -81,31 +76,66 @@ async def show(session: AsyncSession, event: Event, services: Services, args: st
             if not done and len(buttons) < MAX_BUTTONS:
                 label = texts["fill"].format(day=when, name=name)
                 buttons.append((Button(label, RecordStart(row.id, kind).pack()),))
-    if not held:
+    if not year.events:
         lines.append(texts["none"])
-    missing = _gaps(branch, recorded, today, content)
-    if missing:
-        lines += [texts["gaps_title"], *missing]
+    settings = read_settings(branch.organisational_life)
+    found = [
+        texts["gap"].format(
+            name=event_name(kind.value, content),
+            period=period_name(gap.period.start, every),
+            late=texts["late"] if gap.overdue else "",
+        )
+        for kind, every, gap in missing(settings, year.recorded, year.today)
+    ]
+    if found:
+        lines += [texts["gaps_title"], *found]
     return [SendText("\n".join(lines), tuple(buttons))]
 
 
-def _gaps(
-    branch: Branch, recorded: dict[str, list[Any]], today: Any, content: Content
-) -> list[str]:
-    """Each required meeting's periods of this year, up to now, without a record."""
-    texts = _texts(content)
-    settings = read_settings(branch.organisational_life)
+@dataclass(frozen=True)
+class YearSoFar:
+    """A branch's meetings of this year up to now, read once for /records, the monthly
+    message and the 工委 export: the events held, their records, and per meeting kind the
+    local days it was held and recorded."""
+
+    today: date
+    events: list[EventRow]
+    records: dict[tuple[int, str], MeetingRecord]
+    days: dict[int, date]
+    held: dict[str, list[date]]
+    recorded: dict[str, list[date]]
+
+
+async def year_so_far(session: AsyncSession, branch: Branch, now: datetime) -> YearSoFar:
+    zone = ZoneInfo(branch.timezone)
+    today = now.astimezone(zone).date()
+    year_start = datetime(today.year, 1, 1, tzinfo=zone).astimezone(UTC)
+    events = await meetings.meeting_events(session, branch.id, year_start, now)
+    records = await meetings.records_of(session, [e.id for e in events])
+    days = {e.id: e.starts_at.astimezone(zone).date() for e in events}
+    held: dict[str, list[date]] = {}
+    for event in events:
+        for kind in event.meetings or []:
+            held.setdefault(kind, []).append(days[event.id])
+    recorded: dict[str, list[date]] = {}
+    for event_id, kind in records:
+        recorded.setdefault(kind, []).append(days[event_id])
+    return YearSoFar(today, events, records, days, held, recorded)
+
+
+def missing(
+    settings: LifeSettings, days: dict[str, list[date]], today: date
+) -> list[tuple[MeetingKind, int, Gap]]:
+    """Per meeting the branch holds: this year's periods so far (since it kept its calendar)
+    with none of its `days`, and how many months a period has."""
     if not settings.confirmed:
         return []
     found = []
     for plan in settings.held():
         every = BY_KIND[plan.kind].every_months
-        held = recorded.get(plan.kind.value, [])
-        for gap in gaps(every, held, today.year, today, settings.confirmed_on):
-            period = period_name(gap.period.start, every)
-            late = texts["late"] if gap.overdue else ""
-            name = event_name(plan.kind.value, content)
-            found.append(texts["gap"].format(name=name, period=period, late=late))
+        kind_days = days.get(plan.kind.value, [])
+        for gap in gaps(every, kind_days, today.year, today, settings.confirmed_on):
+            found.append((plan.kind, every, gap))
     return found
 
 
@@ -206,7 +236,7 @@ async def record_text(
             due=len(came.present) + len(came.on_leave) + len(came.silent),
             present=len(came.present),
             present_names="、".join(came.present) or none,
-            on_leave="；".join(f"{n}（{r}）" if r else n for n, r in came.on_leave) or none,
+            on_leave=leave_text(came, none),
             silent="、".join(came.silent) or none,
             topics=record.topics,
             decisions=record.decisions or none,
@@ -214,6 +244,11 @@ async def record_text(
     ]
     lines += vote_lines(record, came, content)
     return "\n".join(lines)
+
+
+def leave_text(came: meetings.Turnout, none: str) -> str:
+    """Who was on leave, each with the reason they gave."""
+    return "；".join(f"{n}（{r}）" if r else n for n, r in came.on_leave) or none
 
 
 def vote_lines(record: MeetingRecord, came: meetings.Turnout, content: Content) -> list[str]:
@@ -242,22 +277,15 @@ async def monthly_notes(
     if not settings.confirmed:
         return []
     texts = content.organisational_life["digest"]
-    zone = ZoneInfo(branch.timezone)
-    today = now.astimezone(zone).date()
-    year_start = datetime(today.year, 1, 1, tzinfo=zone).astimezone(UTC)
-    held = await meetings.meeting_events(session, branch.id, year_start, now)
-    records = await meetings.records_of(session, [e.id for e in held])
-    days = {e.id: e.starts_at.astimezone(zone).date() for e in held}
+    year = await year_so_far(session, branch, now)
+    today = year.today
     notes = []
-    items = []
-    for plan in settings.held():
-        every = BY_KIND[plan.kind].every_months
-        recorded = [days[e_id] for (e_id, kind) in records if kind == plan.kind.value]
-        for gap in gaps(every, recorded, today.year, today, settings.confirmed_on):
-            name = event_name(plan.kind.value, content)
-            items.append(
-                texts["gap_item"].format(name=name, period=period_name(gap.period.start, every))
-            )
+    items = [
+        texts["gap_item"].format(
+            name=event_name(kind.value, content), period=period_name(gap.period.start, every)
+        )
+        for kind, every, gap in missing(settings, year.recorded, today)
+    ]
     if items:
         notes.append(texts["gaps"].format(items="、".join(items)))
     theme_rule = validate_rule(branch.theme_day_rule)

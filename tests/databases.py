@@ -15,15 +15,21 @@ POSTGRES_URL = os.environ.get("TEST_POSTGRES_URL", "")
 BACKENDS = ["sqlite", "postgresql"] if POSTGRES_URL else ["sqlite"]
 
 
-async def fresh_postgres_database(server_url: str = POSTGRES_URL) -> str:
-    """A new empty database per test, so tests never see each other's rows."""
+async def _new_database(server_url: str, template: str | None = None) -> str:
+    """A database of a new name, empty or a copy of `template`; its URL."""
     base = make_url(server_url)
     name = f"branchbot_{uuid.uuid4().hex[:12]}"
+    copy = f' TEMPLATE "{template}"' if template else ""
     admin = create_async_engine(base, isolation_level="AUTOCOMMIT")
     async with admin.connect() as connection:
-        await connection.execute(text(f'CREATE DATABASE "{name}"'))
+        await connection.execute(text(f'CREATE DATABASE "{name}"{copy}'))
     await admin.dispose()
     return base.set(database=name).render_as_string(hide_password=False)
+
+
+async def fresh_postgres_database(server_url: str = POSTGRES_URL) -> str:
+    """A new empty database per test, so tests never see each other's rows."""
+    return await _new_database(server_url)
 
 
 async def drop_postgres_database(url: str) -> None:
@@ -84,12 +90,7 @@ async def migrated_postgres_database(server_url: str = POSTGRES_URL) -> str:
                 await db.close()
         await admin.dispose()
         _templates[template] = template
-    name = f"branchbot_{uuid.uuid4().hex[:12]}"
-    admin = create_async_engine(base, isolation_level="AUTOCOMMIT")
-    async with admin.connect() as connection:
-        await connection.execute(text(f'CREATE DATABASE "{name}" TEMPLATE "{template}"'))
-    await admin.dispose()
-    return base.set(database=name).render_as_string(hide_password=False)
+    return await _new_database(server_url, template)
 
 
 async def migrated_sqlite_file(path: Path) -> None:

@@ -14,11 +14,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.attendance import event_name
 from bot.exports.workbook import add_table, new_workbook, to_bytes, write_atomically
-from bot.meeting_records import period_name
+from bot.meeting_records import period_name, year_so_far
 from bot.rules.meetings import BY_KIND, gaps, read_settings
 from bot.rules.percent import half_up
 from knowledge.content import Content
-from storage import meetings
 from storage.attendance import monthly_rates
 from storage.db import Database
 from storage.models import Attendance, Branch, Event, Member
@@ -104,27 +103,21 @@ async def _organisational_life(
         settings = read_settings(branch.organisational_life)
         if not settings.confirmed:
             continue
-        zone = ZoneInfo(branch.timezone)
-        today = now.astimezone(zone).date()
-        start = datetime(today.year, 1, 1, tzinfo=zone).astimezone(UTC)
-        events = await meetings.meeting_events(session, branch.id, start, now)
-        records = await meetings.records_of(session, [e.id for e in events])
+        year = await year_so_far(session, branch, now)
+        since, today = settings.confirmed_on, year.today
         for plan in settings.held():
             kind, every = plan.kind.value, BY_KIND[plan.kind].every_months
-            days = {e.id: e.starts_at.astimezone(zone).date() for e in events}
-            held = [days[e.id] for e in events if kind in (e.meetings or [])]
-            recorded = [days[e_id] for (e_id, k) in records if k == kind]
-            since = settings.confirmed_on
             due = len(gaps(every, [], today.year, today, since))
-            missing = gaps(every, recorded, today.year, today, since)
+            held = gaps(every, year.held.get(kind, []), today.year, today, since)
+            unrecorded = gaps(every, year.recorded.get(kind, []), today.year, today, since)
             rows.append(
                 [
                     branch.name,
                     event_name(kind, content),
                     due,
-                    due - len(gaps(every, held, today.year, today, since)),
-                    due - len(missing),
-                    "、".join(period_name(g.period.start, every) for g in missing) or "—",
+                    due - len(held),
+                    due - len(unrecorded),
+                    "、".join(period_name(g.period.start, every) for g in unrecorded) or "—",
                 ]
             )
     return rows

@@ -20,7 +20,7 @@ from sqlalchemy import select
 
 from bot.attendance import event_name, local_when
 from bot.exports.workbook import write_atomically
-from bot.meeting_records import vote_lines
+from bot.meeting_records import leave_text, vote_lines
 from knowledge.content import Content
 from storage import meetings
 from storage.db import Database
@@ -66,7 +66,7 @@ def record_document(filed: Filed, branch: Branch, content: Content) -> bytes:
     came, record, row = filed.turnout, filed.record, filed.event
     name = event_name(record.kind, content)
     document = _titled(f"{branch.name}{name}记录")
-    leave = "；".join(f"{n}（{r}）" if r else n for n, r in came.on_leave) or none
+    leave = leave_text(came, none)
     facts = [
         ("会议名称", name),
         ("时间", local_when(row, branch.timezone, content)),
